@@ -1,0 +1,88 @@
+"""What a node sees while it executes: its config, the run's variables, the event, the runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from flows import expressions
+from flows.nodes.base import StepError
+
+if TYPE_CHECKING:
+    from flows.engine.runtime import Runtime
+    from flows.models import FlowRun
+
+
+def contact_scope(contact) -> dict[str, Any]:
+    name = contact.name or ""
+    return {
+        "id": contact.pk,
+        "name": name,
+        "first_name": name.split()[0] if name.strip() else "",
+        "phone": contact.phone,
+        "attributes": dict(contact.attributes or {}),
+        "tags": sorted(contact.tags.values_list("name", flat=True)) if contact.pk else [],
+        "opted_in_marketing": contact.consent_state("marketing") == "opted_in",
+    }
+
+
+@dataclass
+class StepContext:
+    run: FlowRun
+    node: dict[str, Any]
+    runtime: Runtime
+    step_seq: int
+    event_kind: str | None = None
+    event: dict[str, Any] = field(default_factory=dict)
+    _contact_scope: dict[str, Any] | None = None
+
+    @property
+    def node_id(self) -> str:
+        return self.node["id"]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.node.get("config") or {}
+
+    @property
+    def vars(self) -> dict[str, Any]:
+        return self.run.context.setdefault("vars", {})
+
+    def now(self) -> datetime:
+        return self.runtime.now()
+
+    def scope(self) -> dict[str, Any]:
+        if self._contact_scope is None:
+            self._contact_scope = contact_scope(self.run.contact)
+        ctx = self.run.context
+        return {
+            "trigger": ctx.get("trigger", {}),
+            "vars": ctx.get("vars", {}),
+            "reply": ctx.get("reply", {}),
+            "contact": self._contact_scope,
+            "run": {"id": self.run.pk, "flow": self.run.flow.name, "started_at": ctx.get("started_at", "")},
+            "now": self.now().isoformat(),
+        }
+
+    def invalidate_contact(self) -> None:
+        self._contact_scope = None
+
+    def render(self, template: str, *, field_name: str = "") -> str:
+        try:
+            return expressions.render(template or "", self.scope())
+        except expressions.ExpressionError as exc:
+            where = f" in '{field_name}'" if field_name else ""
+            raise StepError(f"{exc.message}{where}", code="expression_error",
+                            details={"field": field_name, "expression": exc.expression}) from exc
+
+    def render_value(self, template: Any, *, field_name: str = "") -> Any:
+        try:
+            return expressions.render_value(template, self.scope())
+        except expressions.ExpressionError as exc:
+            where = f" in '{field_name}'" if field_name else ""
+            raise StepError(f"{exc.message}{where}", code="expression_error",
+                            details={"field": field_name, "expression": exc.expression}) from exc
+
+    def idempotency_key(self, suffix: str = "") -> str:
+        return f"run:{self.run.pk}:step:{self.step_seq}{':' + suffix if suffix else ''}"

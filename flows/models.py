@@ -1,0 +1,198 @@
+"""Flows, their immutable revisions, runs with their steps, and the inbound event log."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Flow(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    published_revision = models.ForeignKey(
+        "FlowRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def latest_revision(self) -> FlowRevision | None:
+        return self.revisions.order_by("-revision").first()
+
+
+class FlowRevision(models.Model):
+    """One saved version of a flow's definition. Never changed after it is written."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="revisions")
+    revision = models.PositiveIntegerField()
+    spec_version = models.PositiveIntegerField()
+    definition = models.JSONField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["flow", "-revision"]
+        constraints = [models.UniqueConstraint(fields=["flow", "revision"], name="flowrevision_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.flow.name} r{self.revision}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("flow revisions are immutable; save a new revision instead")
+        super().save(*args, **kwargs)
+
+
+class InboundEvent(models.Model):
+    """Everything that can move a flow: stored before it is acknowledged, processed in order per contact.
+
+    ``dedupe_key`` makes a second delivery of the same event a no-op (e.g. ``wa:msg:<wamid>``,
+    ``wa:status:<wamid>:<status>``, ``timer:<run>:<token>``, ``api:<integration>:<idempotency-key>``).
+    """
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Inbound message"
+        INTERACTIVE_REPLY = "interactive_reply", "Button or list reply"
+        STATUS = "status", "Message status update"
+        OPT_IN = "opt_in", "Opt-in"
+        OPT_OUT = "opt_out", "Opt-out"
+        EXTERNAL = "external", "External system call"
+        SCHEDULE = "schedule", "Schedule"
+        TIMER = "timer", "Timer (delay or wait timeout)"
+        TEST_CONTROL = "test_control", "Test-run control"
+        SYSTEM = "system", "System or account update"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    contact = models.ForeignKey(
+        "messaging.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    channel = models.ForeignKey("messaging.Channel", null=True, blank=True, on_delete=models.SET_NULL)
+    payload = models.JSONField(default=dict, help_text="Normalized event, the flows' {{trigger.*}}.")
+    raw = models.JSONField(null=True, blank=True, help_text="The provider's own piece of payload, as received.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["contact", "id"], name="event_pending_by_contact", condition=Q(state="pending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key}"
+
+
+class FlowRun(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        WAITING = "waiting", "Waiting"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.WAITING)
+
+    class WaitKind(models.TextChoices):
+        NONE = "", "None"
+        DELAY = "delay", "Delay"
+        REPLY = "reply", "Reply (with timeout)"
+        SUBFLOW = "subflow", "Subflow"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
+    revision = models.ForeignKey(FlowRevision, on_delete=models.PROTECT, related_name="runs")
+    contact = models.ForeignKey("messaging.Contact", on_delete=models.CASCADE, related_name="runs")
+    conversation = models.ForeignKey(
+        "messaging.Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    parent_run = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
+    )
+    trigger_event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="started_runs"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    current_node = models.CharField(max_length=64, blank=True)
+    context = models.JSONField(default=dict)
+    wait_kind = models.CharField(max_length=16, choices=WaitKind.choices, blank=True, default="")
+    wake_at = models.DateTimeField(null=True, blank=True)
+    wait_token = models.CharField(max_length=32, blank=True, default="")
+    is_test = models.BooleanField(default=False, help_text="Test run from the editor: sandbox only, no stats.")
+    step_count = models.PositiveIntegerField(default=0)
+    end_reason = models.TextField(blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["wake_at"], name="run_due_timers", condition=Q(wake_at__isnull=False)),
+            models.Index(fields=["contact", "status"], name="run_contact_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.flow_id} ({self.status})"
+
+    @staticmethod
+    def new_wait_token() -> str:
+        return uuid.uuid4().hex
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class RunStep(models.Model):
+    """One node execution (or resumption) of a run: what went in, what came out, what went wrong."""
+
+    run = models.ForeignKey(FlowRun, on_delete=models.CASCADE, related_name="steps")
+    seq = models.PositiveIntegerField()
+    node_id = models.CharField(max_length=64)
+    node_type = models.CharField(max_length=64)
+    event = models.ForeignKey(InboundEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    port = models.CharField(max_length=64, blank=True, help_text="The output port taken.")
+    outcome = models.CharField(max_length=16, blank=True, help_text="next, wait, end or error.")
+    input = models.JSONField(default=dict)
+    output = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    duration_us = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "seq"]
+        constraints = [models.UniqueConstraint(fields=["run", "seq"], name="runstep_unique_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.node_type}:{self.node_id}"

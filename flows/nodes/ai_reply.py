@@ -1,0 +1,48 @@
+"""gerar resposta IA: ask an assistant and keep its answer in a variable."""
+
+from __future__ import annotations
+
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, labels
+from flows.nodes.registry import register
+
+
+@register
+class AIReplyNode(NodeType):
+    key = "ai_reply"
+    label = labels("Gerar resposta IA", "AI reply")
+    description = labels(
+        "Pergunta a um assistente e guarda a resposta numa variável; se ele não souber, segue por 'Falha'.",
+        "Asks an assistant and stores its answer in a variable; if it cannot answer, follows 'Failure'.",
+    )
+    category = "ai"
+    icon = "sparkles"
+    ports = [NEXT, FAILURE]
+    default_config = {"assistant": "", "input": "{{trigger.text}}", "output_variable": "ai_answer", "memory_turns": 6}
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "assistant": {"type": "string", "minLength": 1, "maxLength": 120},
+            "input": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "output_variable": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+            "memory_turns": {"type": "integer", "minimum": 0, "maximum": 50},
+        },
+        "required": ["assistant", "input", "output_variable"],
+        "additionalProperties": False,
+    }
+
+    def expressions(self, config):
+        return [("input", config["input"])] if "{{" in (config.get("input") or "") else []
+
+    def defines(self, config):
+        return [f"vars.{config['output_variable']}"] if config.get("output_variable") else []
+
+    def execute(self, ctx):
+        config = ctx.config
+        text = ctx.render(config["input"], field_name="input")
+        result = ctx.runtime.ai_reply(run=ctx.run, assistant=config["assistant"], text=text,
+                                      memory_turns=int(config.get("memory_turns", 6)))
+        answer = (result or {}).get("text") or ""
+        if not answer:
+            raise StepError("the assistant gave no answer", code="ai_no_answer", details=result or {})
+        ctx.vars[config["output_variable"]] = answer
+        return Next("next", {"input": text, **result})

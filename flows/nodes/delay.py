@@ -1,0 +1,91 @@
+"""Pause the run: for a duration, until a time of day, until business hours, or until a computed moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from flows.engine.calendar import DURATION_SCHEMA, BusinessHours, duration_to_timedelta, next_time_of_day
+from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, Wait, labels
+from flows.nodes.registry import register
+
+
+@register
+class DelayNode(NodeType):
+    key = "delay"
+    label = labels("Aguardar", "Delay")
+    description = labels(
+        "Espera um tempo, até um horário, até o horário comercial ou até um momento calculado.",
+        "Waits for a duration, until a time of day, until business hours or until a computed moment.",
+    )
+    category = "flow"
+    icon = "clock"
+    can_pause = True
+    ports = [NEXT]
+    default_config = {"mode": "duration", "duration": {"value": 1, "unit": "hours"}}
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "mode": {"enum": ["duration", "time_of_day", "business_hours", "expression"], "default": "duration"},
+            "duration": DURATION_SCHEMA,
+            "time": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            "timezone": {"type": "string"},
+            "business_hours": {"type": "string", "description": "e.g. mon-fri 09:00-18:00; sat 09:00-13:00"},
+            "expression": {"type": "string", "description": "A date/time, e.g. {{trigger.appointment_at}}"},
+            "offset": DURATION_SCHEMA,
+        },
+        "required": ["mode"],
+        "additionalProperties": False,
+    }
+
+    def expressions(self, config):
+        return [("expression", config["expression"])] if config.get("mode") == "expression" and config.get("expression") else []
+
+    def validate(self, node_id: str, config: dict[str, Any]) -> list[ValidationIssue]:
+        mode = config.get("mode")
+        needed = {"duration": "duration", "time_of_day": "time", "expression": "expression"}.get(mode)
+        if needed and not config.get(needed):
+            return [ValidationIssue("field_required",
+                                    labels(f"Preencha '{needed}'.", f"Fill in '{needed}'."), node_id, needed)]
+        if mode == "duration" and duration_to_timedelta(config["duration"]).total_seconds() <= 0:
+            return [ValidationIssue("duration_positive",
+                                    labels("A duração deve ser maior que zero.", "The duration must be above zero."),
+                                    node_id, "duration")]
+        return []
+
+    def wake_time(self, ctx) -> datetime:
+        config, now = ctx.config, ctx.now()
+        mode = config.get("mode", "duration")
+        tz = config.get("timezone") or settings.TIME_ZONE
+        if mode == "duration":
+            return now + duration_to_timedelta(config["duration"])
+        if mode == "time_of_day":
+            return next_time_of_day(now, config["time"], tz)
+        if mode == "business_hours":
+            return BusinessHours.parse(config.get("business_hours") or settings.FLUXO_BUSINESS_HOURS, tz).next_open(now)
+        value = ctx.render_value(config.get("expression", ""), field_name="expression")
+        try:
+            moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise StepError(
+                f"'{value}' is not a date/time; use ISO 8601 such as 2026-11-22T14:00:00-03:00",
+                code="bad_datetime") from exc
+        if moment.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.replace(tzinfo=ZoneInfo(tz))
+        if config.get("offset"):
+            moment += duration_to_timedelta(config["offset"])
+        return moment
+
+    def execute(self, ctx):
+        wake_at = self.wake_time(ctx)
+        if wake_at <= ctx.now():
+            # The moment has passed already (e.g. "24 h before" an appointment that is 2 h away).
+            return Next("next", {"skipped": True, "wake_at": wake_at.isoformat()})
+        return Wait("delay", wake_at=wake_at, output={"wake_at": wake_at.isoformat()})
+
+    def resume(self, ctx):
+        return Next("next", {"woke_at": ctx.now().isoformat()})
