@@ -221,3 +221,32 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Integrations ---------------------------------------------------------------------------
+# Outbound HTTP from flows (http_request node, AI providers, webhooks, notifications) goes through
+# an SSRF guard. FLUXO_HTTP_ALLOWLIST: host names (erp.internal, *.corp.example) or IPs/CIDRs
+# (10.0.0.0/8) that may be reached even though they are private. FLUXO_HTTP_RESOLVER: dotted path of
+# a (host, port) -> [ip] function replacing DNS (tests, split-horizon networks).
+FLUXO_HTTP_ALLOWLIST = env_list("FLUXO_HTTP_ALLOWLIST", "")
+FLUXO_HTTP_RESOLVER = os.environ.get("FLUXO_HTTP_RESOLVER", "")
+FLUXO_HTTP_TIMEOUT = float(os.environ.get("FLUXO_HTTP_TIMEOUT", "10"))
+FLUXO_HTTP_RETRIES = int(os.environ.get("FLUXO_HTTP_RETRIES", "2"))
+FLUXO_HTTP_BACKOFF_BASE = float(os.environ.get("FLUXO_HTTP_BACKOFF_BASE", "0.5"))
+FLUXO_HTTP_MAX_RESPONSE_BYTES = int(os.environ.get("FLUXO_HTTP_MAX_RESPONSE_BYTES", str(1024 * 1024)))
+FLUXO_HTTP_MAX_RESPONSE_BYTES_LIMIT = int(os.environ.get("FLUXO_HTTP_MAX_RESPONSE_BYTES_LIMIT", str(5 * 1024 * 1024)))
+# Outbound webhooks: first retry after FLUXO_WEBHOOK_BACKOFF_BASE seconds, doubling, for up to
+# FLUXO_WEBHOOK_MAX_AGE seconds; a subscription is disabled (with an admin alert) after
+# FLUXO_WEBHOOK_DISABLE_AFTER consecutive failed attempts.
+FLUXO_WEBHOOK_TIMEOUT = float(os.environ.get("FLUXO_WEBHOOK_TIMEOUT", "10"))
+FLUXO_WEBHOOK_BACKOFF_BASE = float(os.environ.get("FLUXO_WEBHOOK_BACKOFF_BASE", "30"))
+FLUXO_WEBHOOK_BACKOFF_CAP = float(os.environ.get("FLUXO_WEBHOOK_BACKOFF_CAP", str(4 * 3600)))
+FLUXO_WEBHOOK_MAX_AGE = float(os.environ.get("FLUXO_WEBHOOK_MAX_AGE", str(24 * 3600)))
+FLUXO_WEBHOOK_DISABLE_AFTER = int(os.environ.get("FLUXO_WEBHOOK_DISABLE_AFTER", "20"))
+# AI: the built-in provider's default confidence threshold and the memory kept per contact.
+FLUXO_AI_MEMORY_MAX_TURNS = int(os.environ.get("FLUXO_AI_MEMORY_MAX_TURNS", "50"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Fluxo <fluxo@localhost>")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_TIMEOUT = 10
+CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
+    "task": "integrations.tasks.webhooks_deliver_due", "schedule": 5.0,
+}

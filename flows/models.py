@@ -196,3 +196,53 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.seq} {self.node_type}:{self.node_id}"
+
+
+class FlowPublication(models.Model):
+    """Who published which revision, when, and why (the publish comment)."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="publications")
+    revision = models.ForeignKey(FlowRevision, on_delete=models.CASCADE, related_name="publications")
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.flow} r{self.revision.revision} published"
+
+
+class TestRun(models.Model):
+    """An editor's Test run: a sandbox test contact talking to one revision of a flow."""
+
+    __test__ = False  # not a pytest test class
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        STOPPED = "stopped", "Stopped"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="test_runs")
+    revision = models.ForeignKey(FlowRevision, on_delete=models.CASCADE, related_name="test_runs")
+    contact = models.OneToOneField("messaging.Contact", on_delete=models.CASCADE, related_name="test_run")
+    run = models.ForeignKey(FlowRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"test run {self.pk} of {self.flow}"
+
+
+class UserPreference(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fluxo_preference")
+    language = models.CharField(max_length=8, choices=[("pt-BR", "Português (Brasil)"), ("en", "English")],
+                                default="pt-BR")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.language})"

@@ -16,6 +16,7 @@ NODE_MODULES = [
     "flows.nodes.ai_reply",
     "flows.nodes.set_variable",
     "flows.nodes.end",
+    "flows.nodes.subflow",
 ]
 
 for _module in NODE_MODULES:

@@ -103,8 +103,7 @@ class TriggerNode(NodeType):
             return event_kind == "external" and payload.get("event") == config.get("event_name")
         if wanted in ("opt_in", "opt_out"):
             return event_kind == wanted
-        if wanted == "schedule":
-            return event_kind == "schedule" and str(payload.get("node_id")) == str(config.get("_node_id", ""))
+        # Schedule events name their flow and trigger node; flows.services starts them directly.
         return False
 
     def _text_matches(self, config: dict[str, Any], text: str) -> bool:
@@ -128,6 +127,10 @@ class TriggerNode(NodeType):
             except re.error:
                 return False
         return False
+
+    def specificity(self, config: dict[str, Any]) -> int:
+        """Keyword and regex triggers win over catch-all ones when one message matches several flows."""
+        return 0 if config.get("match", "any") == "any" else 1
 
     def execute(self, ctx) -> Next:
         return Next("next", {"event": ctx.run.context.get("trigger", {}).get("kind", "")})

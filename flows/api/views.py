@@ -1,0 +1,335 @@
+"""Flows API views: parse, call one service, serialize."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate, login, logout
+from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from flows import selectors, services
+from flows.api import serializers as s
+from flows.api.errors import error_response
+from flows.api.permissions import user_roles
+from flows.models import Flow, FlowRun, TestRun
+from flows.nodes import registry
+from flows.validation import definition_validate
+
+
+def _stale_response(exc: services.StaleRevision) -> Response:
+    latest = exc.latest
+    return error_response(
+        "stale_revision",
+        f"Someone saved revision {latest.revision} after the one you edited; reload to see it.",
+        http_status=status.HTTP_409_CONFLICT,
+        current_revision=latest.revision,
+        author=latest.author.username if latest.author else None,
+        saved_at=latest.created_at.isoformat(),
+    )
+
+
+def _invalid_definition(exc: services.InvalidDefinition) -> Response:
+    return error_response("invalid_definition", exc.message, details={"definition": [exc.message]})
+
+
+# --- Session ------------------------------------------------------------------------------------
+
+
+class LanguageSerializer(serializers.Serializer):
+    language = serializers.ChoiceField(choices=["pt-BR", "en"])
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+def session_payload(request) -> dict:
+    user = request.user
+    if not user.is_authenticated:
+        return {"authenticated": False, "user": None}
+    language = request.session.get("fluxo_language")
+    if language is None:
+        from flows.models import UserPreference
+
+        pref = UserPreference.objects.filter(user=user).first()
+        language = pref.language if pref else "pt-BR"
+    return {"authenticated": True, "user": {"id": user.pk, "username": user.username, "first_name": user.first_name,
+                                            "language": language, "roles": sorted(user_roles(user))}}
+
+
+class SessionView(APIView):
+    """The signed-in user (or none), their language and roles. Always sets the CSRF cookie."""
+
+    permission_classes = [AllowAny]
+    serializer_class = LanguageSerializer
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        response = Response(session_payload(request))
+        return response
+
+    @extend_schema(request=LanguageSerializer, responses={200: dict})
+    def patch(self, request):
+        if not request.user.is_authenticated:
+            return error_response("not_authenticated", "Sign in first.", http_status=401)
+        data = LanguageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_language_set(user=request.user, language=data.validated_data["language"])
+        request.session["fluxo_language"] = data.validated_data["language"]
+        return Response(session_payload(request))
+
+    @classmethod
+    def as_view(cls, **kwargs):
+        return ensure_csrf_cookie(super().as_view(**kwargs))
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    serializer_class = LoginSerializer
+
+    @extend_schema(request=LoginSerializer, responses={200: dict})
+    def post(self, request):
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        if user is None:
+            return error_response("invalid_credentials", "Wrong username or password.",
+                                  details={"password": ["Wrong username or password."]})
+        login(request, user)
+        return Response(session_payload(request))
+
+
+class LogoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        logout(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Node types -----------------------------------------------------------------------------------
+
+
+class NodeTypeList(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response([t.describe() for t in registry.all_types()])
+
+
+# --- Flows ------------------------------------------------------------------------------------------
+
+
+class FlowViewSet(viewsets.GenericViewSet):
+    serializer_class = s.FlowSerializer
+    queryset = Flow.objects.all()
+
+    def get_queryset(self):
+        return selectors.flow_list(search=self.request.query_params.get("search", ""),
+                                   status=self.request.query_params.get("status", ""))
+
+    def get_object(self):
+        return get_object_or_404(Flow.objects.select_related("published_revision"), pk=self.kwargs["pk"])
+
+    def list(self, request):
+        return Response(s.FlowSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(request=s.FlowCreateSerializer, responses={201: s.FlowDetailSerializer})
+    def create(self, request):
+        data = s.FlowCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            flow = services.flow_create(author=request.user, **data.validated_data)
+        except services.InvalidDefinition as exc:
+            return _invalid_definition(exc)
+        return Response(s.FlowDetailSerializer(flow).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: s.FlowDetailSerializer})
+    def retrieve(self, request, pk=None):
+        return Response(s.FlowDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=s.FlowSerializer, responses={200: s.FlowDetailSerializer})
+    def partial_update(self, request, pk=None):
+        flow = self.get_object()
+        data = s.FlowSerializer(flow, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        data.save()
+        return Response(s.FlowDetailSerializer(flow).data)
+
+    @extend_schema(request=None, responses={200: s.FlowSerializer})
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return Response(s.FlowSerializer(services.flow_set_status(flow=self.get_object(), status=Flow.Status.ARCHIVED)).data)
+
+    @extend_schema(request=None, responses={200: s.FlowSerializer})
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request, pk=None):
+        return Response(s.FlowSerializer(services.flow_set_status(flow=self.get_object(), status=Flow.Status.ACTIVE)).data)
+
+    @extend_schema(request=None, responses={201: s.FlowDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def duplicate(self, request, pk=None):
+        flow = services.flow_duplicate(flow=self.get_object(), author=request.user)
+        return Response(s.FlowDetailSerializer(flow).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        return Response(services.flow_export(flow=self.get_object()))
+
+    @extend_schema(request=s.ImportSerializer, responses={201: s.FlowDetailSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_(self, request):
+        data = s.ImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            flow = services.flow_import(document=data.validated_data, author=request.user)
+        except services.InvalidDefinition as exc:
+            return _invalid_definition(exc)
+        return Response(s.FlowDetailSerializer(flow).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ValidateSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None):
+        self.get_object()
+        data = s.ValidateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(definition_validate(data.validated_data["definition"]).as_dict())
+
+    @extend_schema(request=s.PublishSerializer, responses={200: s.FlowSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        data = s.PublishSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flow = self.get_object()
+        if not flow.revisions.filter(revision=data.validated_data["revision"]).exists():
+            return error_response("not_found", "No such revision.", http_status=404)
+        try:
+            flow = services.flow_publish(flow=flow, revision_number=data.validated_data["revision"],
+                                         comment=data.validated_data["comment"], user=request.user)
+        except services.InvalidFlow as exc:
+            return error_response("invalid_flow", "The flow has problems; fix them before publishing.",
+                                  errors=[i.as_dict() for i in exc.issues])
+        return Response(s.FlowSerializer(flow).data)
+
+    @extend_schema(request=s.TestRunStartSerializer, responses={201: s.TestRunSerializer})
+    @action(detail=True, methods=["post"], url_path="test-runs")
+    def test_runs(self, request, pk=None):
+        data = s.TestRunStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flow = self.get_object()
+        number = data.validated_data.get("revision")
+        if number and not flow.revisions.filter(revision=number).exists():
+            return error_response("not_found", "No such revision.", http_status=404)
+        try:
+            test = services.test_run_start(flow=flow, revision_number=number,
+                                           payload=data.validated_data.get("payload"), user=request.user)
+        except services.InvalidDefinition as exc:
+            return _invalid_definition(exc)
+        return Response(s.TestRunSerializer(test).data, status=status.HTTP_201_CREATED)
+
+
+class RevisionViewSet(viewsets.GenericViewSet):
+    serializer_class = s.RevisionSerializer
+    lookup_field = "revision"
+
+    def flow(self) -> Flow:
+        return get_object_or_404(Flow, pk=self.kwargs["flow_pk"])
+
+    def get_queryset(self):
+        return self.flow().revisions.select_related("author", "flow").order_by("-revision")
+
+    def list(self, request, flow_pk=None):
+        return Response(s.RevisionSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(responses={200: s.RevisionDetailSerializer})
+    def retrieve(self, request, flow_pk=None, revision=None):
+        return Response(s.RevisionDetailSerializer(get_object_or_404(self.get_queryset(), revision=revision)).data)
+
+    @extend_schema(request=s.RevisionSaveSerializer, responses={201: s.RevisionDetailSerializer})
+    def create(self, request, flow_pk=None):
+        data = s.RevisionSaveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            revision = services.flow_revision_save(flow=self.flow(), author=request.user, **data.validated_data)
+        except services.StaleRevision as exc:
+            return _stale_response(exc)
+        except services.InvalidDefinition as exc:
+            return _invalid_definition(exc)
+        return Response(s.RevisionDetailSerializer(revision).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RestoreSerializer, responses={201: s.RevisionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, flow_pk=None, revision=None):
+        data = s.RestoreSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flow = self.flow()
+        get_object_or_404(flow.revisions, revision=revision)
+        try:
+            new = services.flow_revision_restore(flow=flow, revision_number=int(revision),
+                                                 base_revision=data.validated_data["base_revision"], author=request.user)
+        except services.StaleRevision as exc:
+            return _stale_response(exc)
+        return Response(s.RevisionDetailSerializer(new).data, status=status.HTTP_201_CREATED)
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.RunSerializer
+
+    def get_queryset(self):
+        queryset = FlowRun.objects.select_related("contact", "revision").order_by("-id")
+        params = self.request.query_params
+        if params.get("flow"):
+            queryset = queryset.filter(flow_id=params["flow"])
+        if params.get("status"):
+            queryset = queryset.filter(status=params["status"])
+        if params.get("contact"):
+            queryset = queryset.filter(contact__phone=params["contact"])
+        if params.get("include_tests") != "1":
+            queryset = queryset.filter(is_test=False)
+        return queryset[:500] if self.action == "list" else queryset
+
+    def get_serializer_class(self):
+        return s.RunDetailSerializer if self.action == "retrieve" else s.RunSerializer
+
+
+class TestRunViewSet(viewsets.GenericViewSet):
+    serializer_class = s.TestRunSerializer
+    queryset = TestRun.objects.select_related("contact", "revision", "flow")
+
+    @extend_schema(responses={200: dict})
+    def retrieve(self, request, pk=None):
+        return Response(selectors.test_run_snapshot(test=self.get_object()))
+
+    @extend_schema(request=s.TestRunInboundSerializer, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def inbound(self, request, pk=None):
+        data = s.TestRunInboundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        test = self.get_object()
+        if test.status != TestRun.Status.OPEN:
+            return error_response("test_run_stopped", "This test run was stopped; start a new one.", http_status=409)
+        event = services.test_run_inbound(test=test, **data.validated_data)
+        return Response({"event_id": event.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: dict})
+    @action(detail=True, methods=["post"], url_path="fast-forward")
+    def fast_forward(self, request, pk=None):
+        fired = services.test_run_fast_forward(test=self.get_object())
+        if not fired:
+            return error_response("nothing_to_fast_forward", "The run is not waiting on a delay or a timeout.",
+                                  http_status=409)
+        return Response({"fired": True}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={200: s.TestRunSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        return Response(s.TestRunSerializer(services.test_run_stop(test=self.get_object())).data)
+
+

@@ -1,0 +1,186 @@
+"""The graph interpreter: steps a run over its pinned revision until a wait, a delay or an end.
+
+Preconditions: callers hold the contact's lock and an open transaction (see
+``flows.services.contact_events_process``); every side effect goes through the runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+
+from flows.engine.context import StepContext
+from flows.engine.graph import compiled_revision
+from flows.engine.runtime import DefaultRuntime, Runtime
+from flows.logging import mask_text
+from flows.models import FlowRun, InboundEvent, RunStep
+from flows.nodes import registry
+from flows.nodes.base import End, Next, StepError, Wait
+from flows.signals import domain_event_emit
+
+logger = logging.getLogger(__name__)
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+class Interpreter:
+    def __init__(self, runtime: Runtime | None = None):
+        self.runtime = runtime or DefaultRuntime()
+        self.max_steps = settings.FLUXO_MAX_STEPS_PER_EVENT
+        self.max_visits = settings.FLUXO_MAX_NODE_VISITS
+
+    # -- entry points
+
+    def run_start(self, *, flow, revision, contact, trigger_node_id: str, event: InboundEvent | None = None,
+                  conversation=None, is_test: bool = False, parent_run: FlowRun | None = None,
+                  trigger_payload: dict[str, Any] | None = None) -> FlowRun:
+        payload = dict(trigger_payload if trigger_payload is not None else (event.payload if event else {}))
+        payload.setdefault("kind", event.kind if event else "manual")
+        run = FlowRun.objects.create(
+            flow=flow, revision=revision, contact=contact, conversation=conversation, trigger_event=event,
+            parent_run=parent_run, is_test=is_test, current_node=trigger_node_id, status=FlowRun.Status.ACTIVE,
+            context={"trigger": payload, "vars": {}, "started_at": self.runtime.now().isoformat()},
+        )
+        self._advance(run, trigger_node_id, event=event, resuming=False)
+        return run
+
+    def run_resume(self, *, run: FlowRun, event: InboundEvent) -> bool:
+        """Give ``event`` to a waiting run. Returns False when the run's wait does not take it."""
+        if run.status != FlowRun.Status.WAITING:
+            return False
+        if event.kind == InboundEvent.Kind.TIMER:
+            if event.payload.get("run_id") != run.pk or event.payload.get("token") != run.wait_token:
+                return False  # a stale timer: the run moved on since it was set
+        elif run.wait_kind in (FlowRun.WaitKind.DELAY, FlowRun.WaitKind.SUBFLOW):
+            return False
+        compiled = compiled_revision(run.revision)
+        node = compiled.nodes.get(run.current_node)
+        node_type = registry.get(node["type"]) if node else None
+        if node_type is None:
+            self._finish(run, FlowRun.Status.FAILED, f"node '{run.current_node}' is missing from revision {run.revision.revision}")
+            return True
+        ctx = StepContext(run=run, node=node, runtime=self.runtime, step_seq=run.step_count + 1,
+                          event_kind=event.kind, event=event.payload)
+        if not node_type.accepts(ctx):
+            return False
+        self._advance(run, run.current_node, event=event, resuming=True)
+        return True
+
+    def run_resume_from_child(self, *, run: FlowRun, child: FlowRun) -> None:
+        """A subflow ended: continue its parent through the subflow node's completed/failed port."""
+        if run.status != FlowRun.Status.WAITING or run.wait_kind != FlowRun.WaitKind.SUBFLOW:
+            return
+        event_payload = {"child_run_id": child.pk, "child_status": child.status, "child_vars": child.context.get("vars", {})}
+        self._advance(run, run.current_node, event=None, resuming=True, resume_kind="subflow", resume_payload=event_payload)
+
+    def run_cancel(self, *, run: FlowRun, reason: str) -> None:
+        self._finish(run, FlowRun.Status.CANCELLED, reason)
+
+    # -- the loop
+
+    def _advance(self, run: FlowRun, node_id: str, *, event: InboundEvent | None, resuming: bool,
+                 resume_kind: str | None = None, resume_payload: dict[str, Any] | None = None) -> None:
+        compiled = compiled_revision(run.revision)
+        run.status = FlowRun.Status.ACTIVE
+        run.wait_kind, run.wake_at, run.wait_token = "", None, ""
+        visits: dict[str, int] = run.context.setdefault("_visits", {})
+        steps_this_event = 0
+        while True:
+            if steps_this_event >= self.max_steps:
+                self._finish(run, FlowRun.Status.FAILED,
+                             f"stopped after {self.max_steps} steps in one event: the flow loops without waiting")
+                return
+            node = compiled.nodes.get(node_id)
+            node_type = registry.get(node["type"]) if node else None
+            if node_type is None:
+                self._finish(run, FlowRun.Status.FAILED, f"node '{node_id}' is missing or of an unknown type")
+                return
+            if not resuming:
+                visits[node_id] = visits.get(node_id, 0) + 1
+                if visits[node_id] > self.max_visits:
+                    self._finish(run, FlowRun.Status.FAILED,
+                                 f"node '{node_id}' was visited {self.max_visits} times in this run: stopped to avoid an endless loop")
+                    return
+            run.current_node = node_id
+            if resume_kind:
+                ctx = StepContext(run=run, node=node, runtime=self.runtime, step_seq=run.step_count + 1,
+                                  event_kind=resume_kind, event=resume_payload or {})
+            else:
+                ctx = StepContext(run=run, node=node, runtime=self.runtime, step_seq=run.step_count + 1,
+                                  event_kind=event.kind if (resuming and event) else None,
+                                  event=event.payload if (resuming and event) else {})
+            started_at = self.runtime.now()
+            started = time.perf_counter()
+            error = ""
+            try:
+                outcome = node_type.resume(ctx) if resuming else node_type.execute(ctx)
+            except StepError as exc:
+                error = exc.message
+                if "failure" in {p.key for p in node_type.ports_for(node.get("config") or {})}:
+                    ctx.vars["last_error"] = exc.message
+                    outcome = Next("failure", {"error": exc.message, "code": exc.code})
+                else:
+                    outcome = End(FlowRun.Status.FAILED, f"{node_type.key} '{node_id}': {exc.message}",
+                                  {"error": exc.message, "code": exc.code})
+            except Exception as exc:  # a bug in one node must fail the run clearly, not lose the event
+                logger.exception("node %s (%s) crashed in run %s", node_id, node_type.key, run.pk)
+                error = f"internal error: {exc.__class__.__name__}: {exc}"
+                outcome = End(FlowRun.Status.FAILED, f"{node_type.key} '{node_id}': {error}")
+            duration_us = int((time.perf_counter() - started) * 1_000_000)
+            port = outcome.port if isinstance(outcome, Next) else ""
+            kind = "error" if error else outcome.__class__.__name__.lower()
+            run.step_count += 1
+            step_input: dict[str, Any] = {"config": node.get("config") or {}}
+            if resuming:
+                step_input = {"event_kind": ctx.event_kind, "event": ctx.event}
+            step = RunStep.objects.create(
+                run=run, seq=run.step_count, node_id=node_id, node_type=node_type.key,
+                event=event, port=port, outcome=kind, input=_masked(step_input), output=_masked(outcome.output),
+                error=mask_text(error), started_at=started_at, duration_us=duration_us,
+            )
+            self.runtime.step_recorded(step)
+            resuming, resume_kind, resume_payload = False, None, None
+            steps_this_event += 1
+
+            if isinstance(outcome, Next):
+                target = compiled.target(node_id, outcome.port)
+                if target is None:
+                    self._finish(run, FlowRun.Status.COMPLETED, f"ended at '{node_id}' (port '{outcome.port}' leads nowhere)")
+                    return
+                node_id = target
+                continue
+            if isinstance(outcome, Wait):
+                run.status = FlowRun.Status.WAITING
+                run.wait_kind = outcome.kind
+                run.wake_at = outcome.wake_at
+                run.wait_token = FlowRun.new_wait_token()
+                run.current_node = node_id
+                run.save()
+                return
+            self._finish(run, outcome.status, outcome.reason)
+            return
+
+    def _finish(self, run: FlowRun, status: str, reason: str) -> None:
+        run.status = status
+        run.end_reason = reason[:2000]
+        run.wait_kind, run.wake_at, run.wait_token = "", None, ""
+        run.ended_at = self.runtime.now()
+        run.save()
+        if not run.is_test and status in (FlowRun.Status.COMPLETED, FlowRun.Status.FAILED):
+            domain_event_emit(event_type=f"run.{status}",
+                              data={"run_id": run.pk, "flow_id": run.flow_id, "contact": run.contact.phone,
+                                    "reason": run.end_reason})
+        if run.parent_run_id:
+            parent = FlowRun.objects.select_related("revision", "flow", "contact").get(pk=run.parent_run_id)
+            self.run_resume_from_child(run=parent, child=run)

@@ -1,0 +1,206 @@
+"""requisição HTTP: call a company system (CRM, ERP, helpdesk…) and map the answer into variables.
+
+The request is rendered here (every text field takes ``{{ }}`` expressions); sending it — vault
+credential, SSRF guard, retries, size cap — is the runtime's ``http_request`` service
+(:func:`integrations.http.services.http_request_execute`). The credential is named, never inlined,
+so no secret ever sits in the flow definition or its step traces.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flows.nodes.base import FAILURE, Next, NodeType, Port, StepError, ValidationIssue, labels
+from flows.nodes.registry import register
+
+VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+SUCCESS = Port("success", labels("Sucesso", "Success"))
+MAX_BODY_DEPTH = 20
+OUTPUT_PREVIEW = 2000
+
+STRING_MAP = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "maxProperties": 50}
+
+
+def _walk_strings(value: Any, prefix: str, depth: int = 0):
+    """(field, text) for every string inside a JSON body, for expression checks."""
+    if depth > MAX_BODY_DEPTH:
+        return
+    if isinstance(value, str):
+        yield prefix, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk_strings(item, f"{prefix}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_strings(item, f"{prefix}.{index}", depth + 1)
+
+
+def _render_tree(ctx, value: Any, field_name: str, depth: int = 0) -> Any:
+    """Render every string of a JSON body; a string that is one expression keeps its type."""
+    if depth > MAX_BODY_DEPTH:
+        raise StepError("the body is nested too deeply", code="http_body_too_deep", details={"field": field_name})
+    if isinstance(value, str):
+        return ctx.render_value(value, field_name=field_name) if "{{" in value else value
+    if isinstance(value, dict):
+        return {key: _render_tree(ctx, item, f"{field_name}.{key}", depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_render_tree(ctx, item, f"{field_name}.{i}", depth + 1) for i, item in enumerate(value)]
+    return value
+
+
+def _preview(value: Any) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= OUTPUT_PREVIEW else text[:OUTPUT_PREVIEW] + "…"
+
+
+@register
+class HttpRequestNode(NodeType):
+    key = "http_request"
+    label = labels("Requisição HTTP", "HTTP request")
+    description = labels(
+        "Chama um sistema da empresa (CRM, ERP, loja) e guarda campos da resposta em variáveis. "
+        "Credenciais vêm do cofre, pelo nome.",
+        "Calls a company system (CRM, ERP, shop) and stores response fields in variables. "
+        "Credentials come from the vault, by name.",
+    )
+    category = "integration"
+    icon = "globe"
+    ports = [SUCCESS, FAILURE]
+    default_config = {"method": "GET", "url": "https://", "timeout_seconds": 10, "retries": 2,
+                      "response_mapping": []}
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "method": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], "default": "GET"},
+            "url": {"type": "string", "minLength": 8, "maxLength": 2000,
+                    "description": "e.g. https://erp.example.com/orders/{{vars.order_id}}"},
+            "headers": STRING_MAP,
+            "query": STRING_MAP,
+            "body_type": {"enum": ["none", "json", "form"], "default": "none"},
+            "body": {"description": "JSON body (any JSON) or form fields (an object of strings)."},
+            "credential": {"type": "string", "maxLength": 80, "pattern": "^[-a-zA-Z0-9_]*$",
+                           "description": "Name of a credential in the vault."},
+            "timeout_seconds": {"type": "number", "minimum": 1, "maximum": 60, "default": 10},
+            "retries": {"type": "integer", "minimum": 0, "maximum": 5, "default": 2,
+                        "description": "Retries on 5xx, 429, timeouts and connection errors, with backoff."},
+            "max_response_kb": {"type": "integer", "minimum": 1, "maximum": 5120, "default": 1024},
+            "fail_on_error": {"type": "boolean", "default": True,
+                              "description": "A 4xx answer takes the failure port (else success, with its status)."},
+            "response_mapping": {
+                "type": "array", "maxItems": 30,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "variable": {"type": "string", "pattern": VAR_PATTERN},
+                        "path": {"type": "string", "minLength": 1, "maxLength": 500,
+                                 "description": "JSON path in the response body, e.g. $.order.status"},
+                        "default": {},
+                        "required": {"type": "boolean"},
+                    },
+                    "required": ["variable", "path"],
+                    "additionalProperties": False,
+                },
+            },
+            "save_response_as": {"type": "string", "pattern": VAR_PATTERN,
+                                 "description": "Keep {status, body} of the response in this variable."},
+        },
+        "required": ["method", "url"],
+        "additionalProperties": False,
+    }
+
+    def expressions(self, config):
+        found = [("url", config.get("url") or "")]
+        for section in ("headers", "query"):
+            found += [(f"{section}.{k}", v) for k, v in (config.get(section) or {}).items() if isinstance(v, str)]
+        if config.get("body_type") in ("json", "form"):
+            found += list(_walk_strings(config.get("body"), "body"))
+        return [(name, text) for name, text in found if "{{" in text]
+
+    def defines(self, config):
+        names = [m["variable"] for m in config.get("response_mapping") or [] if m.get("variable")]
+        if config.get("save_response_as"):
+            names.append(config["save_response_as"])
+        return [f"vars.{name}" for name in names]
+
+    def validate(self, node_id, config):
+        from integrations.http.jsonpath import JSONPathError, parse
+
+        issues = []
+        for index, mapping in enumerate(config.get("response_mapping") or []):
+            try:
+                parse(mapping.get("path") or "")
+            except JSONPathError as exc:
+                issues.append(ValidationIssue(
+                    "invalid_json_path",
+                    labels(f"Caminho JSON inválido: {exc}", f"Invalid JSON path: {exc}"),
+                    node_id, f"response_mapping.{index}.path"))
+        body_type = config.get("body_type") or "none"
+        if body_type == "form" and not isinstance(config.get("body") or {}, dict):
+            issues.append(ValidationIssue(
+                "form_body_object",
+                labels("Um corpo de formulário é um objeto de campos.", "A form body is an object of fields."),
+                node_id, "body"))
+        if body_type != "none" and config.get("method") in ("GET", "HEAD"):
+            issues.append(ValidationIssue(
+                "body_with_get",
+                labels("GET e HEAD não levam corpo.", "GET and HEAD do not carry a body."), node_id, "body_type"))
+        if config.get("credential") and not _credential_exists(config["credential"]):
+            issues.append(ValidationIssue(
+                "credential_unknown",
+                labels(f"A credencial '{config['credential']}' não está no cofre.",
+                       f"Credential '{config['credential']}' is not in the vault."),
+                node_id, "credential"))
+        return issues
+
+    def execute(self, ctx):
+        from integrations.http.jsonpath import MISSING, JSONPathError, get
+
+        config = ctx.config
+        body_type = config.get("body_type") or "none"
+        request = {
+            "method": config.get("method") or "GET",
+            "url": ctx.render(config["url"], field_name="url").strip(),
+            "headers": {k: ctx.render(str(v), field_name=f"headers.{k}") for k, v in (config.get("headers") or {}).items()},
+            "query": {k: ctx.render(str(v), field_name=f"query.{k}") for k, v in (config.get("query") or {}).items()},
+            "body_type": body_type,
+            "body": _render_tree(ctx, config.get("body"), "body") if body_type != "none" else None,
+            "credential": config.get("credential") or "",
+            "timeout": float(config.get("timeout_seconds") or 10),
+            "retries": int(config.get("retries", 2)),
+            "max_response_bytes": int(config.get("max_response_kb") or 1024) * 1024,
+            "fail_on_error": config.get("fail_on_error", True),
+            "idempotency_key": ctx.idempotency_key(),
+        }
+        result = ctx.runtime.http_request(run=ctx.run, request=request)
+        body = result.get("body")
+        mapped: dict[str, Any] = {}
+        for mapping in config.get("response_mapping") or []:
+            try:
+                value = get(body, mapping["path"])
+            except JSONPathError as exc:
+                raise StepError(f"invalid JSON path '{mapping['path']}': {exc}", code="invalid_json_path") from exc
+            if value is MISSING:
+                if mapping.get("required"):
+                    raise StepError(f"the response has no '{mapping['path']}' (needed for vars.{mapping['variable']})",
+                                    code="http_missing_field",
+                                    details={"path": mapping["path"], "body": _preview(body)})
+                value = mapping.get("default")
+            mapped[mapping["variable"]] = value
+        ctx.vars.update(mapped)
+        if config.get("save_response_as"):
+            ctx.vars[config["save_response_as"]] = {"status": result.get("status"), "body": body}
+        return Next("success", {
+            "request": result.get("request"), "status": result.get("status"), "attempts": result.get("attempts"),
+            "duration_ms": result.get("duration_ms"), "redirects": result.get("redirects") or [],
+            "mapped": {k: _preview(v) for k, v in mapped.items()}, "body_preview": _preview(body),
+        })
+
+
+def _credential_exists(name: str) -> bool:
+    try:
+        from integrations.vault.selectors import credential_get_by_name
+
+        return credential_get_by_name(name) is not None
+    except Exception:  # no database at hand (e.g. offline validation): do not guess
+        return True

@@ -1,0 +1,471 @@
+"""Writes of the flows app: events in, flows and revisions, runs. Every function is atomic."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from flows.models import InboundEvent
+
+logger = logging.getLogger(__name__)
+
+
+def event_record(
+    *,
+    kind: str,
+    dedupe_key: str,
+    contact=None,
+    channel=None,
+    payload: dict[str, Any],
+    raw: Any = None,
+    occurred_at: datetime | None = None,
+) -> tuple[InboundEvent, bool]:
+    """Store an incoming event once and queue its processing after commit.
+
+    Returns ``(event, created)``; a second call with the same ``dedupe_key`` returns the stored
+    event and ``created=False`` and queues nothing (duplicates are no-ops).
+    """
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                kind=kind, dedupe_key=dedupe_key[:255], contact=contact, channel=channel,
+                payload=payload, raw=raw, occurred_at=occurred_at,
+            )
+    except IntegrityError:
+        return InboundEvent.objects.get(dedupe_key=dedupe_key[:255]), False
+    if contact is not None:
+        from flows.tasks import enqueue_contact_processing
+
+        enqueue_contact_processing(contact.pk)
+    else:
+        InboundEvent.objects.filter(pk=event.pk).update(state=InboundEvent.State.IGNORED,
+                                                       error="no contact: kept for inspection")
+    return event, True
+
+
+# --- Processing events ------------------------------------------------------------------------
+
+
+def contact_events_process(*, contact_id: int) -> int:
+    """Process the contact's pending events one by one, oldest first. Returns how many.
+
+    Each event runs in its own transaction holding the contact's row lock, so one contact's
+    events never run concurrently and always in arrival order, across any number of workers.
+    A database error rolls the event back to pending (the task retries); an error in our code
+    marks the event failed with the reason, kept for inspection, and the next event goes on.
+    """
+    from messaging.models import Contact
+
+    processed = 0
+    while True:
+        with transaction.atomic():
+            contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
+            if contact is None:
+                return processed
+            event = (InboundEvent.objects.filter(contact_id=contact_id, state=InboundEvent.State.PENDING)
+                     .order_by("id").first())
+            if event is None:
+                return processed
+            event.attempts += 1
+            try:
+                with transaction.atomic():
+                    outcome = event_process(event=event, contact=contact)
+                event.state = outcome
+            except OperationalError:
+                raise
+            except Exception as exc:
+                logger.exception("event %s failed", event.pk)
+                event.state = InboundEvent.State.FAILED
+                event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            event.processed_at = timezone.now()
+            event.save(update_fields=["state", "error", "attempts", "processed_at"])
+            processed += 1
+
+
+def event_process(*, event: InboundEvent, contact) -> str:
+    """Give one event to the contact's waiting run, or start the flows it triggers.
+
+    Precondition: the caller holds the contact's lock inside a transaction.
+    Returns the event's new state (done or ignored).
+    """
+    from flows.engine.interpreter import Interpreter
+    from flows.models import FlowRun, TestRun
+    from flows.selectors import flows_triggered_by
+
+    interpreter = Interpreter()
+    kind = event.kind
+    if kind == InboundEvent.Kind.TIMER:
+        run = (FlowRun.objects.select_related("revision", "flow", "contact")
+               .filter(pk=event.payload.get("run_id"), contact=contact).first())
+        if run is None or not interpreter.run_resume(run=run, event=event):
+            event.error = "stale timer: the run had moved on"
+            return InboundEvent.State.IGNORED
+        return InboundEvent.State.DONE
+
+    waiting = (FlowRun.objects.select_related("revision", "flow", "contact")
+               .filter(contact=contact, status=FlowRun.Status.WAITING).order_by("-id"))
+    for run in waiting:
+        if interpreter.run_resume(run=run, event=event):
+            return InboundEvent.State.DONE
+
+    if contact.is_test:
+        test = TestRun.objects.select_related("flow", "revision").filter(contact=contact).first()
+        if test is None or test.status != TestRun.Status.OPEN or kind not in ("message", "interactive_reply"):
+            return InboundEvent.State.IGNORED
+        if test.run_id and FlowRun.objects.filter(pk=test.run_id, status__in=FlowRun.OPEN_STATUSES).exists():
+            return InboundEvent.State.IGNORED  # the run is busy elsewhere (a delay): the message is kept, not used
+        from flows.engine.graph import compiled_revision
+        from messaging.services import conversation_current
+
+        triggers = compiled_revision(test.revision).trigger_ids
+        if not triggers:
+            event.error = "the tested revision has no trigger"
+            return InboundEvent.State.IGNORED
+        run = interpreter.run_start(flow=test.flow, revision=test.revision, contact=contact,
+                                    trigger_node_id=triggers[0], event=event, is_test=True,
+                                    conversation=conversation_current(contact=contact))
+        test.run = run
+        test.save(update_fields=["run"])
+        return InboundEvent.State.DONE
+
+    if kind == InboundEvent.Kind.SCHEDULE:
+        from flows.models import Flow
+
+        flow = Flow.objects.select_related("published_revision").filter(
+            pk=event.payload.get("flow_id"), status=Flow.Status.ACTIVE).first()
+        if flow is None or flow.published_revision is None:
+            return InboundEvent.State.IGNORED
+        interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
+                              trigger_node_id=event.payload["node_id"], event=event)
+        return InboundEvent.State.DONE
+
+    started = 0
+    from messaging.services import conversation_current
+
+    conversation = conversation_current(contact=contact)
+    for flow, trigger_node_id in flows_triggered_by(kind=kind, payload=event.payload):
+        interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
+                              trigger_node_id=trigger_node_id, event=event, conversation=conversation)
+        started += 1
+    return InboundEvent.State.DONE if started else InboundEvent.State.IGNORED
+
+
+def timers_fire_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Turn due delays and wait timeouts into timer events, each queued in its contact's order.
+
+    Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` so several schedulers or workers
+    never fire one timer twice (and the event's dedupe key makes a repeat a no-op anyway).
+    """
+    from flows.models import FlowRun
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(FlowRun.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("contact")
+                   .filter(status=FlowRun.Status.WAITING, wake_at__lte=now).order_by("wake_at")[:limit])
+        for run in due:
+            event_record(kind=InboundEvent.Kind.TIMER, dedupe_key=f"timer:{run.pk}:{run.wait_token}",
+                         contact=run.contact, payload={"run_id": run.pk, "token": run.wait_token,
+                                                       "due_at": run.wake_at.isoformat()})
+            FlowRun.objects.filter(pk=run.pk).update(wake_at=None)
+    return len(due)
+
+
+def events_requeue_stale(*, older_than_seconds: int = 20) -> int:
+    """Queue again the contacts whose pending events have waited too long (lost task, dead worker)."""
+    from flows.tasks import contact_events_process as task
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    contact_ids = list(InboundEvent.objects.filter(state=InboundEvent.State.PENDING, received_at__lt=cutoff,
+                                                   contact__isnull=False)
+                       .values_list("contact_id", flat=True).distinct()[:1000])
+    for contact_id in contact_ids:
+        task.delay(contact_id)
+    return len(contact_ids)
+
+
+def schedules_fire_due(*, now: datetime | None = None, window_minutes: int = 10) -> int:
+    """Record a schedule event per tagged contact for each schedule trigger whose time has come today."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    from flows.engine.calendar import WEEKDAYS
+    from flows.engine.graph import compiled_revision
+    from flows.models import Flow
+    from messaging.models import Contact
+
+    now = now or timezone.now()
+    recorded = 0
+    for flow in Flow.objects.filter(status=Flow.Status.ACTIVE, published_revision__isnull=False).select_related("published_revision"):
+        compiled = compiled_revision(flow.published_revision)
+        for node_id in compiled.trigger_ids:
+            config = compiled.nodes[node_id].get("config") or {}
+            schedule = config.get("schedule") or {}
+            if config.get("event") != "schedule" or not schedule.get("time"):
+                continue
+            local = now.astimezone(ZoneInfo(schedule.get("timezone") or settings.TIME_ZONE))
+            if schedule.get("weekdays") and WEEKDAYS[local.weekday()] not in schedule["weekdays"]:
+                continue
+            hours, minutes = (int(x) for x in schedule["time"].split(":"))
+            due = local.replace(hour=hours, minute=minutes, second=0, microsecond=0)
+            if not due <= local < due + timedelta(minutes=window_minutes):
+                continue
+            for contact in Contact.objects.filter(tags__name=schedule.get("tag"), is_test=False):
+                _, created = event_record(
+                    kind=InboundEvent.Kind.SCHEDULE,
+                    dedupe_key=f"schedule:{flow.pk}:{node_id}:{local.date().isoformat()}:{contact.pk}",
+                    contact=contact, payload={"flow_id": flow.pk, "node_id": node_id, "scheduled_for": due.isoformat()})
+                recorded += int(created)
+    return recorded
+
+
+# --- Flows and revisions ----------------------------------------------------------------------
+
+
+class StaleRevision(Exception):
+    """The draft was saved by someone else since the editor loaded it."""
+
+    def __init__(self, latest):
+        super().__init__(f"revision {latest.revision} is newer than the one you edited")
+        self.latest = latest
+
+
+class InvalidFlow(Exception):
+    def __init__(self, issues):
+        super().__init__(f"{len(issues)} problem(s) in the flow")
+        self.issues = issues
+
+
+class InvalidDefinition(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def empty_definition() -> dict[str, Any]:
+    from flows.spec import CURRENT_SPEC_VERSION
+
+    return {"spec_version": CURRENT_SPEC_VERSION,
+            "nodes": [{"id": "trigger", "type": "trigger", "config": {"event": "message", "match": "any"}}],
+            "edges": [], "ui": {"nodes": {"trigger": {"position": {"x": 80, "y": 120}}}}}
+
+
+def _checked_definition(definition: Any) -> dict[str, Any]:
+    """Migrate to the current spec and check the shape (a draft may be semantically incomplete)."""
+    from jsonschema import Draft202012Validator
+
+    from flows.spec import SpecVersionError, definition_schema, spec_migrate
+
+    if not isinstance(definition, dict):
+        raise InvalidDefinition("the definition must be a JSON object")
+    try:
+        definition = spec_migrate(definition)
+    except SpecVersionError as exc:
+        raise InvalidDefinition(str(exc)) from exc
+    error = next(iter(Draft202012Validator(definition_schema()).iter_errors(definition)), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "root"
+        raise InvalidDefinition(f"invalid shape at '{where}': {error.message}")
+    return definition
+
+
+@transaction.atomic
+def flow_create(*, name: str, description: str = "", definition: dict[str, Any] | None = None, author=None):
+    from flows.models import Flow, FlowRevision
+
+    definition = _checked_definition(definition) if definition is not None else empty_definition()
+    flow = Flow.objects.create(name=name, description=description, created_by=author)
+    FlowRevision.objects.create(flow=flow, revision=1, spec_version=definition["spec_version"],
+                                definition=definition, author=author, comment="")
+    return flow
+
+
+@transaction.atomic
+def flow_revision_save(*, flow, definition: dict[str, Any], base_revision: int | None, author=None, comment: str = ""):
+    """Save a new draft revision, refusing when ``base_revision`` is not the latest (stale editor)."""
+    from flows.models import Flow, FlowRevision
+
+    Flow.objects.select_for_update().get(pk=flow.pk)  # serialize concurrent saves of one flow
+    definition = _checked_definition(definition)
+    latest = flow.revisions.order_by("-revision").first()
+    latest_number = latest.revision if latest else 0
+    if base_revision != latest_number and latest is not None:
+        raise StaleRevision(latest)
+    revision = FlowRevision.objects.create(flow=flow, revision=latest_number + 1,
+                                           spec_version=definition["spec_version"], definition=definition,
+                                           author=author, comment=comment[:500])
+    Flow.objects.filter(pk=flow.pk).update(updated_at=timezone.now())
+    return revision
+
+
+def flow_revision_restore(*, flow, revision_number: int, base_revision: int | None, author=None):
+    old = flow.revisions.get(revision=revision_number)
+    return flow_revision_save(flow=flow, definition=old.definition, base_revision=base_revision, author=author,
+                              comment=f"Restaurado da revisão {revision_number} / restored from revision {revision_number}")
+
+
+@transaction.atomic
+def flow_publish(*, flow, revision_number: int, comment: str = "", user=None):
+    """Publish one revision after full validation; new events then start runs on it."""
+    from flows.models import Flow, FlowPublication
+    from flows.validation import definition_validate
+
+    flow = Flow.objects.select_for_update().get(pk=flow.pk)
+    revision = flow.revisions.get(revision=revision_number)
+    result = definition_validate(revision.definition)
+    if not result.valid:
+        raise InvalidFlow(result.issues)
+    flow.published_revision = revision
+    flow.published_at = timezone.now()
+    if flow.status != Flow.Status.ARCHIVED:
+        flow.status = Flow.Status.ACTIVE
+    flow.save(update_fields=["published_revision", "published_at", "status", "updated_at"])
+    FlowPublication.objects.create(flow=flow, revision=revision, published_by=user, comment=comment[:500])
+    return flow
+
+
+def flow_set_status(*, flow, status: str):
+    from flows.models import Flow
+
+    if status == Flow.Status.ACTIVE and flow.published_revision_id is None:
+        status = Flow.Status.DRAFT
+    flow.status = status
+    flow.save(update_fields=["status", "updated_at"])
+    return flow
+
+
+def flow_duplicate(*, flow, author=None):
+    latest = flow.latest_revision
+    return flow_create(name=f"{flow.name} (cópia)", description=flow.description,
+                       definition=latest.definition if latest else None, author=author)
+
+
+def flow_export(*, flow) -> dict[str, Any]:
+    latest = flow.latest_revision
+    return {"fluxo_export": 1, "name": flow.name, "description": flow.description,
+            "definition": latest.definition if latest else empty_definition()}
+
+
+def flow_import(*, document: dict[str, Any], author=None):
+    if not isinstance(document, dict) or "definition" not in document:
+        raise InvalidDefinition("not a Fluxo export: it has no 'definition'")
+    name = str(document.get("name") or "Fluxo importado")[:200]
+    return flow_create(name=name, description=str(document.get("description") or ""),
+                       definition=document["definition"], author=author)
+
+
+# --- Test runs ----------------------------------------------------------------------------------
+
+
+def _sandbox_channel():
+    from messaging.models import SandboxChannel
+
+    channel = SandboxChannel.objects.order_by("id").first()
+    return channel or SandboxChannel.objects.create(name="Sandbox")
+
+
+def _test_phone() -> str:
+    import secrets
+
+    from messaging.models import Contact
+
+    while True:
+        # +55 11 9xxxx-xxxx: a valid mobile shape; test contacts live on the sandbox channel only.
+        phone = f"+55119{secrets.randbelow(10**8):08d}"
+        if not Contact.objects.filter(phone=phone).exists():
+            return phone
+
+
+@transaction.atomic
+def test_run_start(*, flow, revision_number: int | None = None, payload: dict[str, Any] | None = None, user=None):
+    """Open a Test run: a fresh sandbox test contact and, when ``payload`` is given, a run started at once."""
+    from flows.engine.graph import compiled_revision
+    from flows.engine.interpreter import Interpreter
+    from flows.models import TestRun
+    from messaging.models import Contact
+
+    revision = flow.revisions.get(revision=revision_number) if revision_number else flow.latest_revision
+    who = (getattr(user, "first_name", "") or getattr(user, "username", "") or "").strip()
+    contact = Contact.objects.create(phone=_test_phone(), name=f"Teste {who}".strip(), channel=_sandbox_channel(),
+                                     is_test=True)
+    test = TestRun.objects.create(flow=flow, revision=revision, contact=contact, payload=payload, created_by=user)
+    if payload is not None:
+        triggers = compiled_revision(revision).trigger_ids
+        if not triggers:
+            raise InvalidDefinition("the flow has no trigger to start from")
+        test.run = Interpreter().run_start(flow=flow, revision=revision, contact=contact, trigger_node_id=triggers[0],
+                                           is_test=True, trigger_payload={**payload, "kind": "external"})
+        test.save(update_fields=["run"])
+    return test
+
+
+def test_run_inbound(*, test, text: str = "", reply_id: str = "", reply_title: str = ""):
+    """The person playing the customer sent a message or tapped a reply: record it as an inbound event."""
+    import uuid
+
+    from messaging.services import message_record_inbound
+
+    at = timezone.now()
+    message_id = f"test.{test.pk}.{uuid.uuid4().hex}"
+    if reply_id:
+        kind, content = "interactive", {"interactive": {"type": "button_reply", "button_reply": {"id": reply_id, "title": reply_title}}}
+        payload = {"type": "interactive", "text": reply_title, "reply_id": reply_id, "reply_title": reply_title}
+        event_kind = InboundEvent.Kind.INTERACTIVE_REPLY
+    else:
+        kind, content = "text", {"text": {"body": text}}
+        payload = {"type": "text", "text": text}
+        event_kind = InboundEvent.Kind.MESSAGE
+    with transaction.atomic():
+        _message, started = message_record_inbound(contact=test.contact, channel=test.contact.channel, kind=kind,
+                                                   content=content, provider_message_id=message_id, at=at)
+        payload.update({"message_id": message_id, "from": test.contact.phone, "contact_name": test.contact.name,
+                        "timestamp": at.isoformat(), "conversation_started": started})
+        event, _ = event_record(kind=event_kind, dedupe_key=f"test:{message_id}", contact=test.contact,
+                                channel=test.contact.channel, payload=payload, occurred_at=at)
+        from flows.trace import trace_notify_contact
+
+        trace_notify_contact(test.contact_id)
+    return event
+
+
+@transaction.atomic
+def test_run_fast_forward(*, test) -> bool:
+    """Fire the test run's pending delay or wait timeout now. Returns False when nothing is pending."""
+    from flows.models import FlowRun
+
+    if test.run_id is None:
+        return False
+    run = FlowRun.objects.select_for_update().select_related("contact").get(pk=test.run_id)
+    if run.status != FlowRun.Status.WAITING or not run.wait_token or run.wait_kind not in ("delay", "reply"):
+        return False
+    if run.wait_kind == "reply" and run.wake_at is None:
+        return False  # waiting for a reply with no timeout: nothing to skip
+    event_record(kind=InboundEvent.Kind.TIMER, dedupe_key=f"timer:{run.pk}:{run.wait_token}", contact=run.contact,
+                 payload={"run_id": run.pk, "token": run.wait_token, "fast_forward": True})
+    FlowRun.objects.filter(pk=run.pk).update(wake_at=None)
+    return True
+
+
+@transaction.atomic
+def test_run_stop(*, test):
+    from flows.engine.interpreter import Interpreter
+    from flows.models import FlowRun, TestRun
+
+    if test.run_id:
+        run = FlowRun.objects.select_for_update().get(pk=test.run_id)
+        if run.is_open:
+            Interpreter().run_cancel(run=run, reason="test run stopped")
+    test.status = TestRun.Status.STOPPED
+    test.save(update_fields=["status"])
+    return test
+
+
+def user_language_set(*, user, language: str) -> None:
+    from flows.models import UserPreference
+
+    UserPreference.objects.update_or_create(user=user, defaults={"language": language})

@@ -1,0 +1,266 @@
+"""Validation of a flow definition: JSON Schema first, then the semantic rules.
+
+Every problem is a :class:`ValidationIssue` pinned on a node and a config field where it has
+one, with its message in pt-BR and English, so the editor can show it on the node.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from flows import expressions
+from flows.nodes import registry
+from flows.nodes.base import ValidationIssue, labels
+from flows.spec import CURRENT_SPEC_VERSION, SpecVersionError, definition_schema, spec_migrate
+
+# Variables every node can read; ``trigger`` and ``contact.attributes`` are open-ended.
+BASE_SCOPE = ["trigger", "contact.id", "contact.name", "contact.first_name", "contact.phone", "contact.tags",
+              "contact.attributes", "contact.opted_in_marketing", "run.id", "run.flow", "run.started_at", "now"]
+OPEN_ROOTS = ("trigger", "contact.attributes")
+
+_validators: dict[int, Draft202012Validator] = {}
+
+
+def _validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    key = id(schema)
+    if key not in _validators:
+        _validators[key] = Draft202012Validator(schema)
+    return _validators[key]
+
+
+@dataclass
+class ValidationResult:
+    issues: list[ValidationIssue] = field(default_factory=list)
+    scope: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.issues
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "errors": [i.as_dict() for i in self.issues], "scope": self.scope}
+
+
+def _path(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _name_known(path: str, known: set[str]) -> bool:
+    if path in known:
+        return True
+    for root in OPEN_ROOTS:
+        if path == root or path.startswith(root + "."):
+            return True
+    # ``vars.order`` also covers ``vars.order.items.0``; ``reply.text`` covers nothing deeper.
+    return any(path.startswith(k + ".") for k in known if k.startswith("vars."))
+
+
+def definition_validate(definition: Any) -> ValidationResult:
+    """Check a definition (any known spec version) and compute the variables in scope per node."""
+    result = ValidationResult()
+    issues = result.issues
+    if not isinstance(definition, dict):
+        issues.append(ValidationIssue("not_an_object", labels("A definição deve ser um objeto JSON.",
+                                                              "The definition must be a JSON object.")))
+        return result
+    try:
+        definition = spec_migrate(definition)
+    except SpecVersionError as exc:
+        issues.append(ValidationIssue("spec_version", labels(f"Versão de especificação inválida: {exc}",
+                                                             f"Invalid spec version: {exc}"), field="spec_version"))
+        return result
+
+    # 1. Shape.
+    nodes_raw = definition.get("nodes") if isinstance(definition.get("nodes"), list) else []
+    for error in sorted(_validator_for(definition_schema(CURRENT_SPEC_VERSION)).iter_errors(definition),
+                        key=lambda e: list(e.absolute_path)):
+        parts = list(error.absolute_path)
+        node_id = None
+        if len(parts) >= 2 and parts[0] == "nodes" and isinstance(parts[1], int) and parts[1] < len(nodes_raw):
+            candidate = nodes_raw[parts[1]]
+            node_id = candidate.get("id") if isinstance(candidate, dict) else None
+        issues.append(ValidationIssue("schema", labels(f"Formato inválido em '{_path(parts) or 'raiz'}': {error.message}",
+                                                       f"Invalid shape at '{_path(parts) or 'root'}': {error.message}"),
+                                      node_id, _path(parts[2:]) if node_id else _path(parts)))
+    if issues:
+        return result
+
+    nodes: dict[str, dict[str, Any]] = {}
+    for node in definition["nodes"]:
+        if node["id"] in nodes:
+            issues.append(ValidationIssue("duplicate_id", labels(f"Id de nó repetido: '{node['id']}'.",
+                                                                 f"Duplicate node id: '{node['id']}'."),
+                                          node["id"], "id"))
+        nodes[node["id"]] = node
+
+    # 2. Node types and their configs.
+    ports: dict[str, set[str]] = {}
+    for node_id, node in nodes.items():
+        node_type = registry.get(node["type"])
+        if node_type is None:
+            issues.append(ValidationIssue("unknown_type", labels(f"Tipo de nó desconhecido: '{node['type']}'.",
+                                                                 f"Unknown node type: '{node['type']}'."),
+                                          node_id, "type"))
+            ports[node_id] = set()
+            continue
+        config_errors = list(_validator_for(node_type.config_schema).iter_errors(node["config"]))
+        for error in config_errors:
+            field_path = _path(error.absolute_path) or (error.validator == "required" and error.message.split("'")[1]) or None
+            issues.append(ValidationIssue("config", labels(f"Configuração inválida: {error.message}",
+                                                           f"Invalid configuration: {error.message}"),
+                                          node_id, field_path or None))
+        if not config_errors:
+            issues.extend(node_type.validate(node_id, node["config"]))
+        ports[node_id] = {p.key for p in node_type.ports_for(node["config"])}
+
+    # 3. Edges.
+    successors: dict[str, list[str]] = defaultdict(list)
+    predecessors: dict[str, list[str]] = defaultdict(list)
+    used_ports: set[tuple[str, str]] = set()
+    for edge in definition["edges"]:
+        source, target, port = edge["source"], edge["target"], edge["source_port"]
+        if source not in nodes or target not in nodes:
+            missing = source if source not in nodes else target
+            issues.append(ValidationIssue("dangling_edge", labels(f"A conexão '{edge['id']}' aponta para o nó inexistente '{missing}'.",
+                                                                  f"Edge '{edge['id']}' points to missing node '{missing}'."),
+                                          source if source in nodes else None, "edges"))
+            continue
+        if port not in ports[source]:
+            issues.append(ValidationIssue("unknown_port", labels(f"O nó não tem a saída '{port}'.",
+                                                                 f"The node has no output port '{port}'."),
+                                          source, f"ports.{port}"))
+            continue
+        if (source, port) in used_ports:
+            issues.append(ValidationIssue("port_reused", labels(f"A saída '{port}' já está conectada; uma saída leva a um só nó.",
+                                                                f"Port '{port}' is already connected; one port leads to one node."),
+                                          source, f"ports.{port}"))
+            continue
+        used_ports.add((source, port))
+        successors[source].append(target)
+        predecessors[target].append(source)
+
+    # 4. Triggers are the entry points; everything else must be reachable from one.
+    triggers = [nid for nid, n in nodes.items() if (t := registry.get(n["type"])) is not None and t.is_trigger]
+    if not triggers:
+        issues.append(ValidationIssue("no_trigger", labels("O fluxo precisa de ao menos um gatilho.",
+                                                           "The flow needs at least one trigger.")))
+    for trigger_id in triggers:
+        if predecessors.get(trigger_id):
+            issues.append(ValidationIssue("trigger_has_input", labels("Um gatilho é ponto de entrada: nada pode levar a ele.",
+                                                                      "A trigger is an entry point: nothing may lead into it."),
+                                          trigger_id))
+    reached: set[str] = set(triggers)
+    queue = deque(triggers)
+    while queue:
+        for nxt in successors.get(queue.popleft(), []):
+            if nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    if triggers:
+        for node_id in nodes:
+            if node_id not in reached:
+                issues.append(ValidationIssue("unreachable", labels("Nó inalcançável: conecte-o a partir de um gatilho.",
+                                                                    "Unreachable node: connect it from a trigger."),
+                                              node_id))
+
+    # 5. Every cycle must pass through a node that pauses (wait or delay).
+    issues.extend(_cycles_without_pause(nodes, successors))
+
+    # 6. Variables in scope per node (may-be-defined: union over all paths) and expressions.
+    defines = {nid: set(t.defines(n["config"])) if (t := registry.get(n["type"])) else set() for nid, n in nodes.items()}
+    scope_in: dict[str, set[str]] = {nid: set() for nid in nodes}
+    changed = True
+    guard = 0
+    while changed and guard < len(nodes) + 2:
+        changed, guard = False, guard + 1
+        for source, targets in successors.items():
+            out = scope_in[source] | defines[source]
+            for target in targets:
+                if not out <= scope_in[target]:
+                    scope_in[target] |= out
+                    changed = True
+    for node_id, node in nodes.items():
+        known = set(BASE_SCOPE) | scope_in[node_id]
+        result.scope[node_id] = sorted(known)
+        node_type = registry.get(node["type"])
+        if node_type is None:
+            continue
+        try:
+            found = node_type.expressions(node["config"])
+        except (KeyError, TypeError, AttributeError):
+            continue  # config shape already reported above
+        for field_name, template in found:
+            try:
+                paths = expressions.template_paths(template)
+            except expressions.ExpressionError as exc:
+                issues.append(ValidationIssue("bad_expression", labels(f"Expressão inválida: {exc.message}",
+                                                                       f"Invalid expression: {exc.message}"),
+                                              node_id, field_name))
+                continue
+            for path in paths:
+                if not _name_known(path, known):
+                    issues.append(ValidationIssue("unknown_variable",
+                                                  labels(f"Variável desconhecida neste ponto: '{path}'.",
+                                                         f"Unknown variable at this point: '{path}'."),
+                                                  node_id, field_name))
+    return result
+
+
+def _cycles_without_pause(nodes: dict[str, dict], successors: dict[str, list[str]]) -> list[ValidationIssue]:
+    """Tarjan's strongly connected components over the nodes that do not pause."""
+    pausing = {nid for nid, n in nodes.items() if (t := registry.get(n["type"])) is not None and t.can_pause}
+    graph = {nid: [t for t in successors.get(nid, []) if t not in pausing] for nid in nodes if nid not in pausing}
+    index_of: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+    counter = 0
+
+    for root in graph:
+        if root in index_of:
+            continue
+        work = [(root, iter(graph[root]))]
+        index_of[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index_of:
+                    index_of[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(graph[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index_of[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index_of[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    components.append(component)
+    issues = []
+    for component in components:
+        for node_id in sorted(component):
+            issues.append(ValidationIssue("cycle_without_pause",
+                                          labels("Este nó está num ciclo sem espera nem atraso; inclua um 'Aguardar' ou 'Aguardar resposta'.",
+                                                 "This node is in a loop with no wait or delay; add a Delay or Wait for reply."),
+                                          node_id))
+    return issues

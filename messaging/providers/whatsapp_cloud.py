@@ -1,0 +1,314 @@
+"""WhatsApp Cloud API: the HTTP client, the request bodies of every message kind, and the provider.
+
+Bodies follow Meta's examples in ``paths./{Version}/{Phone-Number-ID}/messages.post`` of the
+v23.0 spec (see ``tests/messaging/test_cloud_contract.py``). The client keeps one pooled
+``requests.Session`` per Graph host and always sets timeouts; errors come back as
+:class:`ProviderError` classified by Meta's error codes (retry, fail with a reason, pause the
+channel).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from messaging.providers.base import ChannelProvider, ProviderError, SendResult
+from messaging.providers.registry import register
+
+# --- Error codes (Meta's documentation; see docs/whatsapp.md) ---------------------------------
+RETRYABLE_CODES = {130429, 131056, 131016, 4, 80007}
+PAUSE_CODES = {190, 368, 131031, 130497}
+REASONS: dict[int, str] = {
+    131047: "more than 24 hours since the customer's last message: use a template",
+    131026: "message undeliverable (the number may not be on WhatsApp, or has an old app); check the number",
+    131051: "unsupported message type for WhatsApp",
+    132000: "the number of template variables does not match the approved template; map one value per variable",
+    132001: "template missing or not approved in that language; sync templates and pick an approved one",
+    131050: "the customer stopped marketing messages from this business; recorded as an opt-out",
+    131049: "Meta did not deliver this marketing message to keep engagement healthy; try later or another template",
+    131008: "a required parameter is missing in the request",
+    131009: "a parameter value is invalid (check texts, ids and links)",
+    100: "invalid parameter in the request (check texts, ids and links)",
+    130429: "throughput limit reached; retried with backoff",
+    131056: "too many messages to this customer in a short time; retried with backoff",
+    131016: "WhatsApp service unavailable; retried with backoff",
+    4: "too many API calls for this app; retried with backoff",
+    80007: "WhatsApp Business Account rate limit reached; retried with backoff",
+    190: "the access token expired or is invalid: set a new token on the channel and resume it",
+    368: "Meta blocked this account for policy violations: check WhatsApp Manager, then resume the channel",
+    131031: "the WhatsApp Business Account is locked: check WhatsApp Manager, then resume the channel",
+    130497: "this business may not message users in that country: check WhatsApp Manager",
+}
+
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 15.0
+
+_sessions: dict[str, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _session(base_url: str) -> requests.Session:
+    """One pooled session per Graph host (keep-alive, bounded pool). No urllib3 retries: the
+    delivery task owns retries, so a send is never repeated behind its back."""
+    with _sessions_lock:
+        session = _sessions.get(base_url)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            _sessions[base_url] = session
+        return session
+
+
+def classify_error(code: int | None, message: str, *, http_status: int | None = None) -> ProviderError:
+    """Turn Meta's answer into a ProviderError that says whether to retry, fail or pause."""
+    reason = REASONS.get(code or -1)
+    text = f"{reason} ({message})" if reason and message else (reason or message or f"HTTP {http_status}")
+    if code in PAUSE_CODES:
+        return ProviderError(text, code=str(code), pause_channel=True)
+    if code in RETRYABLE_CODES or (http_status is not None and http_status >= 500 and code not in REASONS):
+        return ProviderError(text, code=str(code or http_status), retryable=True)
+    return ProviderError(text, code=str(code or http_status or "error"))
+
+
+# --- Bodies -----------------------------------------------------------------------------------
+
+
+def _envelope(to: str, kind: str, payload: dict[str, Any], *, reply_to: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+                            "type": kind, kind: payload}
+    if reply_to:
+        body["context"] = {"message_id": reply_to}
+    return body
+
+
+def build_text(to: str, text: str, *, preview_url: bool = False, reply_to: str | None = None) -> dict[str, Any]:
+    return _envelope(to, "text", {"body": text, "preview_url": bool(preview_url)}, reply_to=reply_to)
+
+
+def build_buttons(to: str, text: str, buttons: list[dict[str, str]], *, header: str = "", footer: str = "",
+                  reply_to: str | None = None) -> dict[str, Any]:
+    """Reply buttons, ``buttons=[{"id": ..., "title": ...}]`` (at most 3)."""
+    if not 1 <= len(buttons) <= 3:
+        raise ValueError("reply buttons take 1 to 3 buttons")
+    interactive: dict[str, Any] = {
+        "type": "button", "body": {"text": text},
+        "action": {"buttons": [{"type": "reply", "reply": {"id": b["id"], "title": b["title"]}} for b in buttons]},
+    }
+    if header:
+        interactive["header"] = {"type": "text", "text": header}
+    if footer:
+        interactive["footer"] = {"text": footer}
+    return _envelope(to, "interactive", interactive, reply_to=reply_to)
+
+
+def build_list(to: str, text: str, button: str, sections: list[dict[str, Any]], *, header: str = "",
+               footer: str = "", reply_to: str | None = None) -> dict[str, Any]:
+    """A list message: ``sections=[{"title": ..., "rows": [{"id", "title", "description"}]}]`` (≤ 10 rows)."""
+    if sum(len(s.get("rows") or []) for s in sections) > 10:
+        raise ValueError("a list takes at most 10 rows")
+    interactive: dict[str, Any] = {"type": "list", "body": {"text": text},
+                                   "action": {"button": button, "sections": sections}}
+    if header:
+        interactive["header"] = {"type": "text", "text": header}
+    if footer:
+        interactive["footer"] = {"text": footer}
+    return _envelope(to, "interactive", interactive, reply_to=reply_to)
+
+
+def template_components(*, body: list[Any] | dict[str, Any] | None = None, header: list[Any] | None = None,
+                        header_media: dict[str, str] | None = None,
+                        buttons: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Components of a template message.
+
+    ``body`` is positional (a list of values) or named (a dict name → value, Meta's
+    ``parameter_name``). ``header_media`` is ``{"type": "image", "link"|"id": ...}``. ``buttons``
+    are ``{"index": 0, "sub_type": "quick_reply"|"url"|"copy_code", "value": ...}``.
+    """
+
+    def params(values):
+        if isinstance(values, dict):
+            return [{"type": "text", "parameter_name": k, "text": str(v)} for k, v in values.items()]
+        return [{"type": "text", "text": str(v)} for v in values]
+
+    components: list[dict[str, Any]] = []
+    if header_media:
+        kind = header_media.get("type", "image")
+        ref = {"id": header_media["id"]} if header_media.get("id") else {"link": header_media["link"]}
+        components.append({"type": "header", "parameters": [{"type": kind, kind: ref}]})
+    elif header:
+        components.append({"type": "header", "parameters": params(header)})
+    if body:
+        components.append({"type": "body", "parameters": params(body)})
+    for button in buttons or []:
+        sub_type = button["sub_type"]
+        if sub_type == "quick_reply":
+            param = {"type": "payload", "payload": button["value"]}
+        elif sub_type == "copy_code":
+            param = {"type": "coupon_code", "coupon_code": button["value"]}
+        else:
+            param = {"type": "text", "text": button["value"]}
+        components.append({"type": "button", "sub_type": sub_type, "index": str(button["index"]),
+                           "parameters": [param]})
+    return components
+
+
+def build_template(to: str, name: str, language: str, components: list[dict[str, Any]] | None = None,
+                   *, reply_to: str | None = None) -> dict[str, Any]:
+    template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    if components:
+        template["components"] = components
+    return _envelope(to, "template", template, reply_to=reply_to)
+
+
+MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
+
+
+def build_media(to: str, kind: str, *, media_id: str = "", link: str = "", caption: str = "", filename: str = "",
+                reply_to: str | None = None) -> dict[str, Any]:
+    """Media by uploaded id or by public link. Captions on image/video/document; filename on documents."""
+    if kind not in MEDIA_KINDS:
+        raise ValueError(f"unknown media kind {kind!r}")
+    if bool(media_id) == bool(link):
+        raise ValueError("give exactly one of media_id or link")
+    payload: dict[str, Any] = {"id": media_id} if media_id else {"link": link}
+    if caption and kind in ("image", "video", "document"):
+        payload["caption"] = caption
+    if filename and kind == "document":
+        payload["filename"] = filename
+    return _envelope(to, kind, payload, reply_to=reply_to)
+
+
+def build_reaction(to: str, message_id: str, emoji: str) -> dict[str, Any]:
+    return _envelope(to, "reaction", {"message_id": message_id, "emoji": emoji})
+
+
+def build_location(to: str, *, latitude: float, longitude: float, name: str = "", address: str = "",
+                   reply_to: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if name:
+        payload["name"] = name
+    if address:
+        payload["address"] = address
+    return _envelope(to, "location", payload, reply_to=reply_to)
+
+
+def build_mark_read(message_id: str, *, typing: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {"messaging_product": "whatsapp", "status": "read", "message_id": message_id}
+    if typing:
+        body["typing_indicator"] = {"type": "text"}
+    return body
+
+
+def build_for_message(message) -> dict[str, Any]:
+    """The request body of a stored outbound message (``kind`` + ``content`` as the engine stored it).
+
+    ``content`` holds the Cloud API object of its kind (``{"text": {...}}``, ``{"template": {...}}``,
+    ...) plus optional ``context`` (reply to a wamid). ``biz_opaque_callback_data`` carries our
+    idempotency key: Meta echoes it in status webhooks, which lets Fluxo reconcile a send whose
+    result a dying worker never recorded (docs/whatsapp.md, "Exactly once?").
+    """
+    kind = message.kind
+    content = message.content or {}
+    payload = content.get(kind)
+    if payload is None:
+        raise ProviderError(f"message {message.pk} has no '{kind}' content", code="bad_content")
+    body = _envelope(message.contact.phone, kind, payload)
+    reply_to = (content.get("context") or {}).get("message_id")
+    if reply_to:
+        body["context"] = {"message_id": reply_to}
+    if message.idempotency_key:
+        body["biz_opaque_callback_data"] = message.idempotency_key[:512]
+    return body
+
+
+# --- Client -----------------------------------------------------------------------------------
+
+
+class CloudClient:
+    """Calls the Graph API for one channel. Every call has a timeout; errors raise ProviderError."""
+
+    def __init__(self, *, base_url: str, version: str, phone_number_id: str, waba_id: str, access_token: str,
+                 timeout: tuple[float, float] | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.phone_number_id = phone_number_id
+        self.waba_id = waba_id
+        self.access_token = access_token
+        self.timeout = timeout or (CONNECT_TIMEOUT, float(getattr(settings, "WHATSAPP_HTTP_TIMEOUT", READ_TIMEOUT)))
+        self.session = _session(self.base_url)
+
+    @classmethod
+    def for_channel(cls, channel) -> CloudClient:
+        return cls(base_url=channel.graph_api_base_url, version=channel.graph_api_version,
+                   phone_number_id=channel.phone_number_id, waba_id=channel.waba_id,
+                   access_token=channel.access_token)
+
+    def _request(self, method: str, path: str, *, json: dict[str, Any] | None = None,
+                 params: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.base_url}/{self.version}/{path}"
+        headers = {"Authorization": f"Bearer {self.access_token}"}
+        try:
+            response = self.session.request(method, url, json=json, params=params, headers=headers,
+                                            timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise ProviderError(f"Graph API timed out ({type(exc).__name__}); retried with backoff",
+                                code="timeout", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise ProviderError(f"Graph API unreachable ({type(exc).__name__}); retried with backoff",
+                                code="connection", retryable=True) from exc
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code >= 400 or "error" in data:
+            error = data.get("error") or {}
+            details = (error.get("error_data") or {}).get("details") or error.get("message", "")
+            raise classify_error(error.get("code"), details, http_status=response.status_code)
+        return data
+
+    def send(self, body: dict[str, Any]) -> str:
+        """POST a message body; returns the new wamid."""
+        data = self._request("POST", f"{self.phone_number_id}/messages", json=body)
+        try:
+            return data["messages"][0]["id"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ProviderError("Graph API answered without a message id", code="bad_response",
+                                retryable=False) from exc
+
+    def mark_read(self, message_id: str, *, typing: bool = False) -> None:
+        self._request("POST", f"{self.phone_number_id}/messages", json=build_mark_read(message_id, typing=typing))
+
+    def templates_page(self, *, after: str | None = None, limit: int = 100) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, "fields": "id,name,language,status,category,components"}
+        if after:
+            params["after"] = after
+        return self._request("GET", f"{self.waba_id}/message_templates", params=params)
+
+    def templates_all(self, *, limit: int = 100, max_pages: int = 200):
+        """Every template of the WABA, following ``paging.cursors.after`` while ``paging.next`` is given."""
+        after = None
+        for _ in range(max_pages):
+            page = self.templates_page(after=after, limit=limit)
+            yield from page.get("data") or []
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return
+
+
+@register
+class WhatsAppCloudProvider(ChannelProvider):
+    key = "whatsapp_cloud"
+
+    def send(self, message) -> SendResult:
+        wamid = CloudClient.for_channel(self.channel).send(build_for_message(message))
+        return SendResult(provider_message_id=wamid, status="sent")
+
+    def mark_read(self, message_id: str) -> None:
+        CloudClient.for_channel(self.channel).mark_read(message_id)

@@ -1,0 +1,48 @@
+"""Shared fixtures. Real services: PostgreSQL and Redis (see config/test_settings.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgres/redis skip only outside CI when the server is missing; under CI the
+    settings module has already refused to start without them."""
+    skip_pg = pytest.mark.skip(reason="PostgreSQL not reachable on 127.0.0.1:5432")
+    skip_redis = pytest.mark.skip(reason="Redis not reachable on 127.0.0.1:6379")
+    for item in items:
+        if "postgres" in item.keywords and not settings.FLUXO_TEST_HAS_POSTGRES:
+            item.add_marker(skip_pg)
+        if "redis" in item.keywords and not settings.FLUXO_TEST_HAS_REDIS:
+            item.add_marker(skip_redis)
+
+
+@pytest.fixture
+def channel(db):
+    from tests.factories import make_channel
+
+    return make_channel()
+
+
+@pytest.fixture
+def contact(channel):
+    from tests.factories import make_contact
+
+    return make_contact(channel=channel)
+
+
+@pytest.fixture
+def editor(db):
+    from tests.factories import make_user
+
+    return make_user("editor", role="editor")
+
+
+@pytest.fixture
+def api(editor):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client
