@@ -151,6 +151,7 @@ FLUXO_TIMER_INTERVAL = float(os.environ.get("FLUXO_TIMER_INTERVAL", "1.0"))
 CELERY_BEAT_SCHEDULE = {
     "flows-timers-fire-due": {"task": "flows.tasks.timers_fire_due", "schedule": FLUXO_TIMER_INTERVAL},
     "flows-events-requeue-stale": {"task": "flows.tasks.events_requeue_stale", "schedule": 30.0},
+    "flows-schedules-fire-due": {"task": "flows.tasks.schedules_fire_due", "schedule": 60.0},
 }
 
 # --- Auth, API ------------------------------------------------------------------------------

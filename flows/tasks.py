@@ -38,3 +38,11 @@ def events_requeue_stale() -> int:
     from flows.services import events_requeue_stale as requeue
 
     return requeue()
+
+
+@shared_task(acks_late=True)
+def schedules_fire_due() -> int:
+    """Start scheduled flows for their tagged contacts (deduplicated per contact and day)."""
+    from flows.services import schedules_fire_due as fire
+
+    return fire()

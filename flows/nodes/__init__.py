@@ -4,6 +4,7 @@ Apps that add node types (``integrations``) list their modules here too, so that
 complete wherever flows are loaded.
 """
 
+import os
 from importlib import import_module
 
 NODE_MODULES = [
@@ -17,7 +18,14 @@ NODE_MODULES = [
     "flows.nodes.set_variable",
     "flows.nodes.end",
     "flows.nodes.subflow",
+    "flows.nodes.http_request",
+    "flows.nodes.route_to_team",
+    "flows.nodes.set_conversation_state",
+    "flows.nodes.notify",
 ]
 
-for _module in NODE_MODULES:
+# Installation-specific node types (a company's own nodes): FLUXO_EXTRA_NODE_MODULES=pkg.mod,...
+_EXTRA = [m.strip() for m in os.environ.get("FLUXO_EXTRA_NODE_MODULES", "").split(",") if m.strip()]
+
+for _module in [*NODE_MODULES, *_EXTRA]:
     import_module(_module)

@@ -1,0 +1,87 @@
+"""Websocket of an editor's Test run: pushes steps, chat messages and run changes as they happen.
+
+A ping on the channel layer (``flows.trace``) makes the consumer sync at once; a short poll of
+the database covers layers that do not reach across processes (the embedded default), so no
+step is ever missed: the consumer sends everything with an id above the last one it sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from flows.trace import contact_group
+
+POLL_SECONDS = 0.5
+
+
+class TestRunConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        self.test = await self._load(user, int(self.scope["url_route"]["kwargs"]["test_id"]))
+        if self.test is None:
+            await self.close(code=4403)
+            return
+        self.group = contact_group(self.test.contact_id)
+        self.last_message = self.last_step = 0
+        self.last_run: str | None = None
+        self.lock = asyncio.Lock()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self._sync(snapshot=True)
+        self.poller = asyncio.create_task(self._poll())
+
+    async def disconnect(self, code):
+        if getattr(self, "poller", None):
+            self.poller.cancel()
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "sync":
+            await self._sync()
+
+    async def trace_changed(self, event):
+        await self._sync()
+
+    async def _poll(self):
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            await self._sync()
+
+    @database_sync_to_async
+    def _load(self, user, test_id):
+        from flows.api.permissions import has_role
+        from flows.models import TestRun
+
+        if user is None or not user.is_authenticated or not has_role(user, "viewer"):
+            return None
+        return TestRun.objects.filter(pk=test_id).first()
+
+    @database_sync_to_async
+    def _snapshot(self):
+        from flows.selectors import test_run_snapshot
+
+        return test_run_snapshot(test=self.test, after_message=self.last_message, after_step=self.last_step)
+
+    async def _sync(self, snapshot: bool = False):
+        async with self.lock:
+            data = await self._snapshot()
+            if snapshot:
+                await self.send_json({"type": "snapshot", **data})
+            else:
+                for step in data["steps"]:
+                    await self.send_json({"type": "step", "step": step})
+                for message in data["messages"]:
+                    await self.send_json({"type": "message", "message": message})
+            run_key = json.dumps(data["run"], sort_keys=True, default=str)
+            if not snapshot and run_key != self.last_run:
+                await self.send_json({"type": "run", "run": data["run"], "status": data["status"]})
+            self.last_run = run_key
+            if data["steps"]:
+                self.last_step = data["steps"][-1]["id"]
+            if data["messages"]:
+                self.last_message = data["messages"][-1]["id"]

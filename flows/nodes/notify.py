@@ -1,0 +1,63 @@
+"""notificar equipe: tell a team through a signed webhook, a Slack-compatible webhook or e-mail."""
+
+from __future__ import annotations
+
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
+from flows.nodes.registry import register
+
+
+@register
+class NotifyNode(NodeType):
+    key = "notify"
+    label = labels("Notificar equipe", "Notify team")
+    description = labels(
+        "Avisa uma equipe por webhook (assinado), webhook de chat compatível com Slack ou e-mail.",
+        "Tells a team through a (signed) webhook, a Slack-compatible chat webhook or e-mail.",
+    )
+    category = "routing"
+    icon = "bell"
+    ports = [NEXT, FAILURE]
+    default_config = {"channel": "email", "message": "Novo atendimento de {{contact.name}} ({{contact.phone}})"}
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "channel": {"enum": ["webhook", "slack", "email"]},
+            "team": {"type": "string", "maxLength": 200, "description": "Team name (or an expression)."},
+            "message": {"type": "string", "minLength": 1, "maxLength": 4000},
+            "subject": {"type": "string", "maxLength": 200, "description": "E-mail subject."},
+            "to": {"type": "array", "items": {"type": "string", "format": "email", "maxLength": 254}, "maxItems": 20,
+                   "description": "E-mail addresses (empty: the team's mailbox or members)."},
+            "subscription": {"type": "string", "maxLength": 120, "description": "Webhook subscription name."},
+            "credential": {"type": "string", "maxLength": 80,
+                           "description": "Vault credential (kind 'url') holding the chat webhook URL."},
+        },
+        "required": ["channel", "message"],
+        "additionalProperties": False,
+    }
+
+    def expressions(self, config):
+        return [(name, config[name]) for name in ("team", "message", "subject") if "{{" in (config.get(name) or "")]
+
+    def validate(self, node_id, config):
+        need = {"webhook": "subscription", "slack": "credential"}.get(config.get("channel", ""))
+        if need and not config.get(need):
+            return [ValidationIssue(f"{need}_required",
+                                    labels(f"Informe o campo '{need}' para este canal.",
+                                           f"Give '{need}' for this channel."), node_id, need)]
+        if config.get("channel") == "email" and not config.get("to") and not config.get("team"):
+            return [ValidationIssue("recipients_required",
+                                    labels("Informe destinatários ou uma equipe.", "Give recipients or a team."),
+                                    node_id, "to")]
+        return []
+
+    def execute(self, ctx):
+        config = ctx.config
+        result = ctx.runtime.call(
+            "notify", run=ctx.run, channel=config["channel"],
+            message=ctx.render(config["message"], field_name="message"),
+            team=ctx.render(config.get("team") or "", field_name="team").strip(),
+            subject=ctx.render(config.get("subject") or "", field_name="subject"),
+            to=list(config.get("to") or []), subscription=config.get("subscription") or "",
+            credential=config.get("credential") or "",
+        )
+        return Next("next", result)
