@@ -114,6 +114,8 @@ def _f_add_hours(value: Any, hours: Any = 0) -> str:
 
 def _f_number(value: Any, decimals: int = 2) -> str:
     number = _to_number(value)
+    if not 0 <= int(decimals) <= 10:
+        raise ExpressionError("number() takes 0 to 10 decimals")
     formatted = f"{number:,.{int(decimals)}f}"
     # pt-BR grouping: 1.234,56
     return formatted.replace(",", "_").replace(".", ",").replace("_", ".")
@@ -130,7 +132,10 @@ def _f_slug(value: Any) -> str:
 
 
 def _f_replace(value: Any, old: str = "", new: str = "") -> str:
-    return _text(value).replace(str(old), str(new)) if old else _text(value)
+    text, old, new = _text(value), str(old), str(new)
+    if old and len(text) + text.count(old) * max(len(new) - len(old), 0) > MAX_OUTPUT_LENGTH:
+        raise ExpressionError(f"replace() would make a text longer than {MAX_OUTPUT_LENGTH} characters")
+    return text.replace(old, new) if old else text
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -166,8 +171,13 @@ def _parse_literals(raw: str, source: str) -> tuple[Any, ...]:
         match = _LITERAL_RE.match(raw, pos)
         if not match:
             raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source)
-        values.append(json.loads(match.group(1).replace("'", '"')) if match.group(1)[0] in "'\"" else
-                      json.loads(match.group(1)))
+        literal = match.group(1)
+        if literal[0] == "'":  # 'single': same escapes as "double", with the quotes swapped
+            literal = '"' + literal[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
+        try:
+            values.append(json.loads(literal))
+        except ValueError as exc:
+            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source) from exc
         pos = match.end()
         if match.group(2) == "" and pos < len(raw):
             raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source)
