@@ -1,0 +1,113 @@
+"""Inbound API trigger: outside systems (shop, CRM, ERP) start flows with ``POST /api/events/``.
+
+Each integration has its own API key (stored as a SHA-256 hash; shown once). An event names the
+contact by phone and carries data that becomes ``{{trigger.*}}``; it is recorded through
+:func:`flows.services.event_record`, whose unique dedupe key makes an ``Idempotency-Key`` retry a
+no-op, and the trigger ``{"event": "external", "event_name": ...}`` starts the matching flows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from flows.models import InboundEvent
+from integrations.models import ApiIntegration
+
+KEY_PREFIX = "flx_"
+EVENT_NAME_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,120}$")
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+class EventRejected(ValueError):
+    """The event cannot be accepted (bad input); ``field`` says where."""
+
+    def __init__(self, message: str, *, field: str = "non_field_errors", code: str = "invalid"):
+        super().__init__(message)
+        self.message, self.field, self.code = message, field, code
+
+
+class IdempotencyConflict(EventRejected):
+    pass
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_integration_create(*, name: str) -> tuple[ApiIntegration, str]:
+    """Create an integration. Returns it and its API key, which is not stored and cannot be shown again."""
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    integration = ApiIntegration.objects.create(name=name, key_prefix=prefix, key_hash=_hash(key))
+    return integration, key
+
+
+@transaction.atomic
+def api_integration_rotate_key(*, integration: ApiIntegration) -> str:
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    integration.key_prefix, integration.key_hash = prefix, _hash(key)
+    integration.save(update_fields=["key_prefix", "key_hash"])
+    return key
+
+
+def api_integration_authenticate(key: str) -> ApiIntegration | None:
+    """The active integration owning ``key``, or ``None`` (constant-time hash comparison)."""
+    match = re.match(rf"^{KEY_PREFIX}([0-9a-f]{{8}})_", key or "")
+    if not match:
+        return None
+    integration = ApiIntegration.objects.filter(key_prefix=match.group(1), is_active=True).first()
+    if integration is None or not hmac.compare_digest(integration.key_hash, _hash(key)):
+        return None
+    ApiIntegration.objects.filter(pk=integration.pk).update(last_used_at=timezone.now())
+    return integration
+
+
+def external_event_receive(*, integration: ApiIntegration, event_name: str, phone: str, contact_name: str = "",
+                           data: dict[str, Any] | None = None, idempotency_key: str = "") -> tuple[InboundEvent, bool]:
+    """Record an external event for the contact with ``phone``. Returns ``(event, created)``.
+
+    The same ``idempotency_key`` from the same integration returns the first event
+    (``created=False``); reusing it for a different event raises :class:`IdempotencyConflict`.
+    """
+    from flows.services import event_record
+    from messaging.phones import InvalidPhone
+    from messaging.services import contact_get_or_create
+
+    data = dict(data or {})
+    if not EVENT_NAME_RE.match(event_name or ""):
+        raise EventRejected("event names use letters, digits and . _ : - (e.g. order.created)", field="event")
+    if "event" in data:
+        raise EventRejected("'event' is reserved; put the event name at the top level", field="data")
+    if idempotency_key and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+        raise EventRejected("Idempotency-Key must be 1–200 printable ASCII characters", field="Idempotency-Key")
+    payload = {"event": event_name, **data}
+    dedupe_key = f"api:{integration.pk}:{idempotency_key or uuid.uuid4().hex}"
+    existing = InboundEvent.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return _same_or_conflict(existing, payload), False
+    try:
+        contact, _ = contact_get_or_create(phone=phone, name=contact_name)
+    except InvalidPhone as exc:
+        raise EventRejected(str(exc), field="contact.phone") from exc
+    event, created = event_record(kind=InboundEvent.Kind.EXTERNAL, dedupe_key=dedupe_key, contact=contact,
+                                  payload=payload, raw={"integration": integration.name, "phone": phone})
+    if not created:  # a concurrent retry won the race
+        _same_or_conflict(event, payload)
+    return event, created
+
+
+def _same_or_conflict(event: InboundEvent, payload: dict[str, Any]) -> InboundEvent:
+    if event.payload != payload:
+        raise IdempotencyConflict("this Idempotency-Key was already used for a different event",
+                                  field="Idempotency-Key", code="idempotency_conflict")
+    return event
