@@ -85,7 +85,7 @@ def definition_validate(definition: Any) -> ValidationResult:
             node_id = candidate.get("id") if isinstance(candidate, dict) else None
         issues.append(ValidationIssue("schema", labels(f"Formato inválido em '{_path(parts) or 'raiz'}': {error.message}",
                                                        f"Invalid shape at '{_path(parts) or 'root'}': {error.message}"),
-                                      node_id, _path(parts[2:]) if node_id else _path(parts)))
+                                      node_id, (_path(parts[2:]) or None) if node_id else _path(parts)))
     if issues:
         return result
 

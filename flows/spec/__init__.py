@@ -31,16 +31,26 @@ def _migrate_0_to_1(definition: dict[str, Any]) -> dict[str, Any]:
     """Version 0 (the prototype's export) kept each node's canvas position in the node itself
     (``node["position"]``) and called edge ports ``sourceHandle``. Version 1 moves layout to
     ``ui`` and names ports ``source_port``."""
-    result = {"spec_version": 1, "nodes": [], "edges": [], "ui": copy.deepcopy(definition.get("ui") or {})}
+    nodes, edges, ui = definition.get("nodes") or [], definition.get("edges") or [], definition.get("ui") or {}
+    if not (isinstance(nodes, list) and isinstance(edges, list) and isinstance(ui, dict)
+            and isinstance(ui.get("nodes", {}), dict)):
+        return {**definition, "spec_version": 1}  # not a v0 shape either: the schema check reports it
+    result = {"spec_version": 1, "nodes": [], "edges": [], "ui": copy.deepcopy(ui)}
     positions = result["ui"].setdefault("nodes", {})
-    for node in definition.get("nodes") or []:
+    for node in nodes:
+        if not isinstance(node, dict):
+            result["nodes"].append(node)
+            continue
         node = dict(node)
         position = node.pop("position", None)
-        if position is not None:
+        if position is not None and isinstance(node.get("id"), str):
             positions.setdefault(node.get("id"), {})["position"] = position
         node.setdefault("config", node.pop("data", {}) if "data" in node else {})
         result["nodes"].append(node)
-    for index, edge in enumerate(definition.get("edges") or []):
+    for index, edge in enumerate(edges):
+        if not isinstance(edge, dict):
+            result["edges"].append(edge)
+            continue
         edge = dict(edge)
         if "source_port" not in edge:
             edge["source_port"] = edge.pop("sourceHandle", None) or "next"
