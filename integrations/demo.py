@@ -24,7 +24,7 @@ DEMO_ORDERS: dict[str, dict[str, Any]] = {
 }
 
 FAQ = [
-    ("Qual o prazo de entrega?", "prazo, entrega, frete, chega, demora, envio",
+    ("Qual o prazo de entrega?", "prazo, entrega, frete, chegar, demora, tempo, envio",
      "O prazo de entrega é de 2 a 5 dias úteis para capitais e de 5 a 10 dias úteis para o interior, "
      "contados a partir da confirmação do pagamento. Você recebe o código de rastreio por aqui."),
     ("Como faço uma troca ou devolução?", "troca, trocar, devolução, devolver, arrependimento, defeito",

@@ -32,11 +32,20 @@ def fold(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A very light Portuguese plural/suffix folding: entregas→entrega, cartões→cartao."""
+    """A very light Portuguese stemmer: plurals, then verb infinitives and the final vowel, so
+    entregas/entrega → entreg, chegar/chega → cheg, cartões/cartão → carta."""
+    if word.isdigit():
+        return word
     for suffix, replacement in (("coes", "cao"), ("oes", "ao"), ("aes", "ao"), ("ais", "al"), ("eis", "el")):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
-            return word[: -len(suffix)] + replacement
-    if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
+            word = word[: -len(suffix)] + replacement
+            break
+    else:
+        if word.endswith("s") and len(word) > 3 and not word.endswith("ss"):
+            word = word[:-1]
+    if word.endswith(("ar", "er", "ir")) and len(word) > 4:
+        return word[:-2]
+    if word.endswith(("a", "e", "o")) and len(word) > 3:
         return word[:-1]
     return word
 

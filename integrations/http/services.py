@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -56,7 +56,7 @@ def _display_url(url: str, query: dict[str, Any], applied: AppliedCredential) ->
     if not params:
         return mask_text(url)
     parts = urlsplit(url)
-    extra = urlencode(params, doseq=True, safe="•")
+    extra = "&".join(f"{quote(str(k))}={MASK if k in applied.params else quote(str(v))}" for k, v in params.items())
     return mask_text(urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra)))
 
 

@@ -1,0 +1,225 @@
+"""The http_request node against a real local company API: success and mapping, 4xx, 5xx then
+success, slow, oversized, credentials from the vault — and the secret never in logs or traces."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from flows.models import RunStep
+from flows.nodes.base import Next, StepError
+from integrations.http.jsonpath import MISSING, JSONPathError, get, parse
+from integrations.models import Credential
+from integrations.vault.services import credential_create
+from tests.factories import chain, definition, edge, node
+from tests.integrations.conftest import ERP_TOKEN, execute, run_flow
+
+
+@pytest.fixture
+def erp_credential(db):
+    return credential_create(name="erp", kind=Credential.Kind.BEARER, secret=ERP_TOKEN)
+
+
+def test_success_maps_response_fields_into_variables(flow_run, company_api, allow_local):
+    outcome = execute(flow_run, "http_request", {
+        "method": "GET", "url": company_api.url + "/orders/{{trigger.order_id}}",
+        "response_mapping": [{"variable": "order_status", "path": "$.status"},
+                             {"variable": "first_sku", "path": "$.items[0].sku"},
+                             {"variable": "skus", "path": "$.items[*].sku"},
+                             {"variable": "tier", "path": "customer.tier"},
+                             {"variable": "coupon", "path": "$.coupon", "default": "none"}],
+        "save_response_as": "order",
+    })
+    assert isinstance(outcome, Next) and outcome.port == "success"
+    expected = {"order_status": "shipped", "first_sku": "A1", "skus": ["A1", "B7"], "tier": "premium", "coupon": "none"}
+    assert {k: flow_run.context["vars"][k] for k in expected} == expected
+    assert flow_run.context["vars"]["order"]["status"] == 200
+    assert company_api.hits("/orders/123")
+    assert outcome.output["status"] == 200 and outcome.output["attempts"] == 1
+
+
+def test_4xx_takes_the_failure_port_with_the_status(flow_run, company_api, allow_local):
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/404", "retries": 3})
+    assert info.value.code == "http_status" and info.value.details["status"] == 404
+    assert "404" in info.value.message
+    assert len(company_api.hits("/orders/404")) == 1  # 4xx is not retried
+
+
+def test_4xx_can_be_accepted_as_success(flow_run, company_api, allow_local):
+    outcome = execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/404",
+                                                 "fail_on_error": False, "save_response_as": "resp"})
+    assert outcome.port == "success" and flow_run.context["vars"]["resp"]["status"] == 404
+
+
+def test_5xx_is_retried_with_backoff_until_success(flow_run, company_api, allow_local):
+    company_api.state["fail_times"] = 2
+    outcome = execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/flaky", "retries": 2,
+                                                 "response_mapping": [{"variable": "attempt", "path": "$.attempt"}]})
+    assert outcome.output["attempts"] == 3
+    assert flow_run.context["vars"]["attempt"] == 3
+    assert len(company_api.hits("/flaky")) == 3
+
+
+def test_5xx_after_all_retries_fails_clearly(flow_run, company_api, allow_local):
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/always-500", "retries": 1})
+    assert info.value.code == "http_status"
+    assert "after 2 attempts" in info.value.message
+    assert len(company_api.hits("/always-500")) == 2
+
+
+def test_slow_answer_times_out(flow_run, company_api, allow_local):
+    company_api.state["delay"] = 2.5
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/slow", "timeout_seconds": 1,
+                                           "retries": 1})
+    assert info.value.code == "http_timeout"
+    assert "did not answer within 1 s" in info.value.message
+    assert len(company_api.hits("/slow")) == 2  # timeouts are retried
+
+
+@pytest.mark.parametrize("hide_length", [False, True])
+def test_oversized_response_is_refused(flow_run, company_api, allow_local, hide_length):
+    company_api.state.update(big_size=300 * 1024, hide_length=hide_length)
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/big", "max_response_kb": 64})
+    assert info.value.code == "http_too_large"
+
+
+def test_json_body_keeps_types_and_form_body(flow_run, company_api, allow_local):
+    flow_run.context["vars"]["qty"] = 3
+    outcome = execute(flow_run, "http_request", {
+        "method": "POST", "url": company_api.url + "/echo", "body_type": "json",
+        "body": {"order": "{{trigger.order_id}}", "qty": "{{vars.qty}}", "who": "{{contact.name | upper}}",
+                 "tags": ["vip", "{{contact.attributes.tier}}"]},
+        "headers": {"X-Trace": "run-{{run.id}}"}, "query": {"src": "fluxo"},
+        "response_mapping": [{"variable": "echo", "path": "$"}],
+    })
+    echo = flow_run.context["vars"]["echo"]
+    assert json.loads(echo["body"]) == {"order": "123", "qty": 3, "who": "MARIA SILVA", "tags": ["vip", "premium"]}
+    assert echo["headers"]["x-trace"] == f"run-{flow_run.pk}"
+    assert echo["query"] == {"src": ["fluxo"]}
+    assert echo["headers"]["idempotency-key"] == f"run:{flow_run.pk}:step:1"
+    assert outcome.port == "success"
+    execute(flow_run, "http_request", {"method": "POST", "url": company_api.url + "/echo", "body_type": "form",
+                                       "body": {"name": "{{contact.first_name}}"},
+                                       "response_mapping": [{"variable": "echo", "path": "$.body"}]})
+    assert flow_run.context["vars"]["echo"] == "name=Maria"
+
+
+@pytest.mark.parametrize(("kind", "extra", "check"), [
+    ("bearer", {}, lambda r: r["headers"]["authorization"] == f"Bearer {ERP_TOKEN}"),
+    ("header", {"header_name": "X-Api-Key"}, lambda r: r["headers"]["x-api-key"] == ERP_TOKEN),
+    ("query", {"query_param": "token"}, lambda r: r["query"] == {"token": [ERP_TOKEN]}),
+    ("basic", {"username": "fluxo"}, lambda r: r["headers"]["authorization"].startswith("Basic ")),
+])
+def test_credentials_are_applied_and_never_shown(flow_run, company_api, allow_local, caplog, kind, extra, check):
+    credential_create(name="erp", kind=kind, secret=ERP_TOKEN, **extra)
+    caplog.set_level(logging.DEBUG)
+    outcome = execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1",
+                                                 "credential": "erp"})
+    assert check(company_api.hits("/orders/1")[0])
+    assert ERP_TOKEN not in json.dumps(outcome.output, ensure_ascii=False)
+    assert ERP_TOKEN not in caplog.text
+    assert "••••" in json.dumps(outcome.output["request"], ensure_ascii=False)
+
+
+def test_credential_header_is_not_sent_to_another_origin_on_redirect(flow_run, company_api, erp_credential, fake_dns,
+                                                                     settings):
+    fake_dns["erp.test"] = ["127.0.0.1"]
+    fake_dns["other.test"] = ["127.0.0.1"]
+    settings.FLUXO_HTTP_ALLOWLIST = ["erp.test", "other.test"]
+    execute(flow_run, "http_request", {
+        "method": "GET", "credential": "erp",
+        "url": f"http://erp.test:{company_api.port}/redirect?to=http://other.test:{company_api.port}/echo"})
+    first, second = company_api.requests
+    assert first["headers"]["authorization"] == f"Bearer {ERP_TOKEN}"
+    assert "authorization" not in second["headers"]
+
+
+def test_missing_credential_is_a_clear_error(flow_run, company_api, allow_local):
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1", "credential": "nope"})
+    assert info.value.code == "credential_missing" and "nope" in info.value.message
+    assert company_api.requests == []
+
+
+def test_credential_allowed_hosts_widen_the_guard_for_that_credential_only(flow_run, company_api):
+    credential_create(name="onprem", kind="bearer", secret=ERP_TOKEN, allowed_hosts=["127.0.0.1"])
+    ok = execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1",
+                                            "credential": "onprem"})
+    assert ok.port == "success"
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1"})
+    assert info.value.code == "http_blocked"
+
+
+def test_required_field_missing_from_the_response(flow_run, company_api, allow_local):
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1",
+                                           "response_mapping": [{"variable": "x", "path": "$.nope", "required": True}]})
+    assert info.value.code == "http_missing_field"
+
+
+def test_through_the_interpreter_secret_stays_out_of_steps_and_logs(db, company_api, allow_local, erp_credential, caplog):
+    from tests.factories import make_contact
+
+    caplog.set_level(logging.DEBUG)
+    contact = make_contact()
+    defn = definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("call", "http_request", method="GET", url=company_api.url + "/orders/404?token={{trigger.text}}",
+              credential="erp", retries=0),
+         node("ok", "end"), node("ko", "end", status="completed", reason="erp said no")],
+        [edge("t", "call"), edge("call", "ok", "success"), edge("call", "ko", "failure")],
+    )
+    run = run_flow(defn, contact, trigger={"text": "abc"})
+    steps = list(RunStep.objects.filter(run=run).order_by("seq"))
+    assert [s.node_id for s in steps] == ["t", "call", "ko"]
+    assert steps[1].port == "failure" and "404" in steps[1].error
+    assert run.context["vars"]["last_error"].endswith("answered 404")
+    dumped = json.dumps([[s.input, s.output, s.error] for s in steps]) + json.dumps(run.context)
+    assert ERP_TOKEN not in dumped and ERP_TOKEN not in caplog.text
+    assert company_api.hits("/orders/404")[0]["headers"]["authorization"] == f"Bearer {ERP_TOKEN}"
+
+
+def test_node_definition_validation(db):
+    from flows.validation import definition_validate
+
+    bad = chain(node("t", "trigger", event="message", match="any"),
+                node("call", "http_request", method="GET", url="https://erp.example.com/{{vars.nope}}",
+                     body_type="json", body={"a": 1}, credential="ghost",
+                     response_mapping=[{"variable": "x", "path": "$.a[?(@.b)]"}]))
+    codes = {(i.code, i.field) for i in definition_validate(bad).issues}
+    assert ("invalid_json_path", "response_mapping.0.path") in codes
+    assert ("body_with_get", "body_type") in codes
+    assert ("credential_unknown", "credential") in codes
+    good = definition([node("t", "trigger", event="message", match="any"),
+                       node("call", "http_request", method="GET", url="https://erp.example.com/o/{{trigger.text}}",
+                            response_mapping=[{"variable": "status", "path": "$.status"}]),
+                       node("say", "send_message", text="Status: {{vars.status}}"),
+                       node("sorry", "send_message", text="Não consegui consultar agora.")],
+                      [edge("t", "call"), edge("call", "say", "success"), edge("call", "sorry", "failure")])
+    result = definition_validate(good)
+    assert result.valid, [i.as_dict() for i in result.issues]
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("$.a.b", 1), ("a.b", 1), ("$['a']['b']", 1), ("$.list[-1]", 30), ("$.list[*]", [10, 20, 30]),
+    ("$.rows[*].id", ["x", "y"]), ("$.list.length", 3), ("$", {"a": {"b": 1}, "list": [10, 20, 30],
+                                                              "rows": [{"id": "x"}, {"id": "y"}, {"z": 1}]}),
+])
+def test_jsonpath_subset(path, expected):
+    doc = {"a": {"b": 1}, "list": [10, 20, 30], "rows": [{"id": "x"}, {"id": "y"}, {"z": 1}]}
+    assert get(doc, path) == expected
+
+
+def test_jsonpath_missing_and_invalid():
+    assert get({"a": 1}, "$.b") is MISSING
+    assert get({"a": [1]}, "$.a[5]") is MISSING
+    for bad in ("$..a", "$.a[?(@.x)]", "$.a[", "$.a b"):
+        with pytest.raises(JSONPathError):
+            parse(bad)
