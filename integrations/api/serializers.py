@@ -29,6 +29,8 @@ class EventInSerializer(serializers.Serializer):
     event = serializers.CharField(max_length=120, help_text="Event name, e.g. order.created")
     contact = EventContactSerializer()
     data = serializers.DictField(required=False, default=dict, help_text="Becomes {{trigger.*}} in the flow.")
+    channel = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                       help_text="Channel id to reach the contact on (default: the main channel).")
 
 
 class EventAcceptedSerializer(serializers.Serializer):

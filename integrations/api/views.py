@@ -51,7 +51,7 @@ class EventView(APIView):
             event, created = events.external_event_receive(
                 integration=request.auth, event_name=data["event"], phone=data["contact"]["phone"],
                 contact_name=data["contact"].get("name", ""), data=data.get("data") or {},
-                idempotency_key=request.headers.get("Idempotency-Key", "").strip(),
+                idempotency_key=request.headers.get("Idempotency-Key", "").strip(), channel_id=data.get("channel"),
             )
         except events.IdempotencyConflict as exc:
             return error_response(exc.code, exc.message, details={exc.field: [exc.message]}, http_status=409)

@@ -72,8 +72,24 @@ def api_integration_authenticate(key: str) -> ApiIntegration | None:
     return integration
 
 
+def default_channel(channel_id: int | None = None):
+    """The channel a contact created by an event is reached on: the one named, else the
+    installation's first active WhatsApp channel, else its first active channel (the sandbox)."""
+    from messaging.models import Channel, WhatsAppCloudChannel
+
+    active = Channel.objects.filter(is_active=True)
+    if channel_id is not None:
+        found = active.filter(pk=channel_id).first()
+        if found is None:
+            raise EventRejected(f"channel {channel_id} does not exist or is inactive", field="channel")
+        return found
+    return (WhatsAppCloudChannel.objects.filter(is_active=True).order_by("id").first()
+            or active.order_by("id").first())
+
+
 def external_event_receive(*, integration: ApiIntegration, event_name: str, phone: str, contact_name: str = "",
-                           data: dict[str, Any] | None = None, idempotency_key: str = "") -> tuple[InboundEvent, bool]:
+                           data: dict[str, Any] | None = None, idempotency_key: str = "",
+                           channel_id: int | None = None) -> tuple[InboundEvent, bool]:
     """Record an external event for the contact with ``phone``. Returns ``(event, created)``.
 
     The same ``idempotency_key`` from the same integration returns the first event
@@ -96,9 +112,14 @@ def external_event_receive(*, integration: ApiIntegration, event_name: str, phon
     if existing is not None:
         return _same_or_conflict(existing, payload), False
     try:
-        contact, _ = contact_get_or_create(phone=phone, name=contact_name)
+        contact, _created = contact_get_or_create(phone=phone, name=contact_name)
     except InvalidPhone as exc:
         raise EventRejected(str(exc), field="contact.phone") from exc
+    if contact.channel_id is None or channel_id is not None:
+        channel = default_channel(channel_id)
+        if channel is not None and contact.channel_id != channel.pk:
+            contact.channel = channel
+            contact.save(update_fields=["channel", "updated_at"])
     event, created = event_record(kind=InboundEvent.Kind.EXTERNAL, dedupe_key=dedupe_key, contact=contact,
                                   payload=payload, raw={"integration": integration.name, "phone": phone})
     if not created:  # a concurrent retry won the race
