@@ -96,6 +96,7 @@ class Interpreter:
         run.wait_kind, run.wake_at, run.wait_token = "", None, ""
         visits: dict[str, int] = run.context.setdefault("_visits", {})
         steps_this_event = 0
+        contact_scope = None  # carried from step to step; a node that changes the contact drops it
         while True:
             if steps_this_event >= self.max_steps:
                 self._finish(run, FlowRun.Status.FAILED,
@@ -120,6 +121,7 @@ class Interpreter:
                 ctx = StepContext(run=run, node=node, runtime=self.runtime, step_seq=run.step_count + 1,
                                   event_kind=event.kind if (resuming and event) else None,
                                   event=event.payload if (resuming and event) else {})
+            ctx._contact_scope = contact_scope
             started_at = self.runtime.now()
             started = time.perf_counter()
             error = ""
@@ -150,6 +152,7 @@ class Interpreter:
                 error=mask_text(error), started_at=started_at, duration_us=duration_us,
             )
             self.runtime.step_recorded(step)
+            contact_scope = ctx._contact_scope
             resuming, resume_kind, resume_payload = False, None, None
             steps_this_event += 1
 

@@ -1,0 +1,16 @@
+"""Run every benchmark: `make bench` (or .venv/bin/python -m bench)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+if __name__ == "__main__":
+    failed = 0
+    for script in sorted(HERE.glob("*.py")):
+        if script.name.startswith("_"):
+            continue
+        print(f"\n== {script.name}", flush=True)
+        failed |= subprocess.call([sys.executable, str(script)], cwd=HERE.parent)
+    sys.exit(failed)
