@@ -60,9 +60,12 @@ GROUP_SCHEMA = {
 
 def _number(value: Any) -> Decimal:
     try:
-        return Decimal(str(value).strip().replace(",", "."))
+        number = Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, AttributeError):
-        raise StepError(f"'{value}' is not a number, so it cannot be compared", code="not_a_number") from None
+        number = None
+    if number is None or number.is_nan():  # "nan" parses, but cannot be compared
+        raise StepError(f"'{value}' is not a number, so it cannot be compared", code="not_a_number")
+    return number
 
 
 def _as_list(value: Any) -> list[str]:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, labels
 from flows.nodes.registry import register
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")  # json.loads accepts NaN/Infinity; PostgreSQL does not
+
 
 TARGET_RE = re.compile(r"^(vars\.[A-Za-z_][A-Za-z0-9_]{0,63}|contact\.name|contact\.attributes\.[A-Za-z_][A-Za-z0-9_]{0,63}|contact\.tags)$")
 
@@ -65,14 +71,16 @@ class SetVariableNode(NodeType):
             try:
                 number = float(str(value).replace(",", "."))
             except ValueError:
-                raise StepError(f"'{value}' is not a number", code="not_a_number") from None
+                number = math.nan
+            if not math.isfinite(number):  # nan/inf cannot be stored as JSON
+                raise StepError(f"'{value}' is not a number", code="not_a_number")
             return int(number) if number.is_integer() else number
         if kind == "boolean":
             return str(value).strip().casefold() in {"1", "true", "sim", "yes", "s", "y"}
         if isinstance(value, str):
             try:
-                return json.loads(value)
-            except json.JSONDecodeError as exc:
+                return json.loads(value, parse_constant=_no_constant)
+            except ValueError as exc:
                 raise StepError(f"not valid JSON: {exc}", code="bad_json") from exc
         return value
 
