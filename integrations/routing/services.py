@@ -61,7 +61,7 @@ def conversation_state_set(*, conversation: Conversation, state: str, reason: st
     """Move ``conversation`` to ``state`` (raises :class:`IllegalTransition`)."""
     if state not in Conversation.State.values:
         raise ValueError(f"unknown conversation state '{state}' (use: {', '.join(Conversation.State.values)})")
-    locked = Conversation.objects.select_for_update().select_related("contact", "assigned_team").get(pk=conversation.pk)
+    locked = Conversation.objects.select_for_update(of=("self",)).select_related("contact", "assigned_team").get(pk=conversation.pk)
     changed = _move(locked, state, {**(extra or {}), "reason": reason})
     if changed:
         locked.save(update_fields=changed)
@@ -72,7 +72,7 @@ def conversation_state_set(*, conversation: Conversation, state: str, reason: st
 def conversation_assign(*, conversation: Conversation, team: Team, priority: int | None = None,
                         state: str | None = "triaged", extra: dict[str, Any] | None = None) -> Conversation:
     """Assign ``conversation`` to ``team`` with a priority (default: the team's) and move its state."""
-    locked = Conversation.objects.select_for_update().select_related("contact", "assigned_team").get(pk=conversation.pk)
+    locked = Conversation.objects.select_for_update(of=("self",)).select_related("contact", "assigned_team").get(pk=conversation.pk)
     if locked.state == Conversation.State.COMPLETED:
         raise IllegalTransition(locked.state, state or "triaged")
     changed: list[str] = []
@@ -89,7 +89,8 @@ def conversation_assign(*, conversation: Conversation, team: Team, priority: int
 
 
 def conversation_for_run(run, *, create: bool = True) -> Conversation | None:
-    """The conversation a run works on: its own while open, else the contact's open one, else a new one."""
+    """The conversation a run works on: its own while open, else the contact's open one, else a new one
+    (its own completed one when the contact has no other, so a refused move says why)."""
     from messaging.models import Conversation as Conv
 
     conversation = run.conversation if run.conversation_id else None
@@ -101,11 +102,15 @@ def conversation_for_run(run, *, create: bool = True) -> Conversation | None:
             conversation = Conv.objects.create(contact=run.contact, channel=run.contact.channel)
             domain_event_emit(event_type="conversation.opened",
                               data={"conversation_id": conversation.pk, "contact": run.contact.phone})
-    if conversation is not None and run.conversation_id != conversation.pk:
+    return conversation
+
+
+def _attach(run, conversation: Conversation) -> None:
+    """Point the run at the conversation it now works on (only after the change committed to it)."""
+    if run.conversation_id != conversation.pk:
         run.conversation = conversation
         if run.pk:
             type(run).objects.filter(pk=run.pk).update(conversation=conversation)
-    return conversation
 
 
 # --- runtime services (called by the node types through ctx.runtime.call) ----------------------------
@@ -129,6 +134,7 @@ def run_route_to_team(*, run, team: str, priority: int | None = None, state: str
         except IllegalTransition as exc:
             raise StepError(str(exc), code="illegal_transition",
                             details={"from": exc.current, "to": exc.wanted}) from exc
+        _attach(run, conversation)
     return {"conversation_id": conversation.pk, "team": found.name, "priority": conversation.priority,
             "state": conversation.state, "team_open": is_open}
 
@@ -145,4 +151,5 @@ def run_set_conversation_state(*, run, state: str, reason: str = "") -> dict[str
                             details={"from": exc.current, "to": exc.wanted}) from exc
         except ValueError as exc:
             raise StepError(str(exc), code="invalid_state") from exc
+        _attach(run, conversation)
     return {"conversation_id": conversation.pk, "from": previous, "state": conversation.state}
