@@ -3,7 +3,8 @@
 Ranking is Okapi BM25 (k1=1.5, b=0.75) over question + keywords + answer, with the question and
 keywords counted twice (they say what an entry is *about*). The confidence of the best entry is
 the IDF-weighted share of the question's terms it contains: 1.0 when every meaningful word of
-the question is in it, lower as words are missing. Words that appear in no entry weigh half the
+the question is in its question or keywords, lower as words are missing (a word found only in
+the answer counts half). Words that appear in no entry weigh half the
 median IDF, so filler ("gostaria", "aceitam") lowers confidence without sinking it.
 """
 
@@ -59,6 +60,7 @@ class Document:
     key: int
     terms: Counter
     length: int
+    about: frozenset[str]
 
 
 @dataclass
@@ -73,8 +75,9 @@ class Index:
         """``documents``: (key, about — question and keywords, body — the answer)."""
         self.documents = []
         for key, about, body in documents:
-            terms = tokenize(about) * 2 + tokenize(body)
-            self.documents.append(Document(key, Counter(terms), len(terms)))
+            about_terms = tokenize(about)
+            terms = about_terms * 2 + tokenize(body)
+            self.documents.append(Document(key, Counter(terms), len(terms), frozenset(about_terms)))
         self.n = len(self.documents)
         self.avgdl = (sum(d.length for d in self.documents) / self.n) if self.n else 0.0
         df: Counter = Counter()
@@ -102,6 +105,7 @@ class Index:
         for score, document in ranked[:limit]:
             if score <= 0:
                 break
-            covered = sum(self.idf[t] for t in query if t in document.terms)
+            # A word found only in the answer is weaker evidence than one in the question/keywords.
+            covered = sum(self.idf[t] * (1.0 if t in document.about else 0.5) for t in query if t in document.terms)
             matches.append(Match(document.key, score, round(covered / total, 4) if total else 0.0))
         return matches

@@ -1,0 +1,67 @@
+"""The integrations demo: idempotent seed, a valid flow, and the order-status flow end to end
+against Fluxo's own mock ERP served by a live server (real HTTP, real credential, real routing)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from flows.models import Flow, FlowRun, RunStep
+from flows.validation import definition_validate
+from integrations.demo import DEMO_FLOW_NAME, order_status_flow, seed
+from integrations.models import Assistant, Credential, Team
+from messaging.models import Conversation
+
+
+def test_seed_is_idempotent_and_the_flow_is_valid(db):
+    seed()
+    seed()
+    assert Assistant.objects.get(name="Atendimento").knowledge.count() == 5
+    assert set(Team.objects.values_list("name", flat=True)) == {"Atendimento", "Vendas", "Financeiro", "Prioridade"}
+    assert Credential.objects.get(name="demo-loja").allowed_hosts == ["127.0.0.1"]
+    flow = Flow.objects.get(name=DEMO_FLOW_NAME)
+    assert flow.status == "active" and flow.published_revision.revision == 1
+    result = definition_validate(flow.published_revision.definition)
+    assert result.valid, [i.as_dict() for i in result.issues]
+    used = {n["type"] for n in flow.published_revision.definition["nodes"]}
+    assert {"http_request", "route_to_team", "notify", "branch"} <= used
+
+
+def test_demo_flow_text_has_no_secret(db):
+    seed()
+    secret = Credential.objects.get(name="demo-loja").secret
+    assert secret not in str(order_status_flow("http://127.0.0.1:8000"))
+    assert secret not in str(Flow.objects.get(name=DEMO_FLOW_NAME).published_revision.definition)
+
+
+@pytest.mark.parametrize(("order", "team", "state", "reply_part"), [
+    ("1001", "Prioridade", "triaged", "em transporte"),
+    ("1003", "Financeiro", "pending", "aguardando pagamento"),
+    ("1004", "Vendas", "triaged", "em separação"),
+    ("1002", "Atendimento", "triaged", "entregue"),
+    ("9999", "Atendimento", "in_service", "Não encontrei"),
+])
+def test_order_status_flow_end_to_end(transactional_db, live_server, monkeypatch, settings, order, team, state,
+                                      reply_part):
+    from tests.factories import make_channel, make_contact
+    from tests.flows.helpers import inbound
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    monkeypatch.setenv("PORT", live_server.url.rsplit(":", 1)[-1])
+    seed()
+    contact = make_contact(channel=make_channel(), name="Carla Souza")
+    inbound(contact, "PEDIDO")
+    run = FlowRun.objects.get(contact=contact)
+    assert run.status == "waiting" and run.current_node == "wait"
+    inbound(contact, order)
+    run.refresh_from_db()
+    lookup = RunStep.objects.get(run=run, node_id="lookup")
+    assert run.status == "completed", list(run.steps.values_list("node_id", "port", "error"))
+    assert lookup.port == ("failure" if order == "9999" else "success")
+    conversation = Conversation.objects.get(contact=contact)
+    assert conversation.assigned_team.name == team and conversation.state == state
+    texts = [m.content.get("text", {}).get("body", "") for m in run.messages.order_by("id")]
+    assert any(reply_part in text for text in texts), texts
+    assert (len(mail.outbox) == 1) == (order == "1001")
+    secret = Credential.objects.get(name="demo-loja").secret
+    assert secret not in str(list(run.steps.values_list("input", "output", "error")))
