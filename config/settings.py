@@ -162,9 +162,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/login/"
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated call then gets 401 with a WWW-Authenticate header (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["flows.api.permissions.RolePermission"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -19,6 +19,8 @@ POLL_SECONDS = 0.5
 
 
 class TestRunConsumer(AsyncJsonWebsocketConsumer):
+    __test__ = False  # not a pytest test class
+
     async def connect(self):
         user = self.scope.get("user")
         self.test = await self._load(user, int(self.scope["url_route"]["kwargs"]["test_id"]))
@@ -31,7 +33,7 @@ class TestRunConsumer(AsyncJsonWebsocketConsumer):
         self.lock = asyncio.Lock()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self._sync(snapshot=True)
+        await self._push_updates(snapshot=True)
         self.poller = asyncio.create_task(self._poll())
 
     async def disconnect(self, code):
@@ -42,15 +44,15 @@ class TestRunConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "sync":
-            await self._sync()
+            await self._push_updates()
 
     async def trace_changed(self, event):
-        await self._sync()
+        await self._push_updates()
 
     async def _poll(self):
         while True:
             await asyncio.sleep(POLL_SECONDS)
-            await self._sync()
+            await self._push_updates()
 
     @database_sync_to_async
     def _load(self, user, test_id):
@@ -67,7 +69,7 @@ class TestRunConsumer(AsyncJsonWebsocketConsumer):
 
         return test_run_snapshot(test=self.test, after_message=self.last_message, after_step=self.last_step)
 
-    async def _sync(self, snapshot: bool = False):
+    async def _push_updates(self, snapshot: bool = False):
         async with self.lock:
             data = await self._snapshot()
             if snapshot:

@@ -159,7 +159,13 @@ class Interpreter:
             if isinstance(outcome, Next):
                 target = compiled.target(node_id, outcome.port)
                 if target is None:
-                    self._finish(run, FlowRun.Status.COMPLETED, f"ended at '{node_id}' (port '{outcome.port}' leads nowhere)")
+                    if outcome.port == "failure" and error:
+                        # An unhandled failure is a failed run, not a quiet completion.
+                        self._finish(run, FlowRun.Status.FAILED,
+                                     f"{node_type.key} '{node_id}' failed and its 'failure' port leads nowhere: {error}")
+                    else:
+                        self._finish(run, FlowRun.Status.COMPLETED,
+                                     f"reached the end of the flow at '{node_id}' (port '{outcome.port}' leads nowhere)")
                     return
                 node_id = target
                 continue
