@@ -252,3 +252,5 @@ EMAIL_TIMEOUT = 10
 CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
     "task": "integrations.tasks.webhooks_deliver_due", "schedule": 5.0,
 }
+# Upper bound on one http_request step, retries included (it runs inside the contact's lock).
+FLUXO_HTTP_MAX_TOTAL_SECONDS = float(os.environ.get("FLUXO_HTTP_MAX_TOTAL_SECONDS", "60"))

@@ -110,7 +110,8 @@ class OpenAICompatibleProvider:
         except BlockedAddress as exc:
             raise ProviderError(str(exc), code="ai_blocked")
         except (requests.RequestException, client.BadURL, client.ResponseTooLarge, client.TooManyRedirects) as exc:
-            raise ProviderError(f"could not reach the AI provider: {mask_text(str(exc))[:300]}")
+            reason = client.describe_error(exc) if isinstance(exc, requests.RequestException) else str(exc)
+            raise ProviderError(f"could not reach the AI provider: {mask_text(reason)[:300]}")
         if response.status in (401, 403):
             raise ProviderError(f"the AI provider refused the API key ({response.status}); check the credential "
                                 f"'{credential.name if credential else '—'}'", code="ai_auth")

@@ -9,6 +9,8 @@ headers are dropped when the origin changes). The response body is read in chunk
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +20,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
 from flows.logging import mask_text
@@ -94,7 +96,7 @@ class _GuardedMixin:
                 raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from exc
             except OSError as exc:
                 last_error = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}") from last_error
 
 
 class _GuardedAdapter(HTTPAdapter):
@@ -135,6 +137,29 @@ def _unwrap_blocked(exc: BaseException) -> BlockedAddress | None:
         stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
         stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
     return None
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short reason for a failed connection, without the URL (its path or query may hold a secret:
+    requests and urllib3 put ``url: /path?query`` in their messages)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NameResolutionError) or isinstance(item, socket.gaierror):
+            return "the host name could not be resolved"
+        if isinstance(item, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(item, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(item, ssl.SSLError):
+            return f"TLS error ({item.__class__.__name__})"
+        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
+        stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+    return f"connection failed ({exc.__class__.__name__})"
 
 
 def check_url(url: str) -> tuple[str, str]:

@@ -120,10 +120,16 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
     started = time.monotonic()
     attempts = 0
     last_error: StepError | None = None
+    budget = float(settings.FLUXO_HTTP_MAX_TOTAL_SECONDS)
     while attempts <= retries:
         attempts += 1
         if attempts > 1:
-            time.sleep(backoff_delay(attempts - 1))
+            pause = backoff_delay(attempts - 1)
+            # A step runs inside the contact's lock: never let retries hold it past the budget.
+            if time.monotonic() - started + pause + min(timeout, 1.0) > budget:
+                attempts -= 1
+                break
+            time.sleep(pause)
         try:
             response = client.request(
                 method, url, headers=send_headers, params={**query, **applied.params} or None, data=data,
@@ -143,8 +149,7 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
                                    code="http_timeout", details={"request": described})
             continue
         except requests.RequestException as exc:
-            reason = mask_text(str(exc))[:300]
-            last_error = StepError(f"could not connect to {described['url']}: {reason}",
+            last_error = StepError(f"could not connect to {described['url']}: {client.describe_error(exc)}",
                                    code="http_connection", details={"request": described})
             continue
 

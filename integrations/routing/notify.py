@@ -50,7 +50,7 @@ def slack_post(*, url: str, text: str, extra_allow: list[str] | None = None, tim
     except BlockedAddress as exc:
         raise StepError(mask_text(str(exc)), code="http_blocked")
     except (requests.RequestException, client.BadURL, client.TooManyRedirects, client.ResponseTooLarge) as exc:
-        raise StepError(f"could not post to the chat webhook: {mask_text(str(exc))[:300]}", code="notify_failed")
+        raise StepError(f"could not post to the chat webhook: {client.describe_error(exc)}", code="notify_failed")
     if not response.ok:
         raise StepError(f"the chat webhook answered {response.status}", code="notify_failed",
                         details={"status": response.status, "body": mask_text(response.text[:300])})

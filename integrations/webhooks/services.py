@@ -38,7 +38,8 @@ ATTEMPT_LOG_MAX = 40
 def _enqueue(delivery_id: int) -> None:
     from integrations.tasks import webhook_deliver
 
-    transaction.on_commit(lambda: webhook_deliver.delay(delivery_id))
+    # robust: a broker hiccup must not fail the caller; the periodic sweeper sends due rows anyway.
+    transaction.on_commit(lambda: webhook_deliver.delay(delivery_id), robust=True)
 
 
 @transaction.atomic
@@ -153,7 +154,7 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     except requests.Timeout:
         error = f"no answer within {timeout:g} s"
     except requests.RequestException as exc:
-        error = f"could not connect: {mask_text(str(exc))[:300]}"
+        error = f"could not connect: {client.describe_error(exc)}"
     duration_ms = int((time.monotonic() - started) * 1000)
     return _record_attempt(delivery, status_code, response_text, error, duration_ms)
 

@@ -223,3 +223,32 @@ def test_jsonpath_missing_and_invalid():
     for bad in ("$..a", "$.a[?(@.x)]", "$.a[", "$.a b"):
         with pytest.raises(JSONPathError):
             parse(bad)
+
+
+def test_connection_errors_never_echo_the_url_and_its_secret(flow_run, allow_local):
+    import socket
+
+    awkward = "tok/with+special=chars&more-0123456789"
+    credential_create(name="q", kind="query", secret=awkward, query_param="key")
+    with socket.socket() as probe:  # a port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": f"http://127.0.0.1:{port}/x", "credential": "q",
+                                           "retries": 1})
+    assert info.value.code == "http_connection" and "connection refused" in info.value.message
+    from urllib.parse import quote, quote_plus
+
+    text = info.value.message + json.dumps(info.value.details, ensure_ascii=False)
+    for form in (awkward, quote(awkward), quote_plus(awkward), quote(awkward, safe="")):
+        assert form not in text
+
+
+def test_retries_stop_at_the_total_time_budget(flow_run, company_api, allow_local, settings):
+    settings.FLUXO_HTTP_MAX_TOTAL_SECONDS = 1.5
+    company_api.state["delay"] = 1.2
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/slow", "timeout_seconds": 1,
+                                           "retries": 5})
+    assert info.value.code == "http_timeout"
+    assert len(company_api.hits("/slow")) == 1 and "after 1 attempt" in info.value.message

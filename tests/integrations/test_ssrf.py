@@ -147,3 +147,10 @@ def test_environment_proxy_is_not_used(company_api, allow_local, monkeypatch):
     monkeypatch.setenv("HTTP_PROXY", "http://10.9.9.9:3128")
     monkeypatch.setenv("http_proxy", "http://10.9.9.9:3128")
     assert client.request("GET", f"{company_api.url}/orders/9", timeout=5).status == 200
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "017700000001", "127.1", "0"])
+def test_odd_spellings_of_loopback_are_refused_after_resolution(host, company_api):
+    with pytest.raises((BlockedAddress, client.BadURL)):
+        client.request("GET", f"http://{host}:{company_api.port}/orders/1", timeout=2)
+    assert company_api.requests == []
