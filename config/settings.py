@@ -152,6 +152,7 @@ CELERY_BEAT_SCHEDULE = {
     "flows-timers-fire-due": {"task": "flows.tasks.timers_fire_due", "schedule": FLUXO_TIMER_INTERVAL},
     "flows-events-requeue-stale": {"task": "flows.tasks.events_requeue_stale", "schedule": 30.0},
     "flows-schedules-fire-due": {"task": "flows.tasks.schedules_fire_due", "schedule": 60.0},
+    "flows-runs-expire-stale": {"task": "flows.tasks.runs_expire_stale", "schedule": 3600.0},
 }
 
 # --- Auth, API ------------------------------------------------------------------------------
@@ -209,6 +210,8 @@ if env_bool("FLUXO_HTTPS", False):
 # --- Fluxo engine ---------------------------------------------------------------------------
 FLUXO_MAX_STEPS_PER_EVENT = int(os.environ.get("FLUXO_MAX_STEPS_PER_EVENT", "250"))
 FLUXO_MAX_NODE_VISITS = int(os.environ.get("FLUXO_MAX_NODE_VISITS", "50"))
+# A run waiting for a reply with no timeout expires after this many days.
+FLUXO_RUN_MAX_WAIT_DAYS = float(os.environ.get("FLUXO_RUN_MAX_WAIT_DAYS", "30"))
 FLUXO_BUSINESS_HOURS = os.environ.get("FLUXO_BUSINESS_HOURS", "mon-fri 09:00-18:00")
 FLUXO_DEFAULT_REGION = os.environ.get("FLUXO_DEFAULT_REGION", "BR")
 

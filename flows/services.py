@@ -469,3 +469,33 @@ def user_language_set(*, user, language: str) -> None:
     from flows.models import UserPreference
 
     UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+
+
+def runs_expire_stale(*, now: datetime | None = None, max_wait_days: float | None = None, limit: int = 500) -> int:
+    """Expire runs that have waited for an answer (with no timeout) longer than the limit.
+
+    Each run is expired under its contact's lock, so it never races an event of that contact.
+    A subflow child that expires resumes its parent through the 'failed' port.
+    """
+    from django.conf import settings
+
+    from flows.engine.interpreter import Interpreter
+    from flows.models import FlowRun
+    from messaging.models import Contact
+
+    now = now or timezone.now()
+    days = settings.FLUXO_RUN_MAX_WAIT_DAYS if max_wait_days is None else max_wait_days
+    cutoff = now - timedelta(days=days)
+    candidates = list(FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__isnull=True,
+                                             updated_at__lt=cutoff).values_list("pk", "contact_id")[:limit])
+    expired = 0
+    for run_id, contact_id in candidates:
+        with transaction.atomic():
+            Contact.objects.select_for_update().filter(pk=contact_id).first()
+            run = (FlowRun.objects.select_related("revision", "flow", "contact")
+                   .filter(pk=run_id, status=FlowRun.Status.WAITING, wake_at__isnull=True, updated_at__lt=cutoff).first())
+            if run is None:
+                continue
+            Interpreter().run_finish(run, FlowRun.Status.EXPIRED, f"waited more than {days:g} days for an answer")
+            expired += 1
+    return expired

@@ -46,3 +46,11 @@ def schedules_fire_due() -> int:
     from flows.services import schedules_fire_due as fire
 
     return fire()
+
+
+@shared_task(acks_late=True)
+def runs_expire_stale() -> int:
+    """Expire runs that waited for an answer longer than FLUXO_RUN_MAX_WAIT_DAYS."""
+    from flows.services import runs_expire_stale as expire
+
+    return expire()

@@ -180,6 +180,10 @@ class Interpreter:
             self._finish(run, outcome.status, outcome.reason)
             return
 
+    def run_finish(self, run: FlowRun, status: str, reason: str) -> None:
+        """End a run (any status) and resume its parent, if it is a subflow."""
+        self._finish(run, status, reason)
+
     def _finish(self, run: FlowRun, status: str, reason: str) -> None:
         run.status = status
         run.end_reason = reason[:2000]
