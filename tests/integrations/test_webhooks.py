@@ -167,3 +167,25 @@ def test_signing_secret_is_encrypted_at_rest_and_masked_in_logs(subscription, ca
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "leaked %s", (secret,), None)
     MaskSecretsFilter().filter(record)
     assert secret not in record.getMessage()
+
+
+def test_the_receiver_snippet_in_the_docs_verifies_a_real_delivery(subscription, webhook_receiver):
+    """The documented receiver code (docs/integrations.md) accepts our signature and refuses tampering."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "integrations.md").read_text()
+    section = doc.split("### Verifying the signature", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+    namespace: dict = {}
+    exec(compile(code, "docs/integrations.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    verify = namespace["verify_fluxo_signature"]
+
+    [delivery] = webhook_event_fanout(event_type="run.completed", data={"run_id": 5})
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    [received] = webhook_receiver.requests
+    header = received["headers"]["x-fluxo-signature"]
+    secret = webhook_receiver.state["secret"]
+    assert verify(secret, header, received["body"]) is True
+    assert verify(secret, header, received["body"] + b" ") is False
+    assert verify("whsec_wrong", header, received["body"]) is False
