@@ -557,9 +557,10 @@ def test_send_template_marketing_needs_opt_in(contact):
 def test_send_template_without_failure_edge_fails_the_run(contact):
     flow = make_flow(chain(T, node("s", "send_template", template="nao_existe", language="pt_BR")))
     run = start(flow, contact)
-    # A failure port with no edge ends the run where the port leads nowhere.
+    # An unhandled failure is a failed run, with the reason, not a quiet completion.
     assert run.steps.get(node_id="s").port == "failure"
-    assert "failure" in run.end_reason
+    assert run.status == FlowRun.Status.FAILED
+    assert "'failure' port leads nowhere" in run.end_reason and "nao_existe" in run.end_reason
 
 
 # --- send_message -------------------------------------------------------------------------------------
