@@ -41,9 +41,20 @@ class Provider(Protocol):
     def reply(self, *, assistant: Assistant, history: list[dict[str, str]], text: str) -> ProviderReply: ...
 
 
+_INDEX_CACHE: dict[int, tuple[int, Index]] = {}
+
+
 def knowledge_index(assistant: Assistant) -> tuple[Index, dict[int, Any]]:
+    """The assistant's BM25 index, rebuilt only when its entries changed (tokenizing is the cost)."""
     entries = {e.pk: e for e in assistant.knowledge.filter(is_active=True)}
+    fingerprint = hash(tuple((pk, e.question, e.keywords, e.answer) for pk, e in sorted(entries.items())))
+    cached = _INDEX_CACHE.get(assistant.pk)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1], entries
     index = Index([(pk, f"{e.question} {e.keywords.replace(',', ' ')}", e.answer) for pk, e in entries.items()])
+    if len(_INDEX_CACHE) > 256:
+        _INDEX_CACHE.clear()
+    _INDEX_CACHE[assistant.pk] = (fingerprint, index)
     return index, entries
 
 

@@ -178,3 +178,12 @@ def test_ai_reply_node_provider_timeout_takes_failure(llm_assistant, openai_fake
     step = RunStep.objects.get(run=run, node_id="ai")
     assert step.port == "failure" and "did not answer within" in step.error
     assert OPENAI_KEY not in json.dumps([step.input, step.output, step.error])
+
+
+def test_new_knowledge_is_used_at_once(faq_assistant):
+    question = "vocês vendem vale-presente?"
+    with pytest.raises(StepError):
+        assistant_reply(assistant="Loja", text=question, contact=make_contact())
+    KnowledgeEntry.objects.create(assistant=faq_assistant, question="Vocês têm vale-presente?",
+                                  keywords="vale, presente, gift card", answer="Sim, de R$ 50 a R$ 500.")
+    assert assistant_reply(assistant="Loja", text=question, contact=make_contact())["text"] == "Sim, de R$ 50 a R$ 500."
