@@ -105,6 +105,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     exclude = ["secret"]
     actions = ["enable"]
 
+    def changelist_view(self, request, extra_context=None):
+        open_alerts = models.IntegrationAlert.objects.filter(resolved_at__isnull=True).count()
+        if open_alerts:
+            self.message_user(request, f"{open_alerts} open integration alert(s): see Integrations › Integration "
+                                       "alerts.", messages.ERROR)
+        return super().changelist_view(request, extra_context)
+
     @admin.action(description="Enable again (and close its alerts)")
     def enable(self, request, queryset):
         for subscription in queryset:

@@ -172,7 +172,14 @@ class HttpRequestNode(NodeType):
             "fail_on_error": config.get("fail_on_error", True),
             "idempotency_key": ctx.idempotency_key(),
         }
-        result = ctx.runtime.http_request(run=ctx.run, request=request)
+        try:
+            result = ctx.runtime.http_request(run=ctx.run, request=request)
+        except StepError as exc:
+            # Keep what is known of the failure where the failure path can branch on it.
+            if config.get("save_response_as"):
+                ctx.vars[config["save_response_as"]] = {"status": exc.details.get("status"), "body": None,
+                                                        "error": exc.code}
+            raise
         body = result.get("body")
         mapped: dict[str, Any] = {}
         for mapping in config.get("response_mapping") or []:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from flows.nodes.base import StepError
 from integrations.ai.providers import ProviderError, provider_for
 from integrations.ai.selectors import assistant_get, memory_recent
-from integrations.models import Assistant, AssistantMemory
+from integrations.models import Assistant, AssistantMemory, KnowledgeEntry
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,17 @@ def memory_append(*, assistant: Assistant, contact, turns: list[dict[str, str]])
     keep = settings.FLUXO_AI_MEMORY_MAX_TURNS * 2
     memory.turns = [*memory.turns, *({**t, "at": at} for t in turns)][-keep:]
     memory.save(update_fields=["turns", "updated_at"])
+
+
+@transaction.atomic
+def knowledge_entry_create(*, assistant: Assistant, question: str, answer: str, keywords: str = "",
+                           is_active: bool = True) -> KnowledgeEntry:
+    """Add a knowledge entry; the built-in provider's index picks it up on the next reply."""
+    entry = KnowledgeEntry(assistant=assistant, question=question, answer=answer, keywords=keywords,
+                           is_active=is_active)
+    entry.full_clean()
+    entry.save()
+    return entry
 
 
 def memory_clear(*, assistant: Assistant, contact) -> None:
@@ -64,7 +75,7 @@ def assistant_reply(*, run=None, assistant, text: str, memory_turns: int = 6, co
     result = {"text": reply.text, "confidence": reply.confidence, "tokens": reply.tokens, "latency_ms": latency,
               "provider": found.provider, "model": reply.model, "source": reply.source}
     user_turn = {"role": "user", "content": text}
-    if reply.confidence is not None and reply.confidence < found.confidence_threshold or not reply.text:
+    if (reply.confidence is not None and reply.confidence < found.confidence_threshold) or not reply.text:
         memory_append(assistant=found, contact=contact, turns=[user_turn])
         confidence = reply.confidence or 0.0
         raise StepError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 
 from flows.api.errors import error_response
 from flows.nodes.base import StepError
+from integrations.ai.services import knowledge_entry_create
 from integrations.api import serializers as s
 from integrations.events import services as events
 from integrations.events.authentication import ApiKeyAuthentication, IsIntegration
@@ -18,7 +18,6 @@ from integrations.models import (
     ApiIntegration,
     Assistant,
     Credential,
-    KnowledgeEntry,
     Team,
     WebhookDelivery,
     WebhookSubscription,
@@ -168,8 +167,7 @@ class AssistantViewSet(viewsets.ModelViewSet):
         assistant = self.get_object()
         body = s.KnowledgeEntrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            entry = KnowledgeEntry.objects.create(assistant=assistant, **body.validated_data)
+        entry = knowledge_entry_create(assistant=assistant, **body.validated_data)
         return Response(s.KnowledgeEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

@@ -252,3 +252,10 @@ def test_retries_stop_at_the_total_time_budget(flow_run, company_api, allow_loca
                                            "retries": 5})
     assert info.value.code == "http_timeout"
     assert len(company_api.hits("/slow")) == 1 and "after 1 attempt" in info.value.message
+
+
+def test_failure_keeps_the_status_for_the_failure_path(flow_run, company_api, allow_local):
+    with pytest.raises(StepError):
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/404",
+                                           "save_response_as": "resp"})
+    assert flow_run.context["vars"]["resp"] == {"status": 404, "body": None, "error": "http_status"}

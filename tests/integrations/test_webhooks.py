@@ -189,3 +189,19 @@ def test_the_receiver_snippet_in_the_docs_verifies_a_real_delivery(subscription,
     assert verify(secret, header, received["body"]) is True
     assert verify(secret, header, received["body"] + b" ") is False
     assert verify("whsec_wrong", header, received["body"]) is False
+
+
+def test_admin_shows_open_alerts(subscription, webhook_receiver, settings, client):
+    from tests.factories import make_user
+
+    settings.FLUXO_WEBHOOK_DISABLE_AFTER = 1
+    webhook_receiver.state["fail"] = True
+    [delivery] = webhook_event_fanout(event_type="run.completed", data={})
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+    make_user("boss", role="admin", is_staff=True, is_superuser=True)
+    client.login(username="boss", password="s3nha-forte-123")
+    alerts = client.get("/admin/integrations/integrationalert/")
+    assert alerts.status_code == 200 and b"was disabled" in alerts.content
+    subs = client.get("/admin/integrations/webhooksubscription/")
+    assert b"open integration alert" in subs.content
+    assert subscription.secret.encode() not in client.get(f"/admin/integrations/webhooksubscription/{subscription.pk}/change/").content
