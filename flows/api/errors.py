@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,6 +32,10 @@ def error_response(code: str, message: str, *, details=None, http_status: int = 
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):  # as DRF does, so that the code below reads "not_found", not "error"
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

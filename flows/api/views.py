@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
-from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -286,7 +286,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet):
         queryset = FlowRun.objects.select_related("contact", "revision").order_by("-id")
         params = self.request.query_params
         if params.get("flow"):
-            queryset = queryset.filter(flow_id=params["flow"])
+            queryset = queryset.filter(flow_id=params["flow"]) if params["flow"].isdigit() else queryset.none()
         if params.get("status"):
             queryset = queryset.filter(status=params["status"])
         if params.get("contact"):

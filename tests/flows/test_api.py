@@ -166,7 +166,8 @@ def test_list_search_and_retrieve(api, flow):
     assert [f["name"] for f in api.get("/api/flows/?search=primeiro").json()] == ["Boas-vindas"]
     detail = api.get(f"/api/flows/{flow.pk}/").json()
     assert detail["id"] == flow.pk and detail["description"] == "Primeiro contato"
-    assert api.get("/api/flows/999999/").status_code == 404
+    missing = api.get("/api/flows/999999/")
+    assert missing.status_code == 404 and error_of(missing)["code"] == "not_found"
 
 
 def test_run_counts_in_the_list(api, contact):
@@ -531,3 +532,17 @@ def test_openapi_schema_and_docs(api):
     docs = api.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger" in docs.content.lower()
+
+
+# --- Malformed ids --------------------------------------------------------------------------------------
+
+
+def test_malformed_ids_are_404_not_500(api, flow):
+    for url in ["/api/flows/abc/", f"/api/flows/{flow.pk}/revisions/abc/", "/api/runs/abc/", "/api/test-runs/abc/"]:
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert error_of(response)["code"] == "not_found"
+    response = api.post(f"/api/flows/{flow.pk}/revisions/abc/restore/", {"base_revision": 1}, format="json")
+    assert response.status_code == 404
+    response = api.get("/api/runs/?flow=abc")
+    assert response.status_code == 200 and response.json() == []
