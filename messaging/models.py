@@ -241,3 +241,55 @@ class MessageTemplate(models.Model):
             if str(component.get("type", "")).upper() == "BODY":
                 return component.get("text", "")
         return ""
+
+
+class ChannelAlert(models.Model):
+    """Something an operator must act on: the channel was paused (bad token, policy block, ...).
+
+    Shown in the admin (channel list and the alert list) until someone resolves it.
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="alerts")
+    code = models.CharField(max_length=32, blank=True)
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.message[:60]}"
+
+
+class WebhookDelivery(models.Model):
+    """One POST from Meta, stored raw before it is acknowledged; a worker turns it into events.
+
+    The raw body is kept byte-for-byte (as text) so that a payload Fluxo cannot read, or one for a
+    phone number id no channel owns, can be inspected and reprocessed later.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        UNKNOWN_CHANNEL = "unknown_channel", "Unknown phone number id"
+        UNREADABLE = "unreadable", "Unreadable payload"
+
+    source = models.CharField(max_length=16, default="meta", help_text="meta | sandbox")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    body = models.TextField(help_text="The raw request body, as received.")
+    signature = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="Counts of what the processing found.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} ({self.state})"

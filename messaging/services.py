@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import random
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from flows.signals import domain_event_emit
 from messaging.models import Channel, Contact, Conversation, Message
 from messaging.phones import phone_from_wa_id, phone_normalize
+
+logger = logging.getLogger(__name__)
 
 
 def contact_get_or_create(*, phone: str, name: str = "", channel: Channel | None = None,
@@ -119,6 +125,22 @@ def _render_preview(kind: str, content: dict[str, Any], template=None) -> str:
     return ""
 
 
+def _template_quick_replies(template, content: dict[str, Any]) -> list[dict[str, str]]:
+    """The quick-reply buttons of a template as the customer sees them (id = the payload sent back)."""
+    payloads = {}
+    for component in (content.get("template") or {}).get("components") or []:
+        if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
+            param = (component.get("parameters") or [{}])[0]
+            payloads[int(component.get("index", 0))] = param.get("payload", "")
+    buttons = []
+    for component in template.components or []:
+        if str(component.get("type", "")).upper() == "BUTTONS":
+            quick = [b for b in component.get("buttons") or [] if str(b.get("type", "")).upper() == "QUICK_REPLY"]
+            for index, button in enumerate(quick):
+                buttons.append({"id": payloads.get(index) or button.get("text", ""), "title": button.get("text", "")})
+    return buttons
+
+
 @transaction.atomic
 def message_queue_outbound(*, contact: Contact, conversation: Conversation | None, kind: str,
                            content: dict[str, Any], run=None, idempotency_key: str) -> Message:
@@ -140,6 +162,10 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | Non
     preview = _render_preview(kind, content, template)
     if preview:
         stored["rendered_text"] = preview
+    if template is not None:
+        buttons = _template_quick_replies(template, content)
+        if buttons:
+            stored["template_buttons"] = buttons
     message = Message.objects.create(
         direction=Message.Direction.OUTBOUND, kind=kind, content=stored, contact=contact,
         conversation=conversation, channel=channel, run=run, idempotency_key=idempotency_key,
@@ -169,3 +195,365 @@ def message_status_advance(*, message: Message, status: str, at: datetime | None
     message.save(update_fields=fields)
     domain_event_emit(event_type=f"message.{status}", data={"message_id": message.pk, "contact": message.contact.phone})
     return True
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+
+def contact_consent_set(*, contact: Contact, categories: list[str] | tuple[str, ...], state: str, source: str,
+                        at: datetime | None = None) -> bool:
+    """Record opt-in/opt-out for message categories. Returns whether anything changed.
+
+    Takes effect at once: ``rules.outbound_check`` reads ``Contact.consent`` before every send.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = Contact.objects.select_for_update().get(pk=contact.pk)
+        consent = dict(locked.consent or {})
+        changed = False
+        for category in categories:
+            if (consent.get(category) or {}).get("state") != state:
+                consent[category] = {"state": state, "at": at.isoformat(), "source": source}
+                changed = True
+        if changed:
+            locked.consent = consent
+            locked.save(update_fields=["consent", "updated_at"])
+            contact.consent = consent
+            verb = "opted_out" if state == Contact.Consent.OPTED_OUT else "opted_in"
+            domain_event_emit(event_type=f"contact.{verb}",
+                              data={"contact": contact.phone, "categories": list(categories), "source": source})
+    return changed
+
+
+# --- Channels -------------------------------------------------------------------------------
+
+
+def channel_create(*, kind: str, name: str, **fields: Any) -> Channel:
+    """Create a sandbox or WhatsApp Cloud API channel (secrets are encrypted by the model field)."""
+    from messaging.models import SandboxChannel, WhatsAppCloudChannel
+
+    if kind == "sandbox":
+        return SandboxChannel.objects.create(name=name)
+    if kind != "whatsapp_cloud":
+        raise ValueError(f"unknown channel kind {kind!r}")
+    allowed = {"phone_number_id", "waba_id", "display_phone_number", "access_token", "app_secret", "verify_token",
+               "graph_api_base_url", "graph_api_version", "messages_per_second"}
+    values = {key: value for key, value in fields.items() if key in allowed and value not in (None, "")}
+    channel = WhatsAppCloudChannel(name=name, **values)
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+@transaction.atomic
+def channel_pause(*, channel: Channel, code: str, reason: str) -> bool:
+    """Stop sending from a channel and raise an alert for the admin. Returns False if already paused."""
+    from messaging.models import ChannelAlert
+
+    locked = Channel.objects.select_for_update().get(pk=channel.pk)
+    if locked.paused_at is not None:
+        return False
+    now = timezone.now()
+    Channel.objects.filter(pk=channel.pk).update(paused_at=now, pause_reason=f"{code}: {reason}"[:2000])
+    channel.paused_at, channel.pause_reason = now, f"{code}: {reason}"
+    ChannelAlert.objects.create(channel=channel, code=code, message=f"Channel paused: {reason}")
+    logger.error("channel %s paused: %s %s", channel.pk, code, reason)
+    domain_event_emit(event_type="channel.paused", data={"channel_id": channel.pk, "code": code, "reason": reason})
+    return True
+
+
+def channel_resume(*, channel: Channel) -> int:
+    """Resume a paused channel, resolve its alerts and send what waited. Returns messages re-queued."""
+    from messaging.models import ChannelAlert
+    from messaging.tasks import message_deliver
+
+    with transaction.atomic():
+        Channel.objects.filter(pk=channel.pk).update(paused_at=None, pause_reason="")
+        channel.paused_at, channel.pause_reason = None, ""
+        ChannelAlert.objects.filter(channel=channel, resolved_at__isnull=True).update(resolved_at=timezone.now())
+        ids = list(Message.objects.filter(channel=channel, direction=Message.Direction.OUTBOUND,
+                                          status=Message.Status.QUEUED).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=ids).update(next_attempt_at=None)
+        transaction.on_commit(lambda: [message_deliver.delay(pk) for pk in ids])
+    return len(ids)
+
+
+# --- Delivery -------------------------------------------------------------------------------
+
+
+def retry_delay(*, code: str, attempt: int) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential with up to 25 % jitter.
+
+    131056 (pair rate limit) follows Meta's advice of 4^n seconds; the rest double from 2 s.
+    Capped at one hour.
+    """
+    attempt = max(1, attempt)
+    base = float(4 ** attempt) if code == "131056" else float(2 ** attempt)
+    base = min(base, 3600.0)
+    return base + random.uniform(0, base * 0.25)
+
+
+def _sending_lease() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "WHATSAPP_SENDING_LEASE", 300)))
+
+
+def _max_attempts() -> int:
+    return int(getattr(settings, "WHATSAPP_MAX_ATTEMPTS", 8))
+
+
+def _channel_of(message: Message) -> Channel | None:
+    # The polymorphic manager returns the concrete channel (and so its provider and secrets).
+    return Channel.objects.filter(pk=message.channel_id).first() if message.channel_id else None
+
+
+def message_deliver_attempt(*, message_id: int) -> float | None:
+    """Try to send one queued outbound message. Returns seconds until it should be tried again, or None.
+
+    Exactly-once as far as Fluxo can make it (docs/whatsapp.md):
+      1. claim: in one transaction, a ``queued`` message becomes ``sending`` (attempts + 1, a lease
+         in ``next_attempt_at``); a duplicate task finds it not queued and does nothing;
+      2. send: the HTTP call happens outside any transaction (no row lock held over the network);
+      3. record: in a second transaction the wamid and ``sent`` are stored.
+    A worker that dies between 2 and 3 leaves the message ``sending``: Meta's status webhook
+    carries our key back (``biz_opaque_callback_data``) and completes it; if none arrives before
+    the lease ends, :func:`messages_requeue_stale` sends again: at-least-once in that one window.
+    """
+    from messaging.providers.base import ProviderError
+    from messaging.providers.registry import provider_for
+    from messaging.ratelimit import send_slot_wait
+
+    now = timezone.now()
+    with transaction.atomic():
+        message = (Message.objects.select_for_update().select_related("contact")
+                   .filter(pk=message_id, direction=Message.Direction.OUTBOUND).first())
+        if message is None or message.status != Message.Status.QUEUED:
+            return None
+        if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
+            return None  # a later retry is already scheduled; this is a duplicate task
+        channel = _channel_of(message)
+        if channel is None:
+            message_status_advance(message=message, status=Message.Status.FAILED, error_code="no_channel",
+                                   error="the contact has no channel; set one on the contact")
+            return None
+        if channel.is_paused:
+            return None  # kept queued; channel_resume() sends it
+        wait = send_slot_wait(channel=channel, recipient=message.contact.phone)
+        if wait > 0:
+            message.next_attempt_at = now + timedelta(seconds=wait)
+            message.save(update_fields=["next_attempt_at"])
+            return wait
+        message.status = Message.Status.SENDING
+        message.attempts += 1
+        message.next_attempt_at = now + _sending_lease()
+        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+
+    try:
+        result = provider_for(channel).send(message)
+    except ProviderError as exc:
+        return _delivery_failed(message_id=message.pk, channel=channel, exc=exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not leave the message claimed forever
+        logger.exception("sending message %s failed unexpectedly", message.pk)
+        return _delivery_failed(message_id=message.pk, channel=channel,
+                                exc=ProviderError(f"internal error: {type(exc).__name__}: {exc}", code="internal"))
+    message_record_sent(message_id=message.pk, provider_message_id=result.provider_message_id,
+                        delivered=result.status == "delivered")
+    return None
+
+
+def message_record_sent(*, message_id: int, provider_message_id: str, delivered: bool = False) -> None:
+    """Store the wamid of a sent message and apply any status Meta reported before we knew it."""
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("contact").get(pk=message_id)
+        fields = []
+        if not message.provider_message_id:
+            message.provider_message_id, fields = provider_message_id, ["provider_message_id"]
+        if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
+            message.error_code, message.error, message.next_attempt_at = "", "", None
+            fields += ["error_code", "error", "next_attempt_at"]
+        if fields:
+            message.save(update_fields=fields)
+        message_status_advance(message=message, status=Message.Status.SENT)
+        if delivered:
+            message_status_advance(message=message, status=Message.Status.DELIVERED)
+    # Statuses that raced ahead of this write were kept as events; apply them now.
+    from flows.models import InboundEvent
+    from messaging.webhooks import status_apply
+
+    for event in InboundEvent.objects.filter(dedupe_key__startswith=f"wa:status:{provider_message_id}:"):
+        with transaction.atomic():
+            status_apply(channel=_channel_of(message), status=event.raw or {}, replay=True)
+
+
+def _delivery_failed(*, message_id: int, channel: Channel, exc) -> float | None:
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("contact").get(pk=message_id)
+        if message.status != Message.Status.SENDING:
+            return None
+        message.error_code, message.error = exc.code, exc.message
+        if exc.pause_channel:
+            # Not this message's fault: it waits, queued, until someone fixes the channel.
+            channel_pause(channel=channel, code=exc.code, reason=exc.message)
+            message.status, message.next_attempt_at = Message.Status.QUEUED, None
+            message.save(update_fields=["status", "next_attempt_at", "error_code", "error"])
+            return None
+        if exc.retryable and message.attempts < _max_attempts():
+            delay = exc.retry_after or retry_delay(code=exc.code, attempt=message.attempts)
+            message.status, message.next_attempt_at = Message.Status.QUEUED, now + timedelta(seconds=delay)
+            message.save(update_fields=["status", "next_attempt_at", "error_code", "error"])
+            logger.warning("message %s: %s; retry %s in %.1fs", message.pk, exc.code, message.attempts, delay)
+            return delay
+        error = exc.message if not exc.retryable else f"gave up after {message.attempts} attempts: {exc.message}"
+        message.next_attempt_at = None
+        message.save(update_fields=["next_attempt_at"])
+        message_status_advance(message=message, status=Message.Status.FAILED, error_code=exc.code, error=error)
+        if exc.code == "131050":
+            contact_opt_out_marketing(contact=message.contact, channel=channel, source="error 131050",
+                                      dedupe=f"wa:optout:send:{message.pk}")
+    return None
+
+
+def contact_opt_out_marketing(*, contact: Contact, channel: Channel | None, source: str, dedupe: str) -> None:
+    """Meta said the user stopped marketing (131050): record it and tell the flows."""
+    from flows.services import event_record
+
+    contact_consent_set(contact=contact, categories=["marketing"], state=Contact.Consent.OPTED_OUT, source=source)
+    event_record(kind="opt_out", dedupe_key=dedupe, contact=contact, channel=channel,
+                 payload={"type": "opt_out", "categories": ["marketing"], "source": source,
+                          "from": contact.phone, "text": ""},
+                 occurred_at=timezone.now())
+
+
+def _lock_acquire(name: str, ttl: int) -> bool:
+    """A best-effort lock for periodic jobs (the cache is Redis in production, so it is shared)."""
+    return cache.add(f"fluxo:lock:{name}", "1", timeout=ttl)
+
+
+def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> int:
+    """Queue again what a lost task or a dead worker left behind. Returns the number re-queued.
+
+    * ``queued`` messages nobody picked up for ``grace_seconds`` (lost broker message, crash
+      before the on-commit hook ran, or a retry whose countdown task died with its worker);
+    * ``sending`` messages whose lease ran out: the worker died mid-send. They go back to
+      ``queued`` and are sent again (the documented at-least-once window).
+    Paused channels are skipped: resuming them re-queues their messages.
+    """
+    from messaging.tasks import message_deliver
+
+    if not _lock_acquire("messages-requeue", 30):
+        return 0
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=grace_seconds)
+    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND, channel__paused_at__isnull=True)
+    expired = list(outbound.filter(status=Message.Status.SENDING, next_attempt_at__lt=now)
+                   .values_list("pk", flat=True)[:limit])
+    for pk in expired:
+        with transaction.atomic():
+            message = Message.objects.select_for_update(skip_locked=True).filter(
+                pk=pk, status=Message.Status.SENDING, next_attempt_at__lt=now).first()
+            if message is None:
+                continue
+            message.status, message.next_attempt_at = Message.Status.QUEUED, None
+            message.error = "the worker stopped while sending; sending again (at-least-once, see docs/whatsapp.md)"
+            message.save(update_fields=["status", "next_attempt_at", "error"])
+            logger.warning("message %s: sending lease expired, re-queued", pk)
+    stale = list(outbound.filter(status=Message.Status.QUEUED).filter(
+        models.Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | models.Q(next_attempt_at__lt=cutoff)
+    ).values_list("pk", flat=True)[:limit])
+    ids = sorted(set(stale) | set(expired))
+    for pk in ids:
+        message_deliver.delay(pk)
+    return len(ids)
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+def template_parameter_count(components: list[dict[str, Any]]) -> int:
+    from messaging.rules import template_placeholders
+
+    body = next((c for c in components or [] if str(c.get("type", "")).upper() == "BODY"), {})
+    return len(template_placeholders(body.get("text", "")))
+
+
+def templates_sync(*, channel: Channel) -> dict[str, int]:
+    """Fetch every template of the channel's WABA (all pages) and upsert by (channel, name, language).
+
+    Templates that disappeared from Meta are marked DISABLED rather than deleted, so old runs and
+    messages keep their reference.
+    """
+    from messaging.models import MessageTemplate
+    from messaging.providers.whatsapp_cloud import CloudClient
+
+    if channel.provider_key != "whatsapp_cloud":
+        return {"created": 0, "updated": 0, "disabled": 0}
+    now = timezone.now()
+    created = updated = 0
+    seen: set[tuple[str, str]] = set()
+    for item in CloudClient.for_channel(channel).templates_all():
+        name, language = item.get("name", ""), item.get("language", "")
+        if not name or not language:
+            continue
+        seen.add((name, language))
+        status = str(item.get("status", "PENDING")).upper()
+        if status not in MessageTemplate.Status.values:
+            status = MessageTemplate.Status.PENDING
+        category = str(item.get("category", "UTILITY")).upper()
+        if category not in MessageTemplate.Category.values:
+            category = MessageTemplate.Category.UTILITY
+        components = item.get("components") or []
+        _, was_created = MessageTemplate.objects.update_or_create(
+            channel=channel, name=name, language=language,
+            defaults={"provider_template_id": str(item.get("id", "")), "status": status, "category": category,
+                      "components": components, "parameter_count": template_parameter_count(components),
+                      "synced_at": now},
+        )
+        created += was_created
+        updated += not was_created
+    gone = MessageTemplate.objects.filter(channel=channel).exclude(status=MessageTemplate.Status.DISABLED)
+    disabled = 0
+    for template in gone:
+        if (template.name, template.language) not in seen:
+            template.status, template.synced_at = MessageTemplate.Status.DISABLED, now
+            template.save(update_fields=["status", "synced_at"])
+            disabled += 1
+    return {"created": created, "updated": updated, "disabled": disabled}
+
+
+def templates_sync_all() -> dict[str, int]:
+    """Periodic job: sync every active Cloud API channel (one lock for all workers)."""
+    from messaging.models import WhatsAppCloudChannel
+    from messaging.providers.base import ProviderError
+
+    if not _lock_acquire("templates-sync", 300):
+        return {}
+    totals = {"channels": 0, "errors": 0}
+    for channel in WhatsAppCloudChannel.objects.filter(is_active=True, paused_at__isnull=True):
+        try:
+            templates_sync(channel=channel)
+            totals["channels"] += 1
+        except ProviderError as exc:
+            totals["errors"] += 1
+            logger.warning("template sync of channel %s failed: %s", channel.pk, exc.message)
+            if exc.pause_channel:
+                channel_pause(channel=channel, code=exc.code, reason=exc.message)
+    return totals
+
+
+# --- Sandbox --------------------------------------------------------------------------------
+
+
+def sandbox_channel_get_or_create(*, name: str = "Sandbox") -> Channel:
+    from messaging.models import SandboxChannel
+
+    channel = SandboxChannel.objects.filter(name=name).first()
+    return channel or SandboxChannel.objects.create(name=name)
+
+
+def sandbox_contact_create(*, phone: str, name: str = "", channel: Channel | None = None) -> Contact:
+    """A customer to play on the sandbox phone (on the given sandbox channel, or the first one)."""
+    from messaging.models import SandboxChannel
+
+    channel = channel or SandboxChannel.objects.order_by("id").first() or sandbox_channel_get_or_create()
+    contact, _ = contact_get_or_create(phone=phone, name=name, channel=channel)
+    return contact

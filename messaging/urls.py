@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from messaging import views
+
+urlpatterns = [
+    path("webhooks/whatsapp/", views.whatsapp_webhook, name="whatsapp-webhook"),
+    path("sandbox/", views.sandbox_page, name="sandbox"),
+    path("sandbox/api/messages/", views.sandbox_messages, name="sandbox-messages"),
+    path("sandbox/api/send/", views.sandbox_send, name="sandbox-send"),
+    path("sandbox/api/contacts/", views.sandbox_contact_create, name="sandbox-contact-create"),
+]

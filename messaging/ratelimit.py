@@ -1,0 +1,120 @@
+"""Token buckets for WhatsApp's throughput limits: per sender number and per recipient.
+
+With ``settings.REDIS_URL`` the buckets live in Redis (one Lua script, atomic), so every worker
+on every machine draws from the same bucket. The embedded default keeps them in process: one
+worker process there, so the limit still holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+
+# Take one token from the bucket at KEYS[1]; returns 0 when taken, else milliseconds to wait.
+_LUA = """
+local key = KEYS[1]
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1])
+local ts = tonumber(state[2])
+if tokens == nil then tokens = burst; ts = now end
+tokens = math.min(burst, tokens + (now - ts) / 1000.0 * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+return wait
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: float  # tokens per second
+    burst: float  # bucket size
+
+
+def sender_limit(channel) -> Limit:
+    per_second = float(getattr(channel, "messages_per_second", 0) or getattr(settings, "WHATSAPP_SENDER_RATE", 80))
+    return Limit(rate=per_second, burst=max(1.0, per_second))
+
+
+def recipient_limit() -> Limit:
+    interval = float(getattr(settings, "WHATSAPP_RECIPIENT_INTERVAL", 6.0))
+    return Limit(rate=1.0 / interval, burst=float(getattr(settings, "WHATSAPP_RECIPIENT_BURST", 3)))
+
+
+class _LocalBuckets:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[float, float]] = {}
+
+    def take(self, key: str, limit: Limit) -> float:
+        now = time.monotonic()
+        with self._lock:
+            tokens, ts = self._state.get(key, (limit.burst, now))
+            tokens = min(limit.burst, tokens + (now - ts) * limit.rate)
+            wait = 0.0
+            if tokens >= 1:
+                tokens -= 1
+            else:
+                wait = (1 - tokens) / limit.rate
+            self._state[key] = (tokens, now)
+            return wait
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state.clear()
+
+
+_local = _LocalBuckets()
+
+
+@lru_cache(maxsize=2)
+def _redis(url: str):
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return client, client.register_script(_LUA)
+
+
+def take(key: str, limit: Limit) -> float:
+    """Take one token; returns 0.0 when allowed, else the seconds to wait before trying again.
+
+    A Redis outage degrades to the in-process bucket (logged by the caller) rather than stopping
+    all sends: Meta's own 130429/131056 answers are the backstop.
+    """
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            _, script = _redis(url)
+            wait_ms = script(keys=[f"fluxo:rl:{key}"], args=[limit.rate, limit.burst, int(time.time() * 1000)])
+            return int(wait_ms) / 1000.0
+        except Exception:  # noqa: BLE001 - any Redis error falls back to the local bucket
+            pass
+    return _local.take(key, limit)
+
+
+def send_slot_wait(*, channel, recipient: str) -> float:
+    """Seconds to wait before this channel may send to this recipient (0.0: go now).
+
+    The recipient bucket is checked first so a throttled pair does not burn sender tokens.
+    """
+    wait = take(f"rcpt:{channel.pk}:{recipient}", recipient_limit())
+    if wait > 0:
+        return wait
+    return take(f"sender:{channel.pk}", sender_limit(channel))
+
+
+def reset_local() -> None:
+    """Forget in-process buckets (tests)."""
+    _local.reset()

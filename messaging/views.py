@@ -1,0 +1,96 @@
+"""HTTP views outside the REST API: Meta's webhook endpoint and the sandbox phone page. Thin."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from messaging import selectors
+from messaging.webhooks import SignatureInvalid, SignatureMissing, verify_token_matches, webhook_receive
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
+    """GET: Meta's verification handshake. POST: a signed update, stored first, answered at once."""
+    if request.method == "GET":
+        mode = request.GET.get("hub.mode", "")
+        token = request.GET.get("hub.verify_token", "")
+        if mode == "subscribe" and verify_token_matches(token):
+            return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+        return HttpResponseForbidden("verification failed")
+    try:
+        webhook_receive(body=request.body, signature=request.headers.get("X-Hub-Signature-256"))
+    except SignatureMissing:
+        return HttpResponse("missing X-Hub-Signature-256", status=401, content_type="text/plain")
+    except SignatureInvalid:
+        return HttpResponseForbidden("invalid signature")
+    return HttpResponse("EVENT_RECEIVED", content_type="text/plain")
+
+
+# --- Sandbox phone ----------------------------------------------------------------------------
+
+
+@login_required
+def sandbox_page(request: HttpRequest) -> HttpResponse:
+    contacts = selectors.sandbox_contacts()
+    return render(request, "messaging/sandbox.html", {"contacts": contacts})
+
+
+@login_required
+@require_http_methods(["GET"])
+def sandbox_messages(request: HttpRequest) -> JsonResponse:
+    """The chat of one sandbox contact since message id ``after`` (the page polls this)."""
+    contact = selectors.sandbox_contact(contact_id=request.GET.get("contact"))
+    if contact is None:
+        return JsonResponse({"error": "unknown sandbox contact"}, status=404)
+    after = int(request.GET.get("after") or 0)
+    return JsonResponse({"contact": selectors.contact_card(contact),
+                         "messages": selectors.sandbox_chat(contact=contact, after=after)})
+
+
+@login_required
+@require_http_methods(["POST"])
+def sandbox_send(request: HttpRequest) -> JsonResponse:
+    """The person typed text, tapped a reply button or picked a list row."""
+    from messaging.webhooks import sandbox_inbound_submit
+
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "invalid JSON"}, status=400)
+    contact = selectors.sandbox_contact(contact_id=data.get("contact"))
+    if contact is None:
+        return JsonResponse({"error": "unknown sandbox contact"}, status=404)
+    try:
+        delivery = sandbox_inbound_submit(
+            contact=contact, text=str(data.get("text", "")), reply_id=str(data.get("reply_id", "")),
+            reply_title=str(data.get("reply_title", "")), reply_kind=str(data.get("reply_kind", "")),
+            context_message_id=str(data.get("context", "")),
+        )
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"delivery": delivery.pk}, status=202)
+
+
+@login_required
+@require_http_methods(["POST"])
+def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
+    """Add a customer to play on the sandbox channel."""
+    from messaging.phones import InvalidPhone
+    from messaging.services import sandbox_contact_create as create
+
+    try:
+        data = json.loads(request.body or b"{}")
+        contact = create(phone=str(data.get("phone", "")), name=str(data.get("name", "")))
+    except (ValueError, InvalidPhone) as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse(selectors.contact_card(contact), status=201)
+
+
+

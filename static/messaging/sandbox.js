@@ -1,0 +1,124 @@
+// Sandbox phone: polls the chat of the chosen contact and sends what the person types or taps.
+(function () {
+  "use strict";
+  const root = document.querySelector(".sandbox");
+  const chat = document.getElementById("chat");
+  const composer = document.getElementById("composer");
+  const title = document.getElementById("chat-title");
+  const csrf = document.querySelector("[name=csrfmiddlewaretoken]").value;
+  let contactId = null;
+  let lastId = 0;
+  let timer = null;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+    }).then((r) => r.json().then((data) => ({ ok: r.ok, data })));
+  }
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function reply(kind, id, title, wamid) {
+    post(root.dataset.sendUrl, { contact: contactId, reply_kind: kind, reply_id: id, reply_title: title,
+                                 context: wamid || "" }).then(poll);
+  }
+
+  function render(m) {
+    const li = el("li", "bubble " + (m.direction === "out" ? "out" : "in"));
+    li.dataset.id = m.id;
+    if (m.header) li.appendChild(el("span", "head", m.header));
+    li.appendChild(el("span", "text", m.text || (m.template ? "[template " + m.template + "]" : "")));
+    if (m.footer) li.appendChild(el("span", "foot", m.footer));
+    const choices = el("div", "choices");
+    (m.buttons || []).forEach((b) => {
+      const button = el("button", "", b.title);
+      button.type = "button";
+      button.addEventListener("click", () => reply(m.kind === "template" ? "quick_reply" : "button", b.id, b.title, m.wamid));
+      choices.appendChild(button);
+    });
+    if (m.list) {
+      (m.list.sections || []).forEach((section) => {
+        if (section.title) choices.appendChild(el("span", "section", section.title));
+        (section.rows || []).forEach((row) => {
+          const button = el("button", "row", row.title);
+          button.type = "button";
+          if (row.description) button.appendChild(el("small", "", row.description));
+          button.addEventListener("click", () => reply("list", row.id, row.title, m.wamid));
+          choices.appendChild(button);
+        });
+      });
+    }
+    if (choices.childNodes.length) li.appendChild(choices);
+    if (m.error) li.appendChild(el("span", "error", m.error));
+    li.appendChild(el("span", "meta", new Date(m.at).toLocaleTimeString() + (m.direction === "out" ? " · " + m.status : "")));
+    return li;
+  }
+
+  function poll() {
+    if (!contactId) return;
+    const url = root.dataset.messagesUrl + "?contact=" + contactId + "&after=" + lastId;
+    fetch(url, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
+      (data.messages || []).forEach((m) => {
+        const existing = chat.querySelector('[data-id="' + m.id + '"]');
+        if (existing) existing.replaceWith(render(m)); else chat.appendChild(render(m));
+        lastId = Math.max(lastId, m.id);
+      });
+      if ((data.messages || []).length) chat.scrollTop = chat.scrollHeight;
+    }).catch(() => {});
+  }
+
+  function open(button) {
+    document.querySelectorAll(".contact").forEach((b) => b.classList.toggle("active", b === button));
+    contactId = button.dataset.id;
+    lastId = 0;
+    chat.textContent = "";
+    title.textContent = button.querySelector("strong").textContent;
+    composer.hidden = false;
+    clearInterval(timer);
+    poll();
+    timer = setInterval(poll, 1000);
+  }
+
+  document.getElementById("contact-list").addEventListener("click", (e) => {
+    const button = e.target.closest(".contact");
+    if (button) open(button);
+  });
+
+  composer.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = composer.elements.text;
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    post(root.dataset.sendUrl, { contact: contactId, text }).then(poll);
+  });
+
+  document.getElementById("new-contact").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const form = e.target;
+    post(root.dataset.contactsUrl, { name: form.elements.name.value, phone: form.elements.phone.value })
+      .then(({ ok, data }) => {
+        if (!ok) { alert(data.error || "could not add the contact"); return; }
+        const li = el("li");
+        const button = el("button", "contact");
+        button.type = "button";
+        button.dataset.id = data.id;
+        button.appendChild(el("strong", "", data.name || data.phone));
+        button.appendChild(el("span", "", data.phone));
+        li.appendChild(button);
+        document.getElementById("contact-list").appendChild(li);
+        form.reset();
+        open(button);
+      });
+  });
+
+  const first = document.querySelector(".contact");
+  if (first) open(first);
+})();
