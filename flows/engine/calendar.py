@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UNITS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -93,3 +93,43 @@ def next_time_of_day(moment: datetime, hhmm: str, timezone: str) -> datetime:
     if candidate <= local:
         candidate = datetime.combine(local.date() + timedelta(days=1), _hhmm(hhmm), tzinfo=zone)
     return candidate
+
+
+# --- Checks for the validator: a setting that cannot be read must not reach a run -------------
+
+
+def time_problem(hhmm: str) -> str | None:
+    """Why ``hhmm`` is not a time of day such as ``09:30``, or None."""
+    try:
+        _hhmm(hhmm)
+    except (ValueError, AttributeError):
+        return f"'{hhmm}' is not a time of day such as 09:30"
+    return None
+
+
+def timezone_problem(name: str) -> str | None:
+    """Why ``name`` is not a time zone such as ``America/Sao_Paulo``, or None."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return f"unknown time zone '{name}' (use a name such as America/Sao_Paulo)"
+    return None
+
+
+def business_hours_problem(spec: str) -> str | None:
+    """Why a ``"mon-fri 09:00-18:00; sat 09:00-13:00"`` setting cannot be read, or None."""
+    try:
+        hours = BusinessHours.parse(spec)
+    except ValueError:
+        return f"cannot read '{spec}': write days and hours such as mon-fri 09:00-18:00; sat 09:00-13:00"
+    if not hours.hours:
+        return "no opening hours given (e.g. mon-fri 09:00-18:00)"
+    for day, spans in hours.hours.items():
+        if day not in WEEKDAYS:
+            return f"unknown weekday '{day}' (use {', '.join(WEEKDAYS)})"
+        for start, end in spans:
+            if time_problem(start) or time_problem(end):
+                return f"'{start}-{end}' is not a span of hours such as 09:00-18:00"
+            if _hhmm(start) >= _hhmm(end):
+                return f"'{start}-{end}' closes before it opens"
+    return None

@@ -136,7 +136,9 @@ class BranchNode(NodeType):
         return found
 
     def validate(self, node_id, config):
-        issues = []
+        from flows.nodes.delay import calendar_issues
+
+        issues = calendar_issues(node_id, config, hours_field="business_hours")
         ids = [c.get("id") for c in config.get("conditions") or []]
         if len(ids) != len(set(ids)) or "default" in ids:
             issues.append(ValidationIssue("duplicate_condition",

@@ -7,9 +7,34 @@ from typing import Any
 
 from django.conf import settings
 
-from flows.engine.calendar import DURATION_SCHEMA, BusinessHours, duration_to_timedelta, next_time_of_day
+from flows.engine.calendar import (
+    DURATION_SCHEMA,
+    BusinessHours,
+    business_hours_problem,
+    duration_to_timedelta,
+    next_time_of_day,
+    time_problem,
+    timezone_problem,
+)
 from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, Wait, labels
 from flows.nodes.registry import register
+
+
+def calendar_issues(node_id: str, config: dict[str, Any], *, time_field: str | None = None,
+                    hours_field: str | None = None, tz_field: str = "timezone") -> list[ValidationIssue]:
+    """Times, business hours and time zones that would only fail when a run reaches the node."""
+    issues = []
+    if time_field and config.get(time_field) and (problem := time_problem(config[time_field])):
+        issues.append(ValidationIssue("invalid_time", labels(f"Horário inválido: {problem}.", f"Invalid time: {problem}."),
+                                      node_id, time_field))
+    if hours_field and config.get(hours_field) and (problem := business_hours_problem(config[hours_field])):
+        issues.append(ValidationIssue("invalid_business_hours",
+                                      labels(f"Horário comercial inválido: {problem}.", f"Invalid business hours: {problem}."),
+                                      node_id, hours_field))
+    if config.get(tz_field) and (problem := timezone_problem(config[tz_field])):
+        issues.append(ValidationIssue("invalid_timezone", labels(f"Fuso horário inválido: {problem}.",
+                                                                 f"Invalid time zone: {problem}."), node_id, tz_field))
+    return issues
 
 
 @register
@@ -53,7 +78,8 @@ class DelayNode(NodeType):
             return [ValidationIssue("duration_positive",
                                     labels("A duração deve ser maior que zero.", "The duration must be above zero."),
                                     node_id, "duration")]
-        return []
+        return calendar_issues(node_id, config, time_field="time" if mode == "time_of_day" else None,
+                               hours_field="business_hours" if mode == "business_hours" else None)
 
     def wake_time(self, ctx) -> datetime:
         config, now = ctx.config, ctx.now()

@@ -83,6 +83,12 @@ class TriggerNode(NodeType):
         if config.get("event") == "schedule" and not config.get("schedule"):
             issues.append(ValidationIssue(
                 "schedule_required", labels("Informe o horário.", "Give the schedule."), node_id, "schedule"))
+        if config.get("schedule"):
+            from flows.nodes.delay import calendar_issues
+
+            for issue in calendar_issues(node_id, config["schedule"], time_field="time"):
+                issue.field = f"schedule.{issue.field}"
+                issues.append(issue)
         return issues
 
     def matches(self, config: dict[str, Any], event_kind: str, payload: dict[str, Any]) -> bool:

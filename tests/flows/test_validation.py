@@ -620,3 +620,41 @@ def test_broken_v0_definitions_are_reported_not_crashed(garbage):
     result = definition_validate(garbage)
     assert not result.valid
     assert {i.code for i in result.issues} == {"schema"}
+
+
+# --- Times, business hours and time zones that would only fail at run time --------------------------
+
+
+@pytest.mark.parametrize("hours", ["seg-sex 09:00-18:00", "mon-fri", "mon-fri 9-18", "mon 18:00-09:00",
+                                   "mon-fri 09:00-25:00", "mon,xyz 09:00-10:00", ";"])
+def test_delay_invalid_business_hours(hours):
+    issue = the_issue(chain(T, node("d", "delay", mode="business_hours", business_hours=hours)),
+                      "invalid_business_hours", node_id="d", field="business_hours")
+    assert issue.message["en"].startswith("Invalid business hours: ")
+    assert issue.message["pt-BR"].startswith("Horário comercial inválido: ")
+
+
+def test_branch_invalid_business_hours_and_timezone():
+    defn = _branch({"id": "a", "label": "A", "rules": [{"op": "business_hours"}]},
+                   business_hours="segunda a sexta", timezone="Brasil/SaoPaulo")
+    the_issue(defn, "invalid_business_hours", node_id="b", field="business_hours")
+    issue = the_issue(defn, "invalid_timezone", node_id="b", field="timezone")
+    assert "Brasil/SaoPaulo" in issue.message["en"] and "Brasil/SaoPaulo" in issue.message["pt-BR"]
+    valid(_branch({"id": "a", "label": "A", "rules": [{"op": "business_hours"}]},
+                  business_hours="mon-fri 08:00-12:00; mon-fri 13:00-18:00; sat 09:00-13:00",
+                  timezone="America/Manaus"))
+
+
+def test_delay_invalid_time_of_day_and_timezone():
+    defn = chain(T, node("d", "delay", mode="time_of_day", time="29:00", timezone="Mars/Olympus"))
+    the_issue(defn, "invalid_time", node_id="d", field="time")
+    the_issue(defn, "invalid_timezone", node_id="d", field="timezone")
+
+
+def test_trigger_schedule_invalid_time_and_timezone():
+    defn = chain(node("t", "trigger", event="schedule",
+                      schedule={"time": "24:30", "tag": "aniversario", "timezone": "Nowhere/City"}))
+    the_issue(defn, "invalid_time", node_id="t", field="schedule.time")
+    the_issue(defn, "invalid_timezone", node_id="t", field="schedule.timezone")
+    valid(chain(node("t", "trigger", event="schedule", schedule={"time": "08:00", "tag": "aniversario",
+                                                                 "weekdays": ["mon"]})))
