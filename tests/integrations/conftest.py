@@ -54,6 +54,15 @@ def fast_backoff(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def fresh_compiled_graphs():
+    """The engine caches compiled revisions by primary key; SQLite reuses the keys of rolled-back
+    test rows, so start each test with an empty cache (harmless on PostgreSQL)."""
+    from flows.engine import graph
+
+    graph._cache.clear()
+
+
 @pytest.fixture
 def allow_local(settings):
     """The tests' servers listen on 127.0.0.1, which the guard refuses unless allow-listed."""
