@@ -133,3 +133,14 @@ def business_hours_problem(spec: str) -> str | None:
             if _hhmm(start) >= _hhmm(end):
                 return f"'{start}-{end}' closes before it opens"
     return None
+
+
+MAX_DURATION = timedelta(days=3650)
+
+
+def duration_problem(duration: dict) -> str | None:
+    """Why a duration cannot be waited (beyond ten years either way), or None."""
+    seconds = float(duration["value"]) * UNITS[duration["unit"]]
+    if not abs(seconds) <= MAX_DURATION.total_seconds():  # also NaN
+        return "longer than ten years"
+    return None

@@ -11,6 +11,7 @@ from flows.engine.calendar import (
     DURATION_SCHEMA,
     BusinessHours,
     business_hours_problem,
+    duration_problem,
     duration_to_timedelta,
     next_time_of_day,
     time_problem,
@@ -74,6 +75,10 @@ class DelayNode(NodeType):
         if needed and not config.get(needed):
             return [ValidationIssue("field_required",
                                     labels(f"Preencha '{needed}'.", f"Fill in '{needed}'."), node_id, needed)]
+        for name in ("duration", "offset"):
+            if config.get(name) and (problem := duration_problem(config[name])):
+                return [ValidationIssue("duration_too_long", labels("A duração passa de dez anos.",
+                                                                    f"The duration is {problem}."), node_id, name)]
         if mode == "duration" and duration_to_timedelta(config["duration"]).total_seconds() <= 0:
             return [ValidationIssue("duration_positive",
                                     labels("A duração deve ser maior que zero.", "The duration must be above zero."),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flows.engine.calendar import DURATION_SCHEMA, duration_to_timedelta
-from flows.nodes.base import Next, NodeType, Port, Wait, labels
+from flows.engine.calendar import DURATION_SCHEMA, duration_problem, duration_to_timedelta
+from flows.nodes.base import Next, NodeType, Port, ValidationIssue, Wait, labels
 from flows.nodes.registry import register
 
 REPLY = Port("reply", labels("Resposta", "Reply"))
@@ -31,6 +31,17 @@ class WaitForReplyNode(NodeType):
         },
         "additionalProperties": False,
     }
+
+    def validate(self, node_id, config):
+        timeout = config.get("timeout")
+        if timeout and duration_problem(timeout):
+            return [ValidationIssue("duration_too_long", labels("O prazo passa de dez anos.",
+                                                                "The timeout is longer than ten years."),
+                                    node_id, "timeout")]
+        if timeout and duration_to_timedelta(timeout).total_seconds() <= 0:
+            return [ValidationIssue("duration_positive", labels("O prazo deve ser maior que zero.",
+                                                                "The timeout must be above zero."), node_id, "timeout")]
+        return []
 
     def defines(self, config):
         names = ["reply.text", "reply.kind", "reply.reply_id", "reply.reply_title"]

@@ -658,3 +658,23 @@ def test_trigger_schedule_invalid_time_and_timezone():
     the_issue(defn, "invalid_timezone", node_id="t", field="schedule.timezone")
     valid(chain(node("t", "trigger", event="schedule", schedule={"time": "08:00", "tag": "aniversario",
                                                                  "weekdays": ["mon"]})))
+
+
+@pytest.mark.parametrize("duration", [{"value": 1e12, "unit": "days"}, {"value": 3651, "unit": "days"},
+                                      {"value": 10**9, "unit": "seconds"}])
+def test_delay_duration_too_long(duration):
+    the_issue(chain(T, node("d", "delay", mode="duration", duration=duration)), "duration_too_long",
+              node_id="d", field="duration")
+    the_issue(chain(T, node("d", "delay", mode="expression", expression="{{trigger.at}}",
+                            offset={**duration, "value": -duration["value"]})),
+              "duration_too_long", node_id="d", field="offset")
+    valid(chain(T, node("d", "delay", mode="duration", duration={"value": 3650, "unit": "days"})))
+
+
+def test_wait_for_reply_timeout_checks():
+    the_issue(chain(T, node("w", "wait_for_reply", timeout={"value": 1e12, "unit": "days"})), "duration_too_long",
+              node_id="w", field="timeout")
+    the_issue(chain(T, node("w", "wait_for_reply", timeout={"value": 0, "unit": "minutes"})), "duration_positive",
+              node_id="w", field="timeout")
+    valid(chain(T, node("w", "wait_for_reply", timeout=None)))
+    valid(chain(T, node("w", "wait_for_reply", timeout={"value": 2, "unit": "days"})))
