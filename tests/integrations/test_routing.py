@@ -16,24 +16,10 @@ from integrations.vault.services import credential_create
 from integrations.webhooks.services import webhook_subscription_create
 from messaging.models import Conversation
 from tests.factories import definition, edge, make_contact, node
+from tests.flows.helpers import FrozenRuntime
 from tests.integrations.conftest import execute, run_flow
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
-
-
-class FixedClock:
-    """The default runtime with a fixed clock (for business hours)."""
-
-    def __init__(self, moment: datetime):
-        from flows.engine.runtime import DefaultRuntime
-
-        self._inner, self.moment = DefaultRuntime(), moment
-
-    def now(self):
-        return self.moment
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
 
 
 @pytest.fixture
@@ -90,14 +76,14 @@ def test_route_to_unknown_team_fails_clearly(flow_run, teams):
 
 
 def test_team_business_hours_with_holidays(flow_run, teams):
-    open_at = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=SAO_PAULO))  # a Monday, 10:00
+    open_at = FrozenRuntime(datetime(2026, 11, 23, 10, 0, tzinfo=SAO_PAULO))  # a Monday, 10:00
     outcome = execute(flow_run, "route_to_team", {"team": "Prioridade", "when_closed": "failure"}, runtime=open_at)
     assert outcome.output["team_open"] is True
-    christmas = FixedClock(datetime(2026, 12, 25, 10, 0, tzinfo=SAO_PAULO))  # a Friday, but a holiday
+    christmas = FrozenRuntime(datetime(2026, 12, 25, 10, 0, tzinfo=SAO_PAULO))  # a Friday, but a holiday
     with pytest.raises(StepError) as info:
         execute(flow_run, "route_to_team", {"team": "Prioridade", "when_closed": "failure"}, runtime=christmas)
     assert info.value.code == "team_closed"
-    night = FixedClock(datetime(2026, 11, 23, 22, 0, tzinfo=SAO_PAULO))
+    night = FrozenRuntime(datetime(2026, 11, 23, 22, 0, tzinfo=SAO_PAULO))
     outcome = execute(flow_run, "route_to_team", {"team": "Prioridade"}, runtime=night)
     assert outcome.output["team_open"] is False and flow_run.context["vars"]["team_open"] is False
 

@@ -34,7 +34,7 @@ def test_classify_lets_public_addresses_through(address):
     assert classify(ipaddress.ip_address(address)) is None
 
 
-@pytest.mark.parametrize(("address", "reason"), [r for r in REFUSED if r[1] != "multicast"][:14])
+@pytest.mark.parametrize(("address", "reason"), REFUSED)
 def test_request_to_refused_literal_never_connects(address, reason, company_api):
     host = f"[{address}]" if ":" in address else address
     with pytest.raises(BlockedAddress) as info:
@@ -50,9 +50,12 @@ def test_localhost_name_is_refused_after_resolution(company_api):
     assert company_api.requests == []
 
 
-@pytest.mark.parametrize(("address", "reason"), [("127.0.0.1", "loopback"), ("10.0.0.7", "private"),
-                                                 ("169.254.169.254", "cloud metadata"), ("100.64.1.1", "carrier-grade NAT"),
-                                                 ("fe80::2", "link-local")])
+ONE_PER_CLASS = [("127.0.0.1", "loopback"), ("10.0.0.7", "private"), ("fe80::2", "link-local"),
+                 ("100.64.1.1", "carrier-grade NAT"), ("239.1.2.3", "multicast"), ("240.1.2.3", "reserved"),
+                 ("169.254.169.254", "cloud metadata")]
+
+
+@pytest.mark.parametrize(("address", "reason"), ONE_PER_CLASS)
 def test_dns_name_resolving_to_internal_address_is_refused(db, fake_dns, address, reason):
     fake_dns["shop.example.com"] = [address]
     with pytest.raises(StepError) as info:
@@ -84,6 +87,18 @@ def test_redirect_to_loopback_is_refused(company_api, fake_dns, settings):
     assert info.value.reason == "loopback"
     assert len(company_api.hits("/redirect")) == 1
     assert company_api.hits("/orders") == []  # the redirect target was never fetched
+
+
+@pytest.mark.parametrize(("address", "reason"), ONE_PER_CLASS)
+def test_redirect_to_each_refused_class_is_refused(company_api, fake_dns, settings, address, reason):
+    fake_dns["api.partner.test"] = ["127.0.0.1"]
+    settings.FLUXO_HTTP_ALLOWLIST = ["api.partner.test"]
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(BlockedAddress) as info:
+        client.request("GET", f"http://api.partner.test:{company_api.port}/redirect?to=http://{host}:{company_api.port}/orders/1",
+                       timeout=5)
+    assert info.value.reason == reason
+    assert company_api.hits("/orders") == []
 
 
 def test_redirect_to_a_name_resolving_to_metadata_is_refused(company_api, fake_dns, settings):
