@@ -1,0 +1,72 @@
+import { api } from "./client";
+import type {
+  FlowDefinition,
+  FlowDetail,
+  FlowSummary,
+  Language,
+  NodeTypeSpec,
+  RevisionSummary,
+  Session,
+  TestRun,
+  ValidationResult,
+  WhatsAppTemplate,
+} from "./types";
+
+export interface ExportDocument {
+  fluxo_export: 1;
+  name: string;
+  description: string;
+  definition: FlowDefinition;
+}
+
+export interface CreatedRevision extends RevisionSummary {
+  definition?: FlowDefinition;
+}
+
+const flowUrl = (id: number) => `/api/flows/${id}/`;
+
+export const endpoints = {
+  session: () => api.get<Session>("/api/auth/session/"),
+  login: (username: string, password: string) => api.post<Session>("/api/auth/login/", { username, password }),
+  logout: () => api.post<null>("/api/auth/logout/"),
+  saveLanguage: (language: Language) => api.patch<Session>("/api/auth/session/", { language }),
+
+  nodeTypes: () => api.get<NodeTypeSpec[]>("/api/node-types/"),
+  templates: () => api.get<WhatsAppTemplate[]>("/api/templates/?status=APPROVED"),
+
+  flows: (search = "", status = "") =>
+    api.get<FlowSummary[]>(`/api/flows/?${new URLSearchParams({ search, status }).toString()}`),
+  createFlow: (name: string, description = "", definition?: FlowDefinition) =>
+    api.post<FlowSummary>("/api/flows/", definition ? { name, description, definition } : { name, description }),
+  flow: (id: number) => api.get<FlowDetail>(flowUrl(id)),
+  renameFlow: (id: number, changes: { name?: string; description?: string }) =>
+    api.patch<FlowSummary>(flowUrl(id), changes),
+  archive: (id: number) => api.post<FlowSummary>(`${flowUrl(id)}archive/`),
+  unarchive: (id: number) => api.post<FlowSummary>(`${flowUrl(id)}unarchive/`),
+  duplicate: (id: number) => api.post<FlowSummary>(`${flowUrl(id)}duplicate/`),
+  exportFlow: (id: number) => api.get<ExportDocument>(`${flowUrl(id)}export/`),
+  importFlow: (document: ExportDocument) => api.post<FlowSummary>("/api/flows/import/", document),
+
+  revisions: (id: number) => api.get<RevisionSummary[]>(`${flowUrl(id)}revisions/`),
+  saveRevision: (id: number, definition: FlowDefinition, baseRevision: number | null, comment = "") =>
+    api.post<CreatedRevision>(`${flowUrl(id)}revisions/`, { definition, base_revision: baseRevision, comment }),
+  restoreRevision: (id: number, revision: number, baseRevision: number | null) =>
+    api.post<CreatedRevision>(`${flowUrl(id)}revisions/${revision}/restore/`, { base_revision: baseRevision }),
+  revision: (id: number, revision: number) =>
+    api.get<CreatedRevision & { definition: FlowDefinition }>(`${flowUrl(id)}revisions/${revision}/`),
+  validate: (id: number, definition: FlowDefinition) =>
+    api.post<ValidationResult>(`${flowUrl(id)}validate/`, { definition }),
+  publish: (id: number, revision: number, comment: string) =>
+    api.post<FlowDetail>(`${flowUrl(id)}publish/`, { revision, comment }),
+
+  startTestRun: (id: number, revision?: number, payload?: Record<string, unknown>) =>
+    api.post<TestRun>(`${flowUrl(id)}test-runs/`, {
+      ...(revision !== undefined ? { revision } : {}),
+      ...(payload !== undefined ? { payload } : {}),
+    }),
+  testRun: (runId: number) => api.get<TestRun>(`/api/test-runs/${runId}/`),
+  sendInbound: (runId: number, message: { text: string } | { reply_id: string; reply_title: string }) =>
+    api.post<unknown>(`/api/test-runs/${runId}/inbound/`, message),
+  fastForward: (runId: number) => api.post<unknown>(`/api/test-runs/${runId}/fast-forward/`),
+  stopTestRun: (runId: number) => api.post<unknown>(`/api/test-runs/${runId}/stop/`),
+};

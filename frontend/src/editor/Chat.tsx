@@ -1,0 +1,131 @@
+// The simulated WhatsApp chat of a test run: bubbles in WhatsApp Cloud API shapes, reply buttons
+// to tap, list rows to pick, and a box to type as the customer.
+import { useState } from "react";
+import type { ChatMessage } from "../api/types";
+import { useT } from "../i18n";
+
+export type Reply = { text: string } | { reply_id: string; reply_title: string };
+
+interface Interactive {
+  type: "button" | "list";
+  body?: { text?: string };
+  header?: { text?: string };
+  footer?: { text?: string };
+  action?: {
+    buttons?: { reply: { id: string; title: string } }[];
+    button?: string;
+    sections?: { title?: string; rows: { id: string; title: string; description?: string }[] }[];
+  };
+}
+
+interface TemplateContent {
+  name?: string;
+  components?: { type: string; parameters?: { text?: string }[] }[];
+}
+
+function templateText(content: Record<string, unknown>): string {
+  if (typeof content.rendered_text === "string" && content.rendered_text) return content.rendered_text;
+  const template = (content.template ?? {}) as TemplateContent;
+  const params = (template.components ?? []).flatMap((component) => (component.parameters ?? []).map((p) => p.text ?? ""));
+  return `[${template.name ?? "template"}] ${params.join(" · ")}`;
+}
+
+export function messageText(message: ChatMessage): string {
+  const content = message.content ?? {};
+  if (message.kind === "template" || content.template) return templateText(content);
+  const text = (content.text as { body?: string } | string | undefined) ?? undefined;
+  if (typeof text === "string") return text;
+  if (text?.body) return text.body;
+  const interactive = content.interactive as Interactive | undefined;
+  if (interactive?.body?.text) return interactive.body.text;
+  const reply = (content.reply_title ?? (content.interactive as { button_reply?: { title?: string } })?.button_reply?.title) as string | undefined;
+  return reply ?? JSON.stringify(content);
+}
+
+function InteractiveActions({ interactive, onReply, disabled }: { interactive: Interactive; onReply: (reply: Reply) => void; disabled: boolean }) {
+  const [listOpen, setListOpen] = useState(false);
+  if (interactive.type === "button") {
+    return (
+      <div className="reply-buttons">
+        {(interactive.action?.buttons ?? []).map(({ reply }) => (
+          <button
+            type="button"
+            key={reply.id}
+            disabled={disabled}
+            data-testid={`reply-${reply.id}`}
+            onClick={() => onReply({ reply_id: reply.id, reply_title: reply.title })}
+          >
+            {reply.title}
+          </button>
+        ))}
+      </div>
+    );
+  }
+  return (
+    <div className="reply-list">
+      <button type="button" disabled={disabled} data-testid="open-list" onClick={() => setListOpen((open) => !open)}>
+        ☰ {interactive.action?.button ?? "…"}
+      </button>
+      {listOpen &&
+        (interactive.action?.sections ?? []).map((section, index) => (
+          <div key={index} className="list-section">
+            {section.title && <strong>{section.title}</strong>}
+            {section.rows.map((row) => (
+              <button
+                type="button"
+                key={row.id}
+                className="list-row"
+                data-testid={`row-${row.id}`}
+                disabled={disabled}
+                onClick={() => {
+                  setListOpen(false);
+                  onReply({ reply_id: row.id, reply_title: row.title });
+                }}
+              >
+                {row.title}
+                {row.description && <small>{row.description}</small>}
+              </button>
+            ))}
+          </div>
+        ))}
+    </div>
+  );
+}
+
+export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; onSend: (reply: Reply) => void; disabled: boolean }) {
+  const { t } = useT();
+  const [text, setText] = useState("");
+  return (
+    <div className="chat" data-testid="chat">
+      <div className="chat-log">
+        {messages.length === 0 && <p className="muted small">{t("test.chatEmpty")}</p>}
+        {messages.map((message) => {
+          const interactive = message.content?.interactive as Interactive | undefined;
+          return (
+            <div key={message.id} className={`bubble ${message.direction}`} data-testid={`bubble-${message.direction}`} data-kind={message.kind}>
+              {interactive?.header?.text && <strong>{interactive.header.text}</strong>}
+              <p>{messageText(message)}</p>
+              {interactive?.footer?.text && <small className="muted">{interactive.footer.text}</small>}
+              {message.direction === "out" && interactive?.type && <InteractiveActions interactive={interactive} onReply={onSend} disabled={disabled} />}
+              <small className="muted">{message.status}</small>
+            </div>
+          );
+        })}
+      </div>
+      <form
+        className="chat-input"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (!text.trim()) return;
+          onSend({ text: text.trim() });
+          setText("");
+        }}
+      >
+        <input data-testid="chat-input" value={text} disabled={disabled} placeholder={t("test.typeMessage")} onChange={(event) => setText(event.target.value)} />
+        <button type="submit" data-testid="chat-send" disabled={disabled || !text.trim()}>
+          {t("test.send")}
+        </button>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+// The form for the selected step, chosen through the node registry.
+import { useT } from "../i18n";
+import { configFor } from "../nodes/registry";
+import { isStepNode } from "./graph";
+import { useEditor } from "./store";
+
+export function SidePanel({ readOnly }: { readOnly: boolean }) {
+  const { t, label } = useT();
+  const selected = useEditor((state) => state.nodes.filter((node) => node.selected));
+  const nodeTypes = useEditor((state) => state.nodeTypes);
+  const problems = useEditor((state) => state.problems);
+  const scope = useEditor((state) => state.scope);
+  const updateConfig = useEditor((state) => state.updateConfig);
+
+  const steps = selected.filter(isStepNode);
+  if (steps.length !== 1 || selected.length !== 1) {
+    return (
+      <aside className="side-panel empty" data-testid="side-panel">
+        <p className="muted">{selected.length > 1 ? t("panel.multiple", { n: selected.length }) : t("panel.nothingSelected")}</p>
+      </aside>
+    );
+  }
+  const node = steps[0];
+  const spec = nodeTypes[node.data.nodeType];
+  const Form = configFor(node.data.nodeType).form;
+  return (
+    <aside className="side-panel" data-testid="side-panel" aria-label={t("panel.title")}>
+      <h2>{label(spec?.label, node.data.nodeType)}</h2>
+      <p className="muted small">{label(spec?.description)}</p>
+      <p className="muted small">
+        id: <code>{node.id}</code>
+      </p>
+      {spec ? (
+        <fieldset disabled={readOnly} className="node-form">
+          <Form
+            key={node.id}
+            nodeId={node.id}
+            config={node.data.config}
+            spec={spec}
+            scope={scope[node.id] ?? []}
+            errors={problems.filter((problem) => problem.node_id === node.id)}
+            onChange={(config) => updateConfig(node.id, config)}
+          />
+        </fieldset>
+      ) : (
+        <p className="field-errors">{t("panel.unknownType", { type: node.data.nodeType })}</p>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,30 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// The build lands in Django's static dir; flows/spa.py reads the manifest to find the entry files.
+export default defineConfig({
+  plugins: [react()],
+  base: "/static/build/",
+  build: {
+    outDir: "../static/build",
+    emptyOutDir: true,
+    manifest: true,
+    rollupOptions: { input: "src/main.tsx" },
+    chunkSizeWarningLimit: 1200,
+  },
+  server: {
+    port: 5173,
+    // During `npm run dev`, API and websocket calls go to a local Django (uvicorn) server.
+    proxy: {
+      "/api": "http://127.0.0.1:8310",
+      "/ws": { target: "ws://127.0.0.1:8310", ws: true },
+    },
+  },
+  test: {
+    environment: "jsdom",
+    setupFiles: ["src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+    css: false,
+  },
+});
