@@ -121,6 +121,7 @@ def definition_validate(definition: Any) -> ValidationResult:
     successors: dict[str, list[str]] = defaultdict(list)
     predecessors: dict[str, list[str]] = defaultdict(list)
     used_ports: set[tuple[str, str]] = set()
+    failure_targets: set[str] = set()  # reached through a "failure" port: {{vars.last_error}} is set there
     for edge in definition["edges"]:
         source, target, port = edge["source"], edge["target"], edge["source_port"]
         if source not in nodes or target not in nodes:
@@ -140,6 +141,8 @@ def definition_validate(definition: Any) -> ValidationResult:
                                           source, f"ports.{port}"))
             continue
         used_ports.add((source, port))
+        if port == "failure":
+            failure_targets.add(target)
         successors[source].append(target)
         predecessors[target].append(source)
 
@@ -172,7 +175,7 @@ def definition_validate(definition: Any) -> ValidationResult:
 
     # 6. Variables in scope per node (may-be-defined: union over all paths) and expressions.
     defines = {nid: set(t.defines(n["config"])) if (t := registry.get(n["type"])) else set() for nid, n in nodes.items()}
-    scope_in: dict[str, set[str]] = {nid: set() for nid in nodes}
+    scope_in: dict[str, set[str]] = {nid: {"vars.last_error"} if nid in failure_targets else set() for nid in nodes}
     changed = True
     guard = 0
     while changed and guard < len(nodes) + 2:

@@ -678,3 +678,16 @@ def test_wait_for_reply_timeout_checks():
               node_id="w", field="timeout")
     valid(chain(T, node("w", "wait_for_reply", timeout=None)))
     valid(chain(T, node("w", "wait_for_reply", timeout={"value": 2, "unit": "days"})))
+
+
+def test_last_error_is_known_after_a_failure_port_only():
+    defn = definition([T, node("ai", "ai_reply", assistant="x", input="{{trigger.text}}", output_variable="a"),
+                       node("h", "send_message", text="Erro: {{vars.last_error}}"),
+                       node("after", "send_message", text="Ainda: {{vars.last_error}}"),
+                       node("ok", "send_message", text="{{vars.a}} {{vars.last_error}}")],
+                      [edge("t", "ai"), edge("ai", "h", "failure"), edge("h", "after"), edge("ai", "ok")])
+    issue = the_issue(defn, "unknown_variable", node_id="ok", field="text")
+    assert "vars.last_error" in issue.message["en"]
+    scope = definition_validate(defn).scope
+    assert "vars.last_error" in scope["h"] and "vars.last_error" in scope["after"]
+    assert "vars.last_error" not in scope["ok"] and "vars.last_error" not in scope["ai"]
