@@ -66,6 +66,7 @@ class SubflowNode(NodeType):
             conversation=ctx.run.conversation, is_test=ctx.run.is_test, parent_run=ctx.run,
             trigger_payload={**ctx.run.context.get("trigger", {}), "parent_run_id": ctx.run.pk},
         )
+        ctx.invalidate_contact()  # the child may have changed the contact (name, attributes, tags)
         if child.status in FlowRun.OPEN_STATUSES:
             return Wait("subflow", output={"child_run_id": child.pk})
         return self._finish(ctx, child.status, child.context.get("vars", {}), child.pk)

@@ -1000,3 +1000,22 @@ def test_subflow_pinned_revision(contact):
     assert run.context["vars"]["child"] == {"x": "r2"}
     run = start(_parent_flow(child.pk, output_variable="child"), contact)
     assert run.context["vars"]["child"] == {"x": "r1"}  # "published"
+
+
+def test_subflow_changes_to_the_contact_are_seen_by_the_parent(contact):
+    child = make_flow(chain(node("t", "trigger", event="external", event_name="never"),
+                            node("s", "set_variable", assignments=[
+                                {"target": "contact.name", "value": "Joana Prado"},
+                                {"target": "contact.tags", "value": "cliente", "operation": "add_tag"}])),
+                      name="child")
+    parent = make_flow(chain(T, node("before", "send_message", text="Antes: {{contact.first_name}}"),
+                             node("sub", "subflow", flow_id=child.pk),
+                             node("after", "send_message", text="Depois: {{contact.first_name}} {{contact.tags|json}}")),
+                       name="parent")
+    parent_def = parent.published_revision.definition
+    parent_def["edges"][-1]["source_port"] = "completed"
+    FlowRevision.objects.filter(pk=parent.published_revision.pk).update(definition=parent_def)
+    parent.refresh_from_db()
+    run = start(parent, contact)
+    assert run.status == FlowRun.Status.COMPLETED, run.end_reason
+    assert [m.content["text"]["body"] for m in outbound(contact)] == ["Antes: Maria", 'Depois: Joana ["cliente"]']
