@@ -44,6 +44,10 @@ class NotifyNode(NodeType):
             return [ValidationIssue(f"{need}_required",
                                     labels(f"Informe o campo '{need}' para este canal.",
                                            f"Give '{need}' for this channel."), node_id, need)]
+        if need and not _target_exists(need, config[need]):
+            return [ValidationIssue(f"{need}_unknown",
+                                    labels(f"'{config[need]}' não existe ({need}).", f"'{config[need]}' does not exist ({need})."),
+                                    node_id, need)]
         if config.get("channel") == "email" and not config.get("to") and not config.get("team"):
             return [ValidationIssue("recipients_required",
                                     labels("Informe destinatários ou uma equipe.", "Give recipients or a team."),
@@ -61,3 +65,13 @@ class NotifyNode(NodeType):
             credential=config.get("credential") or "",
         )
         return Next("next", result)
+
+
+def _target_exists(kind: str, name: str) -> bool:
+    try:
+        from integrations.models import Credential, WebhookSubscription
+
+        model = WebhookSubscription if kind == "subscription" else Credential
+        return model.objects.filter(name=name).exists()
+    except Exception:  # no database at hand (e.g. offline validation): do not guess
+        return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.nodes.base import FAILURE, NEXT, Next, NodeType, labels
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
 from flows.nodes.registry import register
 
 
@@ -44,6 +44,14 @@ class RouteToTeamNode(NodeType):
     def defines(self, config):
         return ["vars.assigned_team", "vars.team_open"]
 
+    def validate(self, node_id, config):
+        team = (config.get("team") or "").strip()
+        if team and "{{" not in team and not _team_exists(team):
+            return [ValidationIssue("team_unknown",
+                                    labels(f"A equipe '{team}' não existe.", f"Team '{team}' does not exist."),
+                                    node_id, "team")]
+        return []
+
     def execute(self, ctx):
         from flows.nodes.base import StepError
 
@@ -62,3 +70,12 @@ class RouteToTeamNode(NodeType):
         ctx.vars["assigned_team"] = result["team"]
         ctx.vars["team_open"] = result["team_open"]
         return Next("next", result)
+
+
+def _team_exists(name: str) -> bool:
+    try:
+        from integrations.routing.selectors import team_get_by_name
+
+        return team_get_by_name(name) is not None
+    except Exception:  # no database at hand (e.g. offline validation): do not guess
+        return True

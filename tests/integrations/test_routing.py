@@ -180,3 +180,16 @@ def test_notify_validation_asks_for_the_target(db):
 
     defn = chain(node("t", "trigger", event="message", match="any"), node("n", "notify", channel="slack", message="x"))
     assert ("credential_required", "credential") in {(i.code, i.field) for i in definition_validate(defn).issues}
+
+
+def test_validation_names_unknown_teams_and_targets(db, teams):
+    from flows.validation import definition_validate
+    from tests.factories import chain
+
+    defn = chain(node("t", "trigger", event="message", match="any"),
+                 node("r", "route_to_team", team="Jurídico"),
+                 node("ok", "route_to_team", team="{{contact.attributes.queue | default('Atendimento')}}"),
+                 node("n", "notify", channel="webhook", subscription="ghost", message="x"))
+    issues = {(i.node_id, i.code) for i in definition_validate(defn).issues}
+    assert ("r", "team_unknown") in issues and ("n", "subscription_unknown") in issues
+    assert not any(node_id == "ok" for node_id, _ in issues), issues

@@ -205,3 +205,19 @@ def test_admin_shows_open_alerts(subscription, webhook_receiver, settings, clien
     subs = client.get("/admin/integrations/webhooksubscription/")
     assert b"open integration alert" in subs.content
     assert subscription.secret.encode() not in client.get(f"/admin/integrations/webhooksubscription/{subscription.pk}/change/").content
+
+
+def test_a_flow_routing_a_conversation_notifies_the_crm(subscription, webhook_receiver, eager_celery,
+                                                        django_capture_on_commit_callbacks):
+    """Flow → route_to_team → conversation.assigned → signed delivery to the receiver."""
+    from integrations.models import Team
+    from tests.factories import chain, make_contact, node
+    from tests.integrations.conftest import run_flow
+
+    Team.objects.create(name="Vendas", priority=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_flow(chain(node("t", "trigger", event="message", match="any"), node("r", "route_to_team", team="Vendas")),
+                 make_contact())
+    assigned = [r for r in webhook_receiver.requests if r["headers"]["x-fluxo-event"] == "conversation.assigned"]
+    assert len(assigned) == 1 and assigned[0]["verified"]
+    assert json.loads(assigned[0]["body"])["data"]["team"] == "Vendas"
