@@ -123,22 +123,18 @@ def webhook_receive(*, body: bytes, signature: str | None) -> WebhookDelivery:
     except (ValueError, UnicodeDecodeError):
         payload = None
     phone_ids, waba_ids = _ids_in(payload)
-    owners = list(WhatsAppCloudChannel.objects.filter(Q(phone_number_id__in=phone_ids) | Q(waba_id__in=waba_ids)))
-    sandbox = [pid for pid in phone_ids if pid.startswith(SANDBOX_PREFIX)]
-    if sandbox and not owners:
+    candidates = list(WhatsAppCloudChannel.objects.filter(Q(phone_number_id__in=phone_ids) | Q(waba_id__in=waba_ids)))
+    # The channel a delivery belongs to: the owner of its phone number id; WABA-level updates
+    # (template statuses) carry no phone number id and belong to the WABA's channel.
+    owners = [c for c in candidates if c.phone_number_id in phone_ids] or ([] if phone_ids else candidates)
+    if any(pid.startswith(SANDBOX_PREFIX) for pid in phone_ids) and not owners:
         raise SignatureInvalid()  # sandbox payloads never come over HTTP
-    matched: Channel | None = None
-    secret_ok = False
-    for channel in owners:
-        if signature_matches(body, signature, channel.app_secret):
-            matched, secret_ok = channel, True
-            break
+    secret_ok = any(signature_matches(body, signature, channel.app_secret) for channel in candidates)
     if not secret_ok:
-        extra = [ch.app_secret for ch in WhatsAppCloudChannel.objects.exclude(pk__in=[c.pk for c in owners])]
+        extra = [ch.app_secret for ch in WhatsAppCloudChannel.objects.exclude(pk__in=[c.pk for c in candidates])]
         extra.append(getattr(settings, "WHATSAPP_APP_SECRET", ""))
         secret_ok = any(signature_matches(body, signature, secret) for secret in extra if secret)
-        if secret_ok and owners:
-            matched = owners[0]
+    matched: Channel | None = owners[0] if owners else None
     if not secret_ok:
         logger.warning("webhook with a wrong signature refused (%d bytes, phone ids %s)", len(body), sorted(phone_ids))
         raise SignatureInvalid()
