@@ -257,3 +257,27 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
 }
 # Upper bound on one http_request step, retries included (it runs inside the contact's lock).
 FLUXO_HTTP_MAX_TOTAL_SECONDS = float(os.environ.get("FLUXO_HTTP_MAX_TOTAL_SECONDS", "60"))
+
+# --- WhatsApp channel -----------------------------------------------------------------------
+# Opt-out/opt-in: keywords (whole message, case- and accent-insensitive) and reply-button ids or
+# template quick-reply payloads. Opt-out by keyword covers the categories below; error 131050
+# (user stopped marketing) covers marketing only. See docs/whatsapp.md.
+WHATSAPP_OPT_OUT_KEYWORDS = env_list("WHATSAPP_OPT_OUT_KEYWORDS", "SAIR,PARAR,STOP,CANCELAR,DESCADASTRAR")
+WHATSAPP_OPT_OUT_BUTTON_IDS = env_list("WHATSAPP_OPT_OUT_BUTTON_IDS", "opt_out,unsubscribe,stop promotions")
+WHATSAPP_OPT_OUT_CATEGORIES = env_list("WHATSAPP_OPT_OUT_CATEGORIES", "marketing,utility")
+WHATSAPP_OPT_IN_KEYWORDS = env_list("WHATSAPP_OPT_IN_KEYWORDS", "QUERO RECEBER,ACEITO")
+WHATSAPP_OPT_IN_BUTTON_IDS = env_list("WHATSAPP_OPT_IN_BUTTON_IDS", "opt_in")
+WHATSAPP_OPT_IN_CATEGORIES = env_list("WHATSAPP_OPT_IN_CATEGORIES", "marketing,utility")
+# Throughput: per sender number (Meta's default 80/s; a channel's messages_per_second overrides)
+# and per recipient (about one message per 6 s, with a small burst).
+WHATSAPP_SENDER_RATE = float(os.environ.get("WHATSAPP_SENDER_RATE", "80"))
+WHATSAPP_RECIPIENT_INTERVAL = float(os.environ.get("WHATSAPP_RECIPIENT_INTERVAL", "6"))
+WHATSAPP_RECIPIENT_BURST = float(os.environ.get("WHATSAPP_RECIPIENT_BURST", "3"))
+WHATSAPP_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_MAX_ATTEMPTS", "8"))
+WHATSAPP_SENDING_LEASE = float(os.environ.get("WHATSAPP_SENDING_LEASE", "300"))
+WHATSAPP_HTTP_TIMEOUT = float(os.environ.get("WHATSAPP_HTTP_TIMEOUT", "15"))
+# App-level webhook secrets (one Meta app may serve numbers not yet configured as channels).
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+CELERY_BEAT_SCHEDULE["messaging-requeue-stale"] = {"task": "messaging.tasks.messages_requeue_stale", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["messaging-templates-sync"] = {"task": "messaging.tasks.templates_sync_all", "schedule": 3600.0}
