@@ -257,6 +257,8 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
 }
 # Upper bound on one http_request step, retries included (it runs inside the contact's lock).
 FLUXO_HTTP_MAX_TOTAL_SECONDS = float(os.environ.get("FLUXO_HTTP_MAX_TOTAL_SECONDS", "60"))
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookDeliveryStatusEnum"] = (
+    "integrations.models.WebhookDelivery.Status")
 
 # --- WhatsApp channel -----------------------------------------------------------------------
 # Opt-out/opt-in: keywords (whole message, case- and accent-insensitive) and reply-button ids or

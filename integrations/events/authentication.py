@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
 
@@ -33,3 +34,14 @@ class IsIntegration(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, ApiIntegration)
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describes the integration API key in the OpenAPI schema."""
+
+    target_class = "integrations.events.authentication.ApiKeyAuthentication"
+    name = "integrationApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer",
+                "description": "An integration's API key (flx_…), also accepted as the X-Api-Key header."}
