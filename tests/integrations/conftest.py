@@ -219,6 +219,8 @@ class WebhookReceiverHandler(BaseHandler):
         state = self.server_ref.state
         header = request["headers"].get(signing.SIGNATURE_HEADER.lower(), "")
         request["verified"] = bool(state.get("secret")) and signing.verify(state["secret"], header, request["body"])
+        if state.get("delay"):
+            time.sleep(float(state["delay"]))
         if state.get("fail"):
             return self.send_json(500, {"error": "receiver down on purpose"})
         if not request["verified"]:

@@ -221,3 +221,31 @@ def test_a_flow_routing_a_conversation_notifies_the_crm(subscription, webhook_re
     assigned = [r for r in webhook_receiver.requests if r["headers"]["x-fluxo-event"] == "conversation.assigned"]
     assert len(assigned) == 1 and assigned[0]["verified"]
     assert json.loads(assigned[0]["body"])["data"]["team"] == "Vendas"
+
+
+def test_two_workers_racing_on_one_delivery_send_it_once(transactional_db, webhook_receiver, allow_local):
+    """The task and the sweeper may pick the same due delivery at once: the claim lets one send."""
+    import threading
+
+    from django.db import connection
+
+    sub, secret = webhook_subscription_create(name="crm", url=webhook_receiver.url, event_types=["*"])
+    webhook_receiver.state.update(secret=secret, delay=0.5)
+    [delivery] = webhook_event_fanout(event_type="run.completed", data={})
+    results, barrier = [], threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(webhook_delivery_attempt(delivery_id=delivery.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(webhook_receiver.requests) == 1
+    assert sorted(r is None for r in results) == [False, True]
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded"
