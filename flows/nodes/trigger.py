@@ -135,7 +135,10 @@ class TriggerNode(NodeType):
         return False
 
     def specificity(self, config: dict[str, Any]) -> int:
-        """Keyword and regex triggers win over catch-all ones when one message matches several flows."""
+        """Keyword and regex triggers win over catch-all ones when one message matches several flows; so do
+        triggers on a narrower event (conversation started, button reply) over "any message"."""
+        if config.get("event", "message") != "message":
+            return 1
         return 0 if config.get("match", "any") == "any" else 1
 
     def execute(self, ctx) -> Next:

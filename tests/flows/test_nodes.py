@@ -21,6 +21,12 @@ SP = ZoneInfo("America/Sao_Paulo")
 T = node("t", "trigger", event="message", match="any")
 
 
+@pytest.fixture(autouse=True)
+def _shared_trigger_untouched():
+    yield
+    assert T == node("t", "trigger", event="message", match="any"), "a test changed the shared trigger node"
+
+
 def start(flow, contact, runtime=None, **payload) -> FlowRun:
     """Start ``flow`` for ``contact`` at its trigger ``t`` with ``payload`` as {{trigger.*}}."""
     run = Interpreter(runtime).run_start(flow=flow, revision=flow.published_revision, contact=contact,
@@ -903,9 +909,9 @@ def test_a_port_without_an_edge_completes_the_run(contact):
 # --- subflow ------------------------------------------------------------------------------------------
 
 
-def _parent_flow(child_id, **config):
+def _parent_flow(child_id, trigger=T, **config):
     return make_flow(definition(
-        [T, node("sub", "subflow", flow_id=child_id, **config),
+        [trigger, node("sub", "subflow", flow_id=child_id, **config),
          node("ok", "send_message", text="Filho ok: {{vars.child.x|default('-')}}"),
          node("bad", "send_message", text="Filho falhou")],
         [edge("t", "sub"), edge("sub", "ok", "completed"), edge("sub", "bad", "failed")],
@@ -939,10 +945,8 @@ def test_subflow_parent_resumes_after_the_child_wait_is_answered(contact):
     child = make_flow(definition(
         [node("t", "trigger", event="external", event_name="never"), node("w", "wait_for_reply", save_as="x")],
         [edge("t", "w")]), name="child")
-    parent_def = _parent_flow(child.pk, output_variable="child")
-    rev = parent_def.published_revision
-    rev.definition["nodes"][0]["config"] = {"event": "message", "match": "keyword", "keywords": ["start"]}
-    FlowRevision.objects.filter(pk=rev.pk).update(definition=rev.definition)
+    parent_def = _parent_flow(child.pk, output_variable="child",
+                              trigger=node("t", "trigger", event="message", match="keyword", keywords=["start"]))
 
     inbound(contact, "start")
     parent_run = parent_def.runs.get()
@@ -1008,14 +1012,22 @@ def test_subflow_changes_to_the_contact_are_seen_by_the_parent(contact):
                                 {"target": "contact.name", "value": "Joana Prado"},
                                 {"target": "contact.tags", "value": "cliente", "operation": "add_tag"}])),
                       name="child")
-    parent = make_flow(chain(T, node("before", "send_message", text="Antes: {{contact.first_name}}"),
-                             node("sub", "subflow", flow_id=child.pk),
-                             node("after", "send_message", text="Depois: {{contact.first_name}} {{contact.tags|json}}")),
-                       name="parent")
-    parent_def = parent.published_revision.definition
-    parent_def["edges"][-1]["source_port"] = "completed"
-    FlowRevision.objects.filter(pk=parent.published_revision.pk).update(definition=parent_def)
-    parent.refresh_from_db()
+    parent = make_flow(definition(
+        [T, node("before", "send_message", text="Antes: {{contact.first_name}}"), node("sub", "subflow", flow_id=child.pk),
+         node("after", "send_message", text="Depois: {{contact.first_name}} {{contact.tags|json}}")],
+        [edge("t", "before"), edge("before", "sub"), edge("sub", "after", "completed")]), name="parent")
     run = start(parent, contact)
     assert run.status == FlowRun.Status.COMPLETED, run.end_reason
     assert [m.content["text"]["body"] for m in outbound(contact)] == ["Antes: Maria", 'Depois: Joana ["cliente"]']
+
+
+def test_narrower_event_triggers_win_over_an_older_catch_all(contact):
+    catch_all = make_flow(chain(T, node("e", "end")), name="A catch-all (older)")
+    welcome = make_flow(chain(node("t", "trigger", event="conversation_started"), node("e", "end")), name="B welcome")
+    buttons = make_flow(chain(node("t", "trigger", event="interactive_reply"), node("e", "end")), name="C buttons")
+    inbound(contact, "oi")  # starts a conversation
+    assert (welcome.runs.count(), catch_all.runs.count()) == (1, 0)
+    inbound(contact, "tudo bem?")
+    assert (welcome.runs.count(), catch_all.runs.count()) == (1, 1)
+    inbound(contact, "Sim", kind="interactive_reply", reply_id="yes", reply_title="Sim")
+    assert (buttons.runs.count(), catch_all.runs.count()) == (1, 1)
