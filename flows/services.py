@@ -486,14 +486,18 @@ def runs_expire_stale(*, now: datetime | None = None, max_wait_days: float | Non
     now = now or timezone.now()
     days = settings.FLUXO_RUN_MAX_WAIT_DAYS if max_wait_days is None else max_wait_days
     cutoff = now - timedelta(days=days)
-    candidates = list(FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__isnull=True,
+    # Only waits for an answer: a subflow parent ends with its child, and a delay with no wake_at has
+    # just fired (its timer event is queued).
+    candidates = list(FlowRun.objects.filter(status=FlowRun.Status.WAITING, wait_kind=FlowRun.WaitKind.REPLY,
+                                             wake_at__isnull=True,
                                              updated_at__lt=cutoff).values_list("pk", "contact_id")[:limit])
     expired = 0
     for run_id, contact_id in candidates:
         with transaction.atomic():
             Contact.objects.select_for_update().filter(pk=contact_id).first()
             run = (FlowRun.objects.select_related("revision", "flow", "contact")
-                   .filter(pk=run_id, status=FlowRun.Status.WAITING, wake_at__isnull=True, updated_at__lt=cutoff).first())
+                   .filter(pk=run_id, status=FlowRun.Status.WAITING, wait_kind=FlowRun.WaitKind.REPLY,
+                           wake_at__isnull=True, updated_at__lt=cutoff).first())
             if run is None:
                 continue
             Interpreter().run_finish(run, FlowRun.Status.EXPIRED, f"waited more than {days:g} days for an answer")

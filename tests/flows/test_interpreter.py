@@ -444,3 +444,24 @@ def test_run_steps_survive_in_order_across_events(contact):
     run = flow.runs.get()
     seqs = list(RunStep.objects.filter(run=run).order_by("id").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1)) and run.step_count == len(seqs)
+
+
+# --- Expiry of runs that wait too long -------------------------------------------------------------
+
+
+def test_expiry_leaves_subflow_parents_and_fired_delays_alone(contact):
+    child = make_flow(chain(node("t", "trigger", event="external", event_name="never"),
+                            node("d", "delay", mode="duration", duration={"value": 90, "unit": "days"})), name="child")
+    parent = make_flow(definition([START, node("sub", "subflow", flow_id=child.pk)], [edge("t", "sub")]),
+                       name="parent")
+    inbound(contact, "start")
+    parent_run, child_run = parent.runs.get(), child.runs.get()
+    assert parent_run.wait_kind == "subflow" and child_run.wait_kind == "delay"
+    timers_fire_due(now=timezone.now() + timedelta(days=91))  # the child's timer fired; its event is queued
+    FlowRun.objects.update(updated_at=timezone.now() - timedelta(days=60))
+    assert services.runs_expire_stale(max_wait_days=30) == 0
+    contact_events_process(contact_id=contact.pk)
+    parent_run.refresh_from_db()
+    child_run.refresh_from_db()
+    assert child_run.status == FlowRun.Status.COMPLETED
+    assert parent_run.status == FlowRun.Status.COMPLETED, parent_run.end_reason
