@@ -123,19 +123,24 @@ def _session(guard: Guard) -> requests.Session:
     return session
 
 
+def _linked(exc: BaseException) -> list[BaseException]:
+    """The exceptions ``exc`` wraps (cause, context, urllib3's ``reason``, exception args)."""
+    candidates = [exc.__cause__, exc.__context__, getattr(exc, "reason", None), *getattr(exc, "args", ())]
+    return [c for c in candidates if isinstance(c, BaseException)]
+
+
 def _unwrap_blocked(exc: BaseException) -> BlockedAddress | None:
     """requests wraps connect errors a few levels deep; find our refusal if it is in there."""
     seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
+    stack: list[BaseException] = [exc]
     while stack:
         item = stack.pop()
-        if item is None or id(item) in seen:
+        if id(item) in seen:
             continue
         seen.add(id(item))
         if isinstance(item, BlockedAddress):
             return item
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
-        stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        stack.extend(_linked(item))
     return None
 
 
@@ -143,10 +148,10 @@ def describe_error(exc: BaseException) -> str:
     """A short reason for a failed connection, without the URL (its path or query may hold a secret:
     requests and urllib3 put ``url: /path?query`` in their messages)."""
     seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
+    stack: list[BaseException] = [exc]
     while stack:
         item = stack.pop()
-        if item is None or id(item) in seen:
+        if id(item) in seen:
             continue
         seen.add(id(item))
         if isinstance(item, NameResolutionError) or isinstance(item, socket.gaierror):
@@ -157,8 +162,7 @@ def describe_error(exc: BaseException) -> str:
             return "connection reset by the server"
         if isinstance(item, ssl.SSLError):
             return f"TLS error ({item.__class__.__name__})"
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
-        stack.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        stack.extend(_linked(item))
     return f"connection failed ({exc.__class__.__name__})"
 
 
@@ -187,12 +191,14 @@ def request(
     guard: Guard | None = None,
     sensitive_headers: set[str] | None = None,
     auth: tuple[str, str] | None = None,
+    verify: bool | str = True,
 ) -> HttpResponse:
     """Send one request through the guard; follow redirects; read at most ``max_bytes``.
 
     Raises :class:`BlockedAddress`, :class:`BadURL`, :class:`ResponseTooLarge`,
     :class:`TooManyRedirects`, ``requests.Timeout`` or ``requests.ConnectionError``.
-    ``timeout`` bounds connecting, each read, and the whole body download.
+    ``timeout`` bounds connecting, each read, and the whole body download. ``verify`` is
+    requests' TLS verification (a CA bundle path for private CAs); never turn it off.
     """
     guard = guard or guard_for()
     headers = {"User-Agent": USER_AGENT, **(headers or {})}
@@ -208,7 +214,7 @@ def request(
             try:
                 response = session.request(
                     method, url, headers=headers, params=params, data=data, json=json_body, auth=auth,
-                    timeout=(timeout, timeout), allow_redirects=False, stream=True,
+                    timeout=(timeout, timeout), allow_redirects=False, stream=True, verify=verify,
                 )
             except requests.RequestException as exc:
                 blocked = _unwrap_blocked(exc)
