@@ -112,10 +112,6 @@ class ApiIntegration(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_authenticated(self) -> bool:  # lets DRF treat it like a principal
-        return True
-
 
 # --- AI -----------------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
@@ -23,7 +24,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         integration = api_integration_authenticate(key)
         if integration is None:
             raise exceptions.AuthenticationFailed("invalid or disabled API key")
-        return (None, integration)
+        # No user acts here: the integration is the principal, carried in ``request.auth``.
+        return (AnonymousUser(), integration)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="fluxo-events"'
