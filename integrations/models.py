@@ -181,7 +181,8 @@ class AssistantMemory(models.Model):
 WEBHOOK_EVENT_TYPES = [
     "conversation.opened", "conversation.triaged", "conversation.assigned", "conversation.closed",
     "message.received", "message.sent", "message.delivered", "message.read", "message.failed",
-    "run.completed", "run.failed", "contact.opted_in", "contact.opted_out", "team.notified",
+    "run.completed", "run.failed", "run.cancelled", "run.expired", "contact.opted_in", "contact.opted_out",
+    "team.notified", "channel.paused",
 ]
 
 
