@@ -19,9 +19,6 @@ from integrations.models import Team
 from integrations.routing.selectors import team_get_by_name
 from messaging.models import Conversation
 
-STATE_LABELS = {"new": "nova", "triaged": "triada", "in_service": "em atendimento", "pending": "pendente",
-                "completed": "concluída"}
-
 
 class IllegalTransition(ValueError):
     def __init__(self, current: str, wanted: str):
@@ -88,18 +85,18 @@ def conversation_assign(*, conversation: Conversation, team: Team, priority: int
     return locked
 
 
-def conversation_for_run(run, *, create: bool = True) -> Conversation | None:
-    """The conversation a run works on: its own while open, else the contact's open one, else a new one
-    (its own completed one when the contact has no other, so a refused move says why)."""
-    from messaging.models import Conversation as Conv
-
+def conversation_for_run(run, *, new_if_closed: bool = False) -> Conversation:
+    """The conversation a run works on: its own while open, else the contact's open one, else a new
+    one. When the run's own conversation is completed and the contact has no open one, that closed
+    conversation is returned (so a refused state change says why) unless ``new_if_closed``."""
     conversation = run.conversation if run.conversation_id else None
-    if conversation is None or conversation.state == Conv.State.COMPLETED:
-        current = Conv.objects.filter(contact=run.contact).exclude(state=Conv.State.COMPLETED).order_by("-id").first()
+    if conversation is None or conversation.state == Conversation.State.COMPLETED:
+        current = (Conversation.objects.filter(contact=run.contact)
+                   .exclude(state=Conversation.State.COMPLETED).order_by("-id").first())
         if current is not None:
             conversation = current
-        elif conversation is None and create:
-            conversation = Conv.objects.create(contact=run.contact, channel=run.contact.channel)
+        elif conversation is None or new_if_closed:
+            conversation = Conversation.objects.create(contact=run.contact, channel=run.contact.channel)
             domain_event_emit(event_type="conversation.opened",
                               data={"conversation_id": conversation.pk, "contact": run.contact.phone})
     return conversation
@@ -127,7 +124,7 @@ def run_route_to_team(*, run, team: str, priority: int | None = None, state: str
         raise StepError(f"team '{found.name}' is outside its business hours", code="team_closed",
                         details={"team": found.name})
     with transaction.atomic():
-        conversation = conversation_for_run(run)
+        conversation = conversation_for_run(run, new_if_closed=True)
         try:
             conversation = conversation_assign(conversation=conversation, team=found, priority=priority, state=state,
                                                extra={"run_id": run.pk})

@@ -193,3 +193,15 @@ def test_validation_names_unknown_teams_and_targets(db, teams):
     issues = {(i.node_id, i.code) for i in definition_validate(defn).issues}
     assert ("r", "team_unknown") in issues and ("n", "subscription_unknown") in issues
     assert not any(node_id == "ok" for node_id, _ in issues), issues
+
+
+def test_routing_after_the_conversation_closed_opens_a_new_one(flow_run, teams):
+    closed = Conversation.objects.create(contact=flow_run.contact, state="completed")
+    flow_run.conversation = closed
+    flow_run.save()
+    execute(flow_run, "route_to_team", {"team": "Atendimento"})
+    fresh = Conversation.objects.exclude(pk=closed.pk).get(contact=flow_run.contact)
+    assert fresh.assigned_team.name == "Atendimento" and fresh.state == "triaged"
+    assert flow_run.conversation_id == fresh.pk
+    closed.refresh_from_db()
+    assert closed.state == "completed" and closed.assigned_team is None
