@@ -546,3 +546,21 @@ def test_malformed_ids_are_404_not_500(api, flow):
     assert response.status_code == 404
     response = api.get("/api/runs/?flow=abc")
     assert response.status_code == 200 and response.json() == []
+
+
+def test_runs_list_filters(api, contact, editor):
+    from flows.services import test_run_start
+    from tests.flows.helpers import inbound
+
+    waiting = make_flow(chain(T, node("w", "wait_for_reply")), name="espera")
+    inbound(contact, "oi")
+    draft = make_flow(chain(T, node("e", "end")), name="draft", publish=False)
+    test_run_start(flow=draft, payload={}, user=editor)
+    run = waiting.runs.get()
+    assert [r["id"] for r in api.get("/api/runs/").json()] == [run.pk]  # test runs are left out
+    assert len(api.get("/api/runs/?include_tests=1").json()) == 2
+    assert [r["id"] for r in api.get("/api/runs/?status=waiting").json()] == [run.pk]
+    assert api.get("/api/runs/?status=completed").json() == []
+    assert [r["contact"] for r in api.get("/api/runs/", {"contact": contact.phone}).json()] == [contact.phone]
+    detail = api.get(f"/api/runs/{run.pk}/").json()
+    assert detail["status"] == "waiting" and detail["wait_kind"] == "reply" and detail["context"]["trigger"]["text"] == "oi"

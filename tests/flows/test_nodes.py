@@ -1031,3 +1031,33 @@ def test_narrower_event_triggers_win_over_an_older_catch_all(contact):
     assert (welcome.runs.count(), catch_all.runs.count()) == (1, 1)
     inbound(contact, "Sim", kind="interactive_reply", reply_id="yes", reply_title="Sim")
     assert (buttons.runs.count(), catch_all.runs.count()) == (1, 1)
+
+
+def test_send_message_to_a_contact_without_channel_takes_the_failure_port(db):
+    contact = Contact.objects.create(phone="+5511987650001", name="Sem Canal", last_inbound_at=timezone.now())
+    run = start(_message_flow(text="Oi"), contact)
+    step = run.steps.get(node_id="m")
+    assert step.port == "failure" and step.output["code"] == "no_channel"
+
+
+def test_send_message_on_a_paused_channel_takes_the_failure_port(contact):
+    contact.channel.paused_at = timezone.now()
+    contact.channel.pause_reason = "190: token expirado"
+    contact.channel.save()
+    run = start(_message_flow(text="Oi"), contact)
+    step = run.steps.get(node_id="m")
+    assert step.port == "failure" and step.output["code"] == "channel_paused"
+    assert "token expirado" in run.context["vars"]["last_error"]
+
+
+def test_a_retried_send_step_does_not_send_twice(contact):
+    flow = _message_flow(text="Uma vez")
+    run = start(flow, contact)
+    step = run.steps.get(node_id="m")
+    from messaging.services import message_queue_outbound
+
+    again = message_queue_outbound(contact=contact, conversation=None, kind="text",
+                                   content={"text": {"body": "Uma vez"}}, run=run,
+                                   idempotency_key=f"run:{run.pk}:step:{step.seq}")
+    assert again.pk == step.output["message_id"]
+    assert len(outbound(contact)) == 1

@@ -691,3 +691,27 @@ def test_last_error_is_known_after_a_failure_port_only():
     scope = definition_validate(defn).scope
     assert "vars.last_error" in scope["h"] and "vars.last_error" in scope["after"]
     assert "vars.last_error" not in scope["ok"] and "vars.last_error" not in scope["ai"]
+
+
+# --- The node-type registry the validator reads --------------------------------------------------------
+
+
+def _all_types():
+    from flows.nodes import registry
+
+    return registry.all_types()
+
+
+@pytest.mark.parametrize("node_type", _all_types(), ids=lambda t: t.key)
+def test_every_node_type_describes_itself(node_type):
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(node_type.config_schema)
+    assert node_type.label["pt-BR"].strip() and node_type.label["en"].strip()
+    assert set(node_type.description) == {"pt-BR", "en"}
+    assert node_type.category in {"trigger", "flow", "messaging", "ai", "data", "integration", "routing"}
+    for port in node_type.ports:
+        assert port.label["pt-BR"] and port.label["en"]
+    keys = [p.key for p in node_type.ports_for(node_type.default_config)]
+    assert len(keys) == len(set(keys))
+    assert node_type.is_trigger == (node_type.key == "trigger")
