@@ -14,7 +14,6 @@ import time
 from _setup import django_on_postgres
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=200)
