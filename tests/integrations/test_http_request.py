@@ -259,3 +259,9 @@ def test_failure_keeps_the_status_for_the_failure_path(flow_run, company_api, al
         execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/404",
                                            "save_response_as": "resp"})
     assert flow_run.context["vars"]["resp"] == {"status": 404, "body": None, "error": "http_status"}
+
+
+def test_unknown_host_name_fails_clearly(flow_run, fake_dns):
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": "http://erp.nowhere.test/orders/1", "retries": 0})
+    assert info.value.code == "http_connection" and "could not be resolved" in info.value.message
