@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from flows import expressions
 from flows.nodes.base import StepError
 
@@ -62,7 +64,7 @@ class StepContext:
             "reply": ctx.get("reply", {}),
             "contact": self._contact_scope,
             "run": {"id": self.run.pk, "flow": self.run.flow.name, "started_at": ctx.get("started_at", "")},
-            "now": self.now().isoformat(),
+            "now": timezone.localtime(self.now()).isoformat(),  # in TIME_ZONE, so {{now|date}} is the local day
         }
 
     def invalidate_contact(self) -> None:

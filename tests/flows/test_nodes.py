@@ -1061,3 +1061,9 @@ def test_a_retried_send_step_does_not_send_twice(contact):
                                    idempotency_key=f"run:{run.pk}:step:{step.seq}")
     assert again.pk == step.output["message_id"]
     assert len(outbound(contact)) == 1
+
+
+def test_now_is_in_the_local_time_zone(contact):
+    flow = _message_flow(text="{{now|date('%d/%m %H:%M')}}")
+    start(flow, contact, FrozenRuntime(datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("UTC"))))
+    assert outbound(contact)[-1].content["text"]["body"] == "22/11 22:30"  # still the 22nd in São Paulo
