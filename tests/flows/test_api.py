@@ -564,3 +564,43 @@ def test_runs_list_filters(api, contact, editor):
     assert [r["contact"] for r in api.get("/api/runs/", {"contact": contact.phone}).json()] == [contact.phone]
     detail = api.get(f"/api/runs/{run.pk}/").json()
     assert detail["status"] == "waiting" and detail["wait_kind"] == "reply" and detail["context"]["trigger"]["text"] == "oi"
+
+
+# --- The services behind the endpoints ------------------------------------------------------------------
+
+
+def test_services_stale_revision_and_invalid_flow(editor):
+    from flows import services
+    from flows.models import FlowRevision
+
+    flow = services.flow_create(name="Serviço", author=editor)
+    second = services.flow_revision_save(flow=flow, definition=_valid_definition(), base_revision=1, author=editor)
+    assert second.revision == 2
+    for base in (1, None, 5):
+        with pytest.raises(services.StaleRevision) as info:
+            services.flow_revision_save(flow=flow, definition=_valid_definition(), base_revision=base)
+        assert info.value.latest.pk == second.pk
+    with pytest.raises(services.InvalidDefinition):
+        services.flow_revision_save(flow=flow, definition={"spec_version": 1, "nodes": []}, base_revision=2)
+    assert flow.revisions.count() == 2
+
+    broken = services.flow_revision_save(flow=flow, definition=chain(node("e", "end")), base_revision=2)
+    with pytest.raises(services.InvalidFlow) as info:
+        services.flow_publish(flow=flow, revision_number=broken.revision)
+    assert [i.code for i in info.value.issues] == ["no_trigger"]
+    published = services.flow_publish(flow=flow, revision_number=2, user=editor)
+    assert published.status == Flow.Status.ACTIVE and published.published_revision_id == second.pk
+
+    with pytest.raises(ValueError, match="immutable"):
+        second.comment = "changed"
+        second.save()
+    assert FlowRevision.objects.get(pk=second.pk).comment == ""
+
+
+def test_publishing_an_archived_flow_keeps_it_archived(editor):
+    from flows import services
+
+    flow = services.flow_create(name="Arquivado", definition=_valid_definition(), author=editor)
+    services.flow_set_status(flow=flow, status=Flow.Status.ARCHIVED)
+    flow = services.flow_publish(flow=flow, revision_number=1)
+    assert flow.status == Flow.Status.ARCHIVED and flow.published_revision.revision == 1
