@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE["integrations-webhooks-deliver-due"] = {
 FLUXO_HTTP_MAX_TOTAL_SECONDS = float(os.environ.get("FLUXO_HTTP_MAX_TOTAL_SECONDS", "60"))
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookDeliveryStatusEnum"] = (
     "integrations.models.WebhookDelivery.Status")
+FLUXO_WEBHOOK_RETENTION_DAYS = int(os.environ.get("FLUXO_WEBHOOK_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["integrations-webhooks-prune"] = {
+    "task": "integrations.tasks.webhook_deliveries_prune", "schedule": 24 * 3600.0,
+}
 
 # --- WhatsApp channel -----------------------------------------------------------------------
 # Opt-out/opt-in: keywords (whole message, case- and accent-insensitive) and reply-button ids or

@@ -19,6 +19,40 @@ from django.db.models import Q
 from flows.crypto import EncryptedTextField, mask
 
 
+def validate_business_hours(timezone: str, hours, holidays) -> dict[str, list[str]]:
+    """Problems of a team's opening hours, by field (empty when valid)."""
+    import re
+    from datetime import date
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    errors: dict[str, list[str]] = {}
+    try:
+        ZoneInfo(timezone or "")
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = [f"'{timezone}' is not a time zone (e.g. America/Sao_Paulo)"]
+    hhmm = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+    weekdays = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+    if not isinstance(hours, dict):
+        errors["business_hours"] = ['use {"mon": [["09:00", "18:00"]], ...}']
+    else:
+        for day, spans in hours.items():
+            ok = day in weekdays and isinstance(spans, list) and all(
+                isinstance(span, list | tuple) and len(span) == 2 and all(isinstance(t, str) and hhmm.match(t) for t in span)
+                and span[0] < span[1] for span in spans)
+            if not ok:
+                errors.setdefault("business_hours", []).append(
+                    f"'{day}': use a weekday (mon…sun) with [[\"09:00\", \"18:00\"], …], start before end")
+    if not isinstance(holidays, list):
+        errors["holidays"] = ['use a list of ISO dates, e.g. ["2026-12-25"]']
+    else:
+        for item in holidays:
+            try:
+                date.fromisoformat(str(item))
+            except ValueError:
+                errors.setdefault("holidays", []).append(f"'{item}' is not an ISO date (YYYY-MM-DD)")
+    return errors
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
@@ -36,6 +70,13 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = validate_business_hours(self.timezone, self.business_hours, self.holidays)
+        if errors:
+            raise ValidationError(errors)
 
     def hours(self):
         """The team's opening hours as a :class:`flows.engine.calendar.BusinessHours`."""

@@ -22,3 +22,11 @@ def webhooks_deliver_due() -> int:
     from integrations.webhooks.services import webhooks_deliver_due as deliver_due
 
     return deliver_due()
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_prune() -> int:
+    """Daily: forget finished deliveries past the retention."""
+    from integrations.webhooks.services import webhook_deliveries_prune as prune
+
+    return prune()

@@ -16,6 +16,7 @@ router.register("teams", views.TeamViewSet, basename="team")
 
 urlpatterns = [
     path("events/", views.EventView.as_view(), name="events"),
+    path("events/<int:event_id>/", views.EventDetailView.as_view(), name="event-detail"),
     path("demo/orders/<str:order_id>/", demo_views.DemoOrderView.as_view(), name="demo-order"),
     *router.urls,
 ]

@@ -17,6 +17,7 @@ from integrations.models import (
     Team,
     WebhookDelivery,
     WebhookSubscription,
+    validate_business_hours,
 )
 
 
@@ -37,6 +38,16 @@ class EventAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
     duplicate = serializers.BooleanField()
+
+
+class EventStatusSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event = serializers.CharField()
+    state = serializers.CharField(help_text="pending, done, failed or ignored")
+    error = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    processed_at = serializers.DateTimeField(allow_null=True)
+    runs = serializers.ListField(child=serializers.DictField(), help_text="Runs the event started.")
 
 
 class CredentialSerializer(serializers.ModelSerializer):
@@ -125,3 +136,14 @@ class TeamSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "priority", "timezone", "business_hours", "holidays", "notify_email"]
+
+    def validate(self, attrs):
+        current = self.instance
+        errors = validate_business_hours(
+            attrs.get("timezone", current.timezone if current else "America/Sao_Paulo"),
+            attrs.get("business_hours", current.business_hours if current else {}),
+            attrs.get("holidays", current.holidays if current else []),
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

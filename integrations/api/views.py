@@ -60,6 +60,25 @@ class EventView(APIView):
         return Response(answer, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
+class EventDetailView(APIView):
+    """``GET /api/events/{id}/``: how one of this integration's events was processed."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsIntegration]
+    serializer_class = s.EventStatusSerializer
+
+    @extend_schema(responses={200: s.EventStatusSerializer})
+    def get(self, request, event_id: int):
+        event = events.external_event_get(integration=request.auth, event_id=event_id)
+        if event is None:
+            return error_response("not_found", "no such event for this integration", http_status=404)
+        return Response(s.EventStatusSerializer({
+            "id": event.pk, "event": event.payload.get("event", ""), "state": event.state, "error": event.error,
+            "received_at": event.received_at, "processed_at": event.processed_at,
+            "runs": [{"id": run.pk, "flow": run.flow.name, "status": run.status} for run in event.started_runs.all()],
+        }).data)
+
+
 class CredentialViewSet(viewsets.ModelViewSet):
     """The vault. Anyone may list names (to pick one in a node); only admins write. Secrets never come back."""
 

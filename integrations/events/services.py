@@ -132,3 +132,10 @@ def _same_or_conflict(event: InboundEvent, payload: dict[str, Any]) -> InboundEv
         raise IdempotencyConflict("this Idempotency-Key was already used for a different event",
                                   field="Idempotency-Key", code="idempotency_conflict")
     return event
+
+
+def external_event_get(*, integration: ApiIntegration, event_id: int) -> InboundEvent | None:
+    """One of this integration's events (never another integration's), or ``None``."""
+    return (InboundEvent.objects.filter(pk=event_id, kind=InboundEvent.Kind.EXTERNAL,
+                                        dedupe_key__startswith=f"api:{integration.pk}:")
+            .prefetch_related("started_runs__flow").first())

@@ -214,3 +214,13 @@ def webhooks_deliver_due(*, limit: int = 200) -> int:
         if webhook_delivery_attempt(delivery_id=delivery_id) is not None:
             done += 1
     return done
+
+
+def webhook_deliveries_prune(*, older_than_days: int | None = None) -> int:
+    """Delete finished deliveries older than the retention (``FLUXO_WEBHOOK_RETENTION_DAYS``)."""
+    days = settings.FLUXO_WEBHOOK_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.SUCCEEDED, WebhookDelivery.Status.FAILED], created_at__lt=cutoff,
+    ).delete()
+    return deleted

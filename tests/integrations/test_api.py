@@ -129,3 +129,22 @@ def test_node_types_lists_the_integration_nodes_in_both_languages(api):
 def test_openapi_schema_builds(admin_api):
     response = admin_api.get("/api/schema/")
     assert response.status_code == 200 and b"/api/events/" in response.content
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"timezone": "Mars/Olympus"}, "timezone"),
+    ({"business_hours": {"mon": [["18:00", "09:00"]]}}, "business_hours"),
+    ({"business_hours": {"funday": [["09:00", "18:00"]]}}, "business_hours"),
+    ({"business_hours": {"mon": [["9h", "18h"]]}}, "business_hours"),
+    ({"holidays": ["25/12/2026"]}, "holidays"),
+])
+def test_team_business_hours_are_validated(admin_api, payload, field):
+    response = admin_api.post("/api/teams/", {"name": "Suporte", **payload}, format="json")
+    assert response.status_code == 400 and field in response.json()["error"]["details"]
+
+
+def test_team_with_valid_hours(admin_api):
+    response = admin_api.post("/api/teams/", {"name": "Suporte", "timezone": "America/Manaus", "holidays": ["2026-12-25"],
+                                              "business_hours": {"mon": [["08:00", "12:00"], ["13:00", "17:00"]]}},
+                              format="json")
+    assert response.status_code == 201, response.json()

@@ -127,3 +127,21 @@ def test_api_key_is_stored_hashed(shop):
     integration.refresh_from_db()
     assert key not in integration.key_hash and len(integration.key_hash) == 64
     assert key.startswith(f"flx_{integration.key_prefix}_")
+
+
+def test_an_integration_can_check_its_event(shop, channel):
+    _integration, _key, client = shop
+    make_flow(chain(node("t", "trigger", event="external", event_name="order.created"),
+                    node("note", "set_variable", assignments=[{"target": "vars.order", "value": "{{trigger.order_id}}"}])),
+              name="Pedidos")
+    accepted = client.post("/api/events/", ORDER, format="json").json()
+    pending = client.get(f"/api/events/{accepted['id']}/")
+    assert pending.status_code == 200 and pending.json()["state"] == "pending" and pending.json()["runs"] == []
+    contact_events_process(contact_id=InboundEvent.objects.get(pk=accepted["id"]).contact_id)
+    done = client.get(f"/api/events/{accepted['id']}/").json()
+    assert done["state"] == "done" and done["event"] == "order.created"
+    assert [r["flow"] for r in done["runs"]] == ["Pedidos"] and done["runs"][0]["status"] == "completed"
+    _other, other_key = api_integration_create(name="Outro sistema")
+    stranger = APIClient()
+    stranger.credentials(HTTP_AUTHORIZATION=f"Bearer {other_key}")
+    assert stranger.get(f"/api/events/{accepted['id']}/").status_code == 404  # not its event

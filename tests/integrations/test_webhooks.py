@@ -252,3 +252,15 @@ def test_two_workers_racing_on_one_delivery_send_it_once(transactional_db, webho
     assert len(webhook_receiver.requests) == 1
     assert sorted(r is None for r in results) == [False, True]
     assert WebhookDelivery.objects.get(pk=delivery.pk).status == "succeeded"
+
+
+def test_finished_deliveries_are_pruned_after_the_retention(subscription, webhook_receiver):
+    from integrations.webhooks.services import webhook_deliveries_prune
+
+    old_done, old_retrying, recent = (webhook_event_fanout(event_type="run.completed", data={"n": n})[0] for n in range(3))
+    WebhookDelivery.objects.filter(pk=old_done.pk).update(status="succeeded", created_at=timezone.now() - timedelta(days=31))
+    WebhookDelivery.objects.filter(pk=old_retrying.pk).update(status="retrying",
+                                                              created_at=timezone.now() - timedelta(days=31))
+    WebhookDelivery.objects.filter(pk=recent.pk).update(status="succeeded")
+    assert webhook_deliveries_prune(older_than_days=30) == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {old_retrying.pk, recent.pk}
