@@ -7,7 +7,7 @@ import {
   type Edge,
   type NodeTypes,
 } from "@xyflow/react";
-import { useCallback, useMemo, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useMemo, useState, type DragEvent, type KeyboardEvent } from "react";
 import { isStepNode, type GraphNode } from "./graph";
 import { NoteCard } from "./NoteCard";
 import { DRAG_MIME } from "./Palette";
@@ -31,6 +31,9 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const connect = useEditor((state) => state.connect);
   const viewport = useEditor((state) => state.viewport);
   const flow = useReactFlow();
+  // Fit once, when opening a flow that has steps and no saved viewport. (React Flow would
+  // otherwise fit on the first node dropped on an empty canvas, jumping the view.)
+  const [fitOnOpen] = useState(() => !viewport && useEditor.getState().nodes.length > 0);
 
   // Edges taken by the test run are drawn animated and coloured; the graph itself is untouched.
   const shownEdges: Edge[] = useMemo(() => {
@@ -92,7 +95,8 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
         selectionKeyCode="Shift"
         defaultViewport={viewport}
-        fitView={!viewport}
+        fitView={fitOnOpen}
+        fitViewOptions={{ maxZoom: 1 }}
         onMoveEnd={(_, next) => store().setViewport(next)}
         minZoom={0.1}
         maxZoom={2}

@@ -50,8 +50,9 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
 
   const loadFlow = useCallback(async () => {
     const detail = await endpoints.flow(flowId);
-    setFlow(detail);
+    // The graph is in the store before the canvas first renders, so its initial fit sees it.
     useEditor.getState().load(detail.draft?.definition ?? emptyDefinition());
+    setFlow(detail);
     draft.reset(flowId, detail.draft?.revision ?? detail.latest_revision ?? null);
     void validator.run();
     return detail;

@@ -33,7 +33,9 @@ export function Palette({ specs, onAdd, readOnly }: { specs: NodeTypeSpec[]; onA
                   event.dataTransfer.setData(DRAG_MIME, spec.key);
                   event.dataTransfer.effectAllowed = "move";
                 }}
-                onClick={() => onAdd(spec.key)}
+                // Keyboard activation (detail 0) adds the block in the middle of the view; mouse users drag.
+                onClick={(event) => event.detail === 0 && onAdd(spec.key)}
+                onDoubleClick={() => onAdd(spec.key)}
               >
                 <span aria-hidden>{iconFor(spec.icon)}</span> {label(spec.label, spec.key)}
               </button>

@@ -1,4 +1,5 @@
 // The form for the selected step, chosen through the node registry.
+import { useShallow } from "zustand/react/shallow";
 import { useT } from "../i18n";
 import { configFor } from "../nodes/registry";
 import { isStepNode } from "./graph";
@@ -6,7 +7,7 @@ import { useEditor } from "./store";
 
 export function SidePanel({ readOnly }: { readOnly: boolean }) {
   const { t, label } = useT();
-  const selected = useEditor((state) => state.nodes.filter((node) => node.selected));
+  const selected = useEditor(useShallow((state) => state.nodes.filter((node) => node.selected)));
   const nodeTypes = useEditor((state) => state.nodeTypes);
   const problems = useEditor((state) => state.problems);
   const scope = useEditor((state) => state.scope);

@@ -2,6 +2,7 @@
 // per port (branch: per condition plus default), pinned validation errors and run highlight.
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
+import { useShallow } from "zustand/react/shallow";
 import { useT } from "../i18n";
 import { configFor } from "../nodes/registry";
 import { iconFor } from "../nodes/icons";
@@ -12,7 +13,7 @@ import { useEditor } from "./store";
 function StepCardView({ id, data, selected }: NodeProps<StepNode>) {
   const { label } = useT();
   const spec = useEditor((state) => state.nodeTypes[data.nodeType]);
-  const problems = useEditor((state) => state.problems.filter((problem) => problem.node_id === id));
+  const problems = useEditor(useShallow((state) => state.problems.filter((problem) => problem.node_id === id)));
   const active = useEditor((state) => state.activeNodeId === id);
   const visited = useEditor((state) => state.visitedNodeIds.includes(id));
   const Body = configFor(data.nodeType).body;

@@ -60,7 +60,7 @@ function Json({ value }: { value: unknown }) {
 }
 
 export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number; beforeStart: () => Promise<number | null>; onClose: () => void }) {
-  const { t, label, language } = useT();
+  const { t, tOptional, label, language } = useT();
   const nodes = useEditor((state) => state.nodes);
   const edges = useEditor((state) => state.edges);
   const nodeTypes = useEditor((state) => state.nodeTypes);
@@ -127,7 +127,7 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
         <h2>{t("test.title")}</h2>
         {run && (
           <span className={`pill ${connected ? "ok" : ""}`} data-testid="run-status">
-            {run.run?.status ?? run.status}
+            {tOptional(`runStatus.${run.run?.status ?? run.status}`) ?? run.run?.status ?? run.status}
           </span>
         )}
         <button type="button" className="icon-button" aria-label={t("common.close")} onClick={onClose}>
@@ -160,7 +160,7 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
           </p>
           <div className="test-actions">
             <button type="button" data-testid="fast-forward" disabled={busy || !waiting || Boolean(finished)} onClick={() => act(() => endpoints.fastForward(run.id))}>
-              ⏩ {t("test.fastForward")}
+              » {t("test.fastForward")}
             </button>
             {run.run?.wake_at && <span className="small muted">{t("test.wakesAt", { at: formatDateTime(language, run.run.wake_at) })}</span>}
             <button type="button" disabled={busy || Boolean(finished)} onClick={() => act(() => endpoints.stopTestRun(run.id))}>
@@ -185,7 +185,7 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
                       selectOnly(step.node_id);
                     }}
                   >
-                    {step.seq}. {nodeLabel(step.node_id, step.node_type)} → {step.port ?? step.outcome}
+                    {step.seq}. {nodeLabel(step.node_id, step.node_type)} → {step.port || tOptional(`outcome.${step.outcome}`) || step.outcome || "…"}
                   </button>
                   {openStep === step.seq && (
                     <dl>

@@ -228,6 +228,18 @@ export const ptBR = {
   "enum.match.any": "qualquer mensagem",
   "enum.match.keyword": "palavra-chave",
   "enum.match.regex": "expressão regular",
+
+  "runStatus.pending": "aguardando início",
+  "runStatus.active": "executando",
+  "runStatus.running": "executando",
+  "runStatus.waiting": "em espera",
+  "runStatus.completed": "concluído",
+  "runStatus.failed": "falhou",
+  "runStatus.cancelled": "cancelado",
+  "runStatus.stopped": "parado",
+  "outcome.wait": "em espera",
+  "outcome.end": "fim",
+  "outcome.error": "erro",
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -461,4 +473,16 @@ export const en: Record<MessageKey, string> = {
   "enum.match.any": "any message",
   "enum.match.keyword": "keyword",
   "enum.match.regex": "regular expression",
+
+  "runStatus.pending": "not started",
+  "runStatus.active": "running",
+  "runStatus.running": "running",
+  "runStatus.waiting": "waiting",
+  "runStatus.completed": "completed",
+  "runStatus.failed": "failed",
+  "runStatus.cancelled": "cancelled",
+  "runStatus.stopped": "stopped",
+  "outcome.wait": "waiting",
+  "outcome.end": "end",
+  "outcome.error": "error",
 };

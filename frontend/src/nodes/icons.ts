@@ -1,20 +1,20 @@
-// Node icons by the backend's icon name. Plain symbols keep the bundle free of an icon library.
+// Node icons by the backend's icon name. Plain symbols from common fonts (DejaVu and system UI
+// fonts all carry them) keep the bundle free of an icon library and render on any machine.
 const ICONS: Record<string, string> = {
   zap: "⚡",
-  clock: "⏱",
-  "git-branch": "⑂",
-  "file-text": "📄",
-  "message-circle": "💬",
-  "message-square-dashed": "⌛",
-  bot: "🤖",
-  sparkles: "✨",
+  clock: "◷",
+  "git-branch": "◇",
+  "file-text": "✎",
+  "message-circle": "✉",
+  "message-square-dashed": "↩",
+  sparkles: "✦",
   variable: "𝑥",
+  square: "■",
   "square-stop": "■",
   flag: "⚑",
-  globe: "🌐",
-  users: "👥",
-  tag: "🏷",
-  bell: "🔔",
+  globe: "⇄",
+  users: "☎",
+  bell: "♪",
   workflow: "↪",
 };
 

@@ -5,6 +5,7 @@ import { ApiError } from "../api/client";
 import { endpoints, type ExportDocument } from "../api/endpoints";
 import type { FlowStatus, FlowSummary, User } from "../api/types";
 import { formatDateTime, useT } from "../i18n";
+import { emptyDefinition } from "../editor/graph";
 import { Link, navigate } from "../router";
 
 function download(filename: string, data: unknown) {
@@ -106,7 +107,8 @@ export function FlowListPage({ user }: { user: User }) {
           onSubmit={async (event) => {
             event.preventDefault();
             try {
-              const flow = await endpoints.createFlow(newName.trim());
+              // A new flow starts on an empty canvas: the person picks the trigger it needs.
+              const flow = await endpoints.createFlow(newName.trim(), "", emptyDefinition());
               navigate(`/flows/${flow.id}`);
             } catch (failure) {
               setError(failure instanceof ApiError ? failure.body.message : String(failure));
