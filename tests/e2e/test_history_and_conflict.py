@@ -1,0 +1,78 @@
+"""In the browser: restore an old revision as the new draft; a concurrent save is reported, not overwritten."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from flows import services
+from tests.e2e.conftest import shot
+from tests.e2e.helpers import login, select_node, wait_saved
+from tests.factories import definition, edge, make_user, node
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
+
+
+def _definition(text: str) -> dict:
+    return definition([node("start", "trigger", event="message", match="any"), node("hello", "send_message", text=text)],
+                      [edge("start", "hello")])
+
+
+def _latest(flow):
+    return flow.revisions.order_by("-revision").first()
+
+
+def test_restore_a_revision_and_see_a_conflicting_save(browser_page):
+    page = browser_page
+    ana = make_user("ana", role="editor", first_name="Ana")
+    bruno = make_user("bruno", role="editor", first_name="Bruno")
+    flow = services.flow_create(name="Boas-vindas", definition=_definition("Versão um"), author=ana)
+
+    login(page, "ana")
+    page.goto(f"{page.base_url}/flows/{flow.pk}")
+    select_node(page, "hello")
+    text = page.locator("[data-testid=side-panel] [data-testid=field-text]")
+    expect(text).to_have_value("Versão um")
+    text.fill("Versão dois")
+    wait_saved(page)
+    expect(page.locator("[data-testid=draft-revision]")).to_contain_text("2")
+    assert _latest(flow).definition["nodes"][1]["config"]["text"] == "Versão dois"
+
+    # History lists both revisions; restoring 1 creates revision 3 with its content.
+    page.click("[data-testid=open-history]")
+    history = page.locator("[data-testid=history-panel]")
+    expect(history.locator("[data-testid=revision-2]")).to_be_visible()
+    history.locator("[data-testid=restore-1]").click()
+    expect(page.locator("[data-testid=notice]")).to_contain_text("3")
+    expect(page.locator("[data-testid=node-hello]")).to_contain_text("Versão um")
+    latest = _latest(flow)
+    assert latest.revision == 3
+    assert latest.definition["nodes"][1]["config"]["text"] == "Versão um"
+    expect(history.locator("[data-testid=revision-3]")).to_be_visible()
+    shot(page, "04-history-restored")
+
+    # Bruno saves on top of revision 3 from elsewhere; Ana's next autosave must not overwrite it.
+    services.flow_revision_save(flow=flow, definition=_definition("Versão do Bruno"), base_revision=3, author=bruno)
+    select_node(page, "hello")
+    page.locator("[data-testid=side-panel] [data-testid=field-text]").fill("Minha edição")
+    banner = page.locator("[data-testid=conflict-banner]")
+    expect(banner).to_be_visible(timeout=10_000)
+    expect(banner).to_contain_text("bruno")
+    expect(page.locator("[data-testid=save-status]")).to_have_attribute("data-status", "conflict")
+    shot(page, "05-conflict")
+    latest = _latest(flow)
+    assert latest.revision == 4
+    assert latest.definition["nodes"][1]["config"]["text"] == "Versão do Bruno"
+
+    # Reload offers Bruno's version; editing continues from it.
+    banner.locator("[data-testid=conflict-reload]").click()
+    expect(banner).to_have_count(0)
+    expect(page.locator("[data-testid=node-hello]")).to_contain_text("Versão do Bruno")
+    expect(page.locator("[data-testid=draft-revision]")).to_contain_text(re.compile(r"\b4\b"))
+    select_node(page, "hello")
+    page.locator("[data-testid=side-panel] [data-testid=field-text]").fill("Versão do Bruno, revisada")
+    wait_saved(page)
+    assert _latest(flow).revision == 5
+    assert page.js_errors == []
