@@ -23,13 +23,17 @@ def flows_triggered_by(*, kind: str, payload: dict[str, Any]) -> Iterator[tuple[
     flows = Flow.objects.filter(status=Flow.Status.ACTIVE, published_revision__isnull=False).select_related("published_revision")
     for flow in flows:
         compiled = compiled_revision(flow.published_revision)
+        best = None  # within one flow too, the most specific matching trigger is the entry
         for node_id in compiled.trigger_ids:
             node = compiled.nodes[node_id]
             node_type = registry.get(node["type"])
             config = node.get("config") or {}
             if node_type is trigger_type and trigger_type.matches(config, kind, payload):
-                matches.append((-trigger_type.specificity(config), flow.pk, flow, node_id))
-                break
+                candidate = (-trigger_type.specificity(config), flow.pk, flow, node_id)
+                if best is None or candidate[0] < best[0]:
+                    best = candidate
+        if best is not None:
+            matches.append(best)
     matches.sort(key=lambda m: (m[0], m[1]))
     if kind in ("message", "interactive_reply"):
         matches = matches[:1]

@@ -1067,3 +1067,15 @@ def test_now_is_in_the_local_time_zone(contact):
     flow = _message_flow(text="{{now|date('%d/%m %H:%M')}}")
     start(flow, contact, FrozenRuntime(datetime(2026, 11, 23, 1, 30, tzinfo=ZoneInfo("UTC"))))
     assert outbound(contact)[-1].content["text"]["body"] == "22/11 22:30"  # still the 22nd in São Paulo
+
+
+def test_the_most_specific_trigger_of_one_flow_is_its_entry(contact):
+    flow = make_flow(definition(
+        [T, node("greet", "send_message", text="Olá"),
+         node("t2", "trigger", event="message", match="keyword", keywords=["pedido"]),
+         node("order", "send_message", text="Qual o número do pedido?")],
+        [edge("t", "greet"), edge("t2", "order")]))
+    inbound(contact, "pedido")
+    inbound(contact, "bom dia")
+    assert [r.steps.order_by("seq").first().node_id for r in flow.runs.order_by("id")] == ["t2", "t"]
+    assert [m.content["text"]["body"] for m in outbound(contact)] == ["Qual o número do pedido?", "Olá"]
