@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from django.db import transaction
 from django.utils import timezone
@@ -77,5 +78,8 @@ def credential_apply(credential: Credential) -> AppliedCredential:
                                  masked={name: mask(secret) or MASK})
     if kind == Credential.Kind.QUERY:
         param = credential.query_param or "api_key"
+        # The URL carries the secret percent-encoded: mask those spellings in logs too.
+        for spelling in (quote_plus(secret), quote(secret, safe=""), quote(secret)):
+            register_secret(spelling)
         return AppliedCredential(params={param: secret}, masked={f"?{param}": MASK})
     return AppliedCredential(masked={"url": MASK})

@@ -265,3 +265,18 @@ def test_unknown_host_name_fails_clearly(flow_run, fake_dns):
     with pytest.raises(StepError) as info:
         execute(flow_run, "http_request", {"method": "GET", "url": "http://erp.nowhere.test/orders/1", "retries": 0})
     assert info.value.code == "http_connection" and "could not be resolved" in info.value.message
+
+
+def test_percent_encoded_query_secret_is_masked_in_debug_logs(flow_run, company_api, allow_local, caplog):
+    from urllib.parse import quote_plus
+
+    from flows.logging import MaskSecretsFilter
+
+    awkward = "k3y/with+plus=and&amp-0123456789"
+    credential_create(name="q2", kind="query", secret=awkward, query_param="key")
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(MaskSecretsFilter())  # the filter production log handlers carry
+    execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/1", "credential": "q2"})
+    assert company_api.hits("/orders/1")[0]["query"] == {"key": [awkward]}
+    assert quote_plus(awkward) not in caplog.text and awkward not in caplog.text
+    assert "urllib3" in caplog.text  # the library's own request line was captured, and masked
