@@ -280,3 +280,17 @@ def test_percent_encoded_query_secret_is_masked_in_debug_logs(flow_run, company_
     assert company_api.hits("/orders/1")[0]["query"] == {"key": [awkward]}
     assert quote_plus(awkward) not in caplog.text and awkward not in caplog.text
     assert "urllib3" in caplog.text  # the library's own request line was captured, and masked
+
+
+def test_an_api_echoing_the_token_back_does_not_leak_it_into_the_trace(db, company_api, allow_local, erp_credential):
+    from tests.factories import make_contact
+
+    defn = definition([node("t", "trigger", event="message", match="any"),
+                       node("call", "http_request", method="POST", url=company_api.url + "/echo", credential="erp",
+                            body_type="json", body={"hello": "world"}),
+                       node("ok", "end"), node("ko", "end")],
+                      [edge("t", "call"), edge("call", "ok", "success"), edge("call", "ko", "failure")])
+    run = run_flow(defn, make_contact())
+    step = RunStep.objects.get(run=run, node_id="call")
+    assert step.port == "success" and "authorization" in step.output["body_preview"]
+    assert ERP_TOKEN not in json.dumps(step.output, ensure_ascii=False)
