@@ -1,0 +1,109 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { NODE_TYPES, postCallDefinition } from "../test/fixtures";
+import { isStepNode, type StepNode } from "./graph";
+import { createEditorStore, type EditorStore } from "./store";
+
+let store: EditorStore;
+const state = () => store.getState();
+const step = (id: string) => state().nodes.find((node) => node.id === id) as StepNode;
+const select = (...ids: string[]) =>
+  state().onNodesChange(state().nodes.map((node) => ({ type: "select", id: node.id, selected: ids.includes(node.id) })));
+
+beforeEach(() => {
+  store = createEditorStore();
+  state().setNodeTypes(NODE_TYPES);
+  state().load(postCallDefinition());
+});
+
+describe("editor store", () => {
+  it("adds a step with the type's default config, selected", () => {
+    const id = state().addStep("delay", { x: 5, y: 6 });
+    expect(step(id).data).toEqual({ nodeType: "delay", config: { mode: "duration", duration: { value: 1, unit: "hours" } } });
+    expect(step(id).selected).toBe(true);
+    expect(state().version).toBe(1);
+  });
+
+  it("connects one edge per port, replacing the previous target", () => {
+    expect(state().connect({ source: "route", sourceHandle: "c1", target: "thanks", targetHandle: null })).toBe(true);
+    const fromC1 = state().edges.filter((edge) => edge.source === "route" && edge.sourceHandle === "c1");
+    expect(fromC1.map((edge) => edge.target)).toEqual(["thanks"]);
+  });
+
+  it("refuses self loops and edges into a trigger", () => {
+    expect(state().connect({ source: "wait", sourceHandle: "next", target: "wait", targetHandle: null })).toBe(false);
+    expect(state().connect({ source: "retry", sourceHandle: "next", target: "start", targetHandle: null })).toBe(false);
+    expect(state().version).toBe(0);
+  });
+
+  it("drops the edge of a branch condition that was removed", () => {
+    const config = structuredClone(step("route").data.config) as { conditions: { id: string }[] };
+    config.conditions = config.conditions.filter((condition) => condition.id !== "c2");
+    state().updateConfig("route", config);
+    expect(state().edges.map((edge) => edge.id)).toEqual(["e1", "e2", "e3"]);
+  });
+
+  it("deletes the selected steps with their edges, and undo/redo restore them", () => {
+    select("route");
+    state().deleteSelected();
+    expect(state().nodes.some((node) => node.id === "route")).toBe(false);
+    expect(state().edges.map((edge) => edge.id)).toEqual(["e1"]);
+    state().undo();
+    expect(step("route")).toBeDefined();
+    expect(state().edges).toHaveLength(4);
+    state().redo();
+    expect(state().edges).toHaveLength(1);
+  });
+
+  it("records a whole drag as one undo step", () => {
+    const versionBefore = state().version;
+    state().onNodesChange([{ type: "position", id: "wait", position: { x: 310, y: 0 }, dragging: true }]);
+    state().onNodesChange([{ type: "position", id: "wait", position: { x: 350, y: 10 }, dragging: true }]);
+    expect(state().version).toBe(versionBefore);
+    state().onNodesChange([{ type: "position", id: "wait", position: { x: 360, y: 12 }, dragging: false }]);
+    expect(step("wait").position).toEqual({ x: 360, y: 12 });
+    expect(state().past).toHaveLength(1);
+    state().undo();
+    expect(step("wait").position).toEqual({ x: 300, y: 0 });
+  });
+
+  it("does not treat selection as an edit", () => {
+    select("wait", "route");
+    expect(state().version).toBe(0);
+    expect(state().past).toHaveLength(0);
+    expect(state().nodes.filter((node) => node.selected).map((node) => node.id).sort()).toEqual(["route", "wait"]);
+  });
+
+  it("copies and pastes steps with new ids, keeping only the edges between them", () => {
+    select("wait", "route");
+    state().copySelected();
+    state().paste();
+    const pasted = state().nodes.filter((node) => node.selected);
+    expect(pasted).toHaveLength(2);
+    expect(pasted.every((node) => !["wait", "route"].includes(node.id))).toBe(true);
+    const [copyOfWait] = pasted.filter((node) => isStepNode(node) && node.data.nodeType === "delay");
+    expect(copyOfWait.position).toEqual({ x: 340, y: 40 });
+    const newEdges = state().edges.filter((edge) => pasted.some((node) => node.id === edge.source));
+    expect(newEdges).toHaveLength(1);
+    expect(newEdges[0].target).toBe(pasted.find((node) => isStepNode(node) && node.data.nodeType === "branch")!.id);
+    const definition = state().toDefinition();
+    expect(definition.nodes).toHaveLength(7);
+  });
+
+  it("adds and edits sticky notes that land in ui.notes", () => {
+    const id = state().addNote({ x: 1, y: 2 }, "");
+    state().updateNote(id, "Falar com o time de vendas");
+    const notes = state().toDefinition().ui?.notes ?? [];
+    expect(notes.find((note) => note.id === id)).toMatchObject({ text: "Falar com o time de vendas", position: { x: 1, y: 2 } });
+  });
+
+  it("auto-layout places steps left to right along the edges", () => {
+    state().layout();
+    const x = (id: string) => step(id).position.x;
+    expect(x("start")).toBeLessThan(x("wait"));
+    expect(x("wait")).toBeLessThan(x("route"));
+    expect(x("route")).toBeLessThan(x("retry"));
+    expect(step("retry").position.y).not.toBe(step("thanks").position.y);
+    state().undo();
+    expect(step("start").position).toEqual({ x: 0, y: 0 });
+  });
+});
