@@ -248,8 +248,9 @@ FLUXO_WEBHOOK_BACKOFF_BASE = float(os.environ.get("FLUXO_WEBHOOK_BACKOFF_BASE", 
 FLUXO_WEBHOOK_BACKOFF_CAP = float(os.environ.get("FLUXO_WEBHOOK_BACKOFF_CAP", str(4 * 3600)))
 FLUXO_WEBHOOK_MAX_AGE = float(os.environ.get("FLUXO_WEBHOOK_MAX_AGE", str(24 * 3600)))
 FLUXO_WEBHOOK_DISABLE_AFTER = int(os.environ.get("FLUXO_WEBHOOK_DISABLE_AFTER", "20"))
-# AI: the built-in provider's default confidence threshold and the memory kept per contact.
+# AI: turns kept per contact and assistant, and how old a turn may be to still be given as context.
 FLUXO_AI_MEMORY_MAX_TURNS = int(os.environ.get("FLUXO_AI_MEMORY_MAX_TURNS", "50"))
+FLUXO_AI_MEMORY_TTL_HOURS = float(os.environ.get("FLUXO_AI_MEMORY_TTL_HOURS", "24"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Fluxo <fluxo@localhost>")
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_TIMEOUT = 10

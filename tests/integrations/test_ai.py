@@ -187,3 +187,19 @@ def test_new_knowledge_is_used_at_once(faq_assistant):
     KnowledgeEntry.objects.create(assistant=faq_assistant, question="Vocês têm vale-presente?",
                                   keywords="vale, presente, gift card", answer="Sim, de R$ 50 a R$ 500.")
     assert assistant_reply(assistant="Loja", text=question, contact=make_contact())["text"] == "Sim, de R$ 50 a R$ 500."
+
+
+def test_stale_memory_is_not_given_to_the_provider(llm_assistant, openai_fake):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    contact = make_contact()
+    old = (timezone.now() - timedelta(days=3)).isoformat()
+    AssistantMemory.objects.create(assistant=llm_assistant, contact=contact, turns=[
+        {"role": "user", "content": "pedido antigo", "at": old}, {"role": "assistant", "content": "ok", "at": old}])
+    assistant_reply(assistant="GPT", text="primeira", contact=contact, memory_turns=5)
+    assistant_reply(assistant="GPT", text="segunda", contact=contact, memory_turns=5)
+    first, second = (json.loads(r["body"])["messages"] for r in openai_fake.requests)
+    assert [m["content"] for m in first[1:]] == ["primeira"]
+    assert [m["content"] for m in second[1:]] == ["primeira", "Resposta para: primeira", "segunda"]
