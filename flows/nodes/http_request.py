@@ -18,6 +18,7 @@ VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 SUCCESS = Port("success", labels("Sucesso", "Success"))
 MAX_BODY_DEPTH = 20
 OUTPUT_PREVIEW = 2000
+MAX_VARIABLE_BYTES = 64 * 1024  # run variables live in the run's context row: keep them small
 
 STRING_MAP = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "maxProperties": 50}
 
@@ -193,15 +194,25 @@ class HttpRequestNode(NodeType):
                                     code="http_missing_field",
                                     details={"path": mapping["path"], "body": _preview(body)})
                 value = mapping.get("default")
+            _check_size(mapping["variable"], value)
             mapped[mapping["variable"]] = value
         ctx.vars.update(mapped)
         if config.get("save_response_as"):
-            ctx.vars[config["save_response_as"]] = {"status": result.get("status"), "body": body}
+            saved = {"status": result.get("status"), "body": body}
+            _check_size(config["save_response_as"], saved)
+            ctx.vars[config["save_response_as"]] = saved
         return Next("success", {
             "request": result.get("request"), "status": result.get("status"), "attempts": result.get("attempts"),
             "duration_ms": result.get("duration_ms"), "redirects": result.get("redirects") or [],
             "mapped": {k: _preview(v) for k, v in mapped.items()}, "body_preview": _preview(body),
         })
+
+
+def _check_size(variable: str, value: Any) -> None:
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+    if size > MAX_VARIABLE_BYTES:
+        raise StepError(f"vars.{variable} would hold {size // 1024} KB (at most {MAX_VARIABLE_BYTES // 1024} KB): "
+                        "map only the fields you need", code="http_variable_too_large")
 
 
 def _credential_exists(name: str) -> bool:

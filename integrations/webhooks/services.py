@@ -183,7 +183,7 @@ def _record_attempt(delivery: WebhookDelivery, status_code: int | None, response
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=F("consecutive_failures") + 1)
         subscription.refresh_from_db(fields=["consecutive_failures", "is_active"])
         if subscription.is_active and subscription.consecutive_failures >= settings.FLUXO_WEBHOOK_DISABLE_AFTER:
-            _disable(subscription, f"{subscription.consecutive_failures} deliveries in a row failed; last: {error}")
+            _disable(subscription, f"{subscription.consecutive_failures} delivery attempts in a row failed; last: {error}")
         logger.warning("webhook %s delivery %s failed (attempt %d): %s", subscription.name, delivery.pk,
                        delivery.attempts, error)
     delivery.save()

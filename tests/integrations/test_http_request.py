@@ -294,3 +294,12 @@ def test_an_api_echoing_the_token_back_does_not_leak_it_into_the_trace(db, compa
     step = RunStep.objects.get(run=run, node_id="call")
     assert step.port == "success" and "authorization" in step.output["body_preview"]
     assert ERP_TOKEN not in json.dumps(step.output, ensure_ascii=False)
+
+
+def test_variables_stay_small(flow_run, company_api, allow_local):
+    company_api.state.update(big_size=200 * 1024)
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/big", "max_response_kb": 512,
+                                           "save_response_as": "everything"})
+    assert info.value.code == "http_variable_too_large" and "map only the fields" in info.value.message
+    assert "everything" not in flow_run.context["vars"]
