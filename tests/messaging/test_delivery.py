@@ -300,11 +300,14 @@ def test_limits_are_shared_through_redis(cloud_channel, settings):
     """Two processes see one bucket: a fresh in-process state does not reset the Redis bucket."""
     from messaging import ratelimit
 
-    assert settings.REDIS_URL
+    settings.REDIS_URL = settings.REDIS_URL or "redis://127.0.0.1:6379/11"
     limit = ratelimit.Limit(rate=1 / 6, burst=1)
     assert ratelimit.take("test:shared", limit) == 0
     ratelimit.reset_local()  # another worker: no local memory
     assert ratelimit.take("test:shared", limit) > 5
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).delete("fluxo:rl:test:shared")
 
 
 def test_template_message_carries_rendered_text_and_buttons(customer, fake_graph, django_capture_on_commit_callbacks):
