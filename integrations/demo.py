@@ -54,7 +54,54 @@ def _n(node_id: str, node_type: str, x: int, y: int, **config: Any) -> tuple[dic
     return {"id": node_id, "type": node_type, "config": config}, {"position": {"x": x, "y": y}}
 
 
-def order_status_flow(base_url: str) -> dict[str, Any]:
+REGULARIZATION_FLOW_NAME = "Regularização de débito"
+
+
+def regularization_flow() -> dict[str, Any]:
+    """The billing system starts it (payment.overdue) or the order flow calls it as a subflow."""
+    nodes = [
+        _n("start", "trigger", 40, 200, event="external", event_name="payment.overdue"),
+        _n("offer", "send_message", 280, 200,
+           text="{{contact.first_name | default('Olá')}}, encontramos um pagamento em aberto. Como prefere regularizar?",
+           buttons=[{"id": "pix", "title": "Pagar com Pix"}, {"id": "boleto", "title": "2ª via do boleto"},
+                    {"id": "human", "title": "Falar c/ Financeiro"}]),
+        _n("choice", "wait_for_reply", 520, 200, timeout={"value": 24, "unit": "hours"}, save_as="debt_choice"),
+        _n("how", "branch", 760, 200, mode="conditions", default_label="Falar com o Financeiro", conditions=[
+            {"id": "pix", "label": "Pix", "match": "any",
+             "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "pix"},
+                       {"left": "{{reply.text}}", "op": "contains", "right": "pix"}]},
+            {"id": "boleto", "label": "Boleto", "match": "any",
+             "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "boleto"},
+                       {"left": "{{reply.text}}", "op": "contains", "right": "boleto"}]},
+        ]),
+        _n("pix", "send_message", 1000, 80,
+           text="Chave Pix: financeiro@loja.example (CNPJ). Assim que o pagamento for confirmado, avisamos por aqui."),
+        _n("boleto", "send_message", 1000, 200, text="Enviamos a 2ª via do boleto para o seu e-mail cadastrado."),
+        _n("wait_payment", "set_conversation_state", 1240, 140, state="pending",
+           reason="aguardando o pagamento do cliente"),
+        _n("to_finance", "route_to_team", 1000, 320, team="Financeiro", state="in_service"),
+        _n("tell_finance", "notify", 1240, 320, channel="email", team="Financeiro",
+           subject="Regularização: {{contact.name | default(\"cliente\")}}",
+           message="{{contact.name}} ({{contact.phone}}) quer falar sobre um pagamento em aberto."),
+        _n("no_answer", "route_to_team", 760, 360, team="Financeiro", state="pending"),
+    ]
+    edges = [("start", "next", "offer"), ("offer", "next", "choice"), ("choice", "reply", "how"),
+             ("choice", "timeout", "no_answer"), ("how", "pix", "pix"), ("how", "boleto", "boleto"),
+             ("pix", "next", "wait_payment"), ("boleto", "next", "wait_payment"), ("how", "default", "to_finance"),
+             ("to_finance", "next", "tell_finance")]
+    return _definition(nodes, edges)
+
+
+def _definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, str]], notes=None) -> dict[str, Any]:
+    return {
+        "spec_version": 1,
+        "nodes": [n for n, _ in nodes],
+        "edges": [{"id": f"e-{s}-{p}-{t}", "source": s, "source_port": p, "target": t} for s, p, t in edges],
+        "ui": {"nodes": {n["id"]: ui for n, ui in nodes}, "notes": notes or []},
+    }
+
+
+def order_status_flow(base_url: str, regularization_flow_id: int | None = None) -> dict[str, Any]:
     """trigger PEDIDO → ask the number → HTTP lookup → answer → route by tier (premium, in debt, repeat)."""
     rule = lambda left, op, right=None: {"left": left, "op": op, "right": right}  # noqa: E731
     nodes = [
@@ -72,7 +119,7 @@ def order_status_flow(base_url: str) -> dict[str, Any]:
            ]),
         _n("remember", "set_variable", 1000, 160, assignments=[
             {"target": "contact.attributes.tier", "value": "{{vars.customer_tier}}", "type": "text"},
-            {"target": "contact.attributes.in_debt", "value": "{{vars.in_debt}}", "type": "text"},
+            {"target": "contact.attributes.in_debt", "value": "{{vars.in_debt}}", "type": "boolean"},
             {"target": "contact.attributes.orders_count", "value": "{{vars.orders_count}}", "type": "number"},
         ]),
         _n("answer", "send_message", 1240, 160,
@@ -91,8 +138,10 @@ def order_status_flow(base_url: str) -> dict[str, Any]:
            message="{{contact.name}} ({{contact.phone}}) perguntou do pedido {{vars.order_id | trim}} "
                    "({{vars.order_status}}). Conversa na fila Prioridade."),
         _n("to_finance", "route_to_team", 1740, 140, team="Financeiro", state="pending"),
-        _n("debt_msg", "send_message", 1980, 140,
-           text="Vi que há um pagamento em aberto. O Financeiro vai te ajudar a regularizar por aqui."),
+        *([_n("regularize", "subflow", 1980, 140, flow_id=regularization_flow_id, revision="published")]
+          if regularization_flow_id else
+          [_n("regularize", "send_message", 1980, 140,
+              text="Vi que há um pagamento em aberto. O Financeiro vai te ajudar a regularizar por aqui.")]),
         _n("to_sales", "route_to_team", 1740, 260, team="Vendas", state="triaged"),
         _n("to_support", "route_to_team", 1740, 380, team="Atendimento", state="triaged"),
         _n("not_found", "send_message", 1000, 360,
@@ -104,18 +153,13 @@ def order_status_flow(base_url: str) -> dict[str, Any]:
              ("wait", "timeout", "timeout"), ("lookup", "success", "remember"), ("remember", "next", "answer"),
              ("answer", "next", "by_tier"), ("by_tier", "premium", "to_priority"),
              ("to_priority", "next", "tell_priority"), ("by_tier", "debt", "to_finance"),
-             ("to_finance", "next", "debt_msg"), ("by_tier", "repeat", "to_sales"),
+             ("to_finance", "next", "regularize"), ("by_tier", "repeat", "to_sales"),
              ("by_tier", "default", "to_support"), ("lookup", "failure", "not_found"),
              ("not_found", "next", "handoff")]
-    return {
-        "spec_version": 1,
-        "nodes": [n for n, _ in nodes],
-        "edges": [{"id": f"e-{s}-{p}-{t}", "source": s, "source_port": p, "target": t} for s, p, t in edges],
-        "ui": {"nodes": {n["id"]: ui for n, ui in nodes},
-               "notes": [{"id": "n1", "position": {"x": 760, "y": 80},
-                          "text": "Consulta o ERP de demonstração (GET /api/demo/orders/<id>/) com a credencial "
-                                  "demo-loja do cofre; pedidos 1001 (premium), 1002, 1003 (em débito), 1004 (recorrente)."}]},
-    }
+    return _definition(nodes, edges, notes=[{
+        "id": "n1", "position": {"x": 760, "y": 80},
+        "text": "Consulta o ERP de demonstração (GET /api/demo/orders/<id>/) com a credencial demo-loja do cofre; "
+                "pedidos 1001 (premium), 1002, 1003 (em débito: subfluxo de regularização), 1004 (recorrente)."}])
 
 
 def _log(stdout, text: str) -> None:
@@ -151,22 +195,26 @@ def seed(*, stdout=None) -> None:
         credential_create(name=DEMO_CREDENTIAL, kind=Credential.Kind.BEARER, secret="demo_" + secrets.token_urlsafe(24),
                           allowed_hosts=["127.0.0.1"], description="Token do ERP de demonstração (mock local).")
         _log(stdout, f"demo credential: {DEMO_CREDENTIAL}")
-    _seed_flow(f"http://127.0.0.1:{port}", stdout)
+    regularization = _seed_flow(REGULARIZATION_FLOW_NAME, regularization_flow(), stdout,
+                                description="Oferece Pix, 2ª via ou o Financeiro a quem tem pagamento em aberto.")
+    _seed_flow(DEMO_FLOW_NAME, order_status_flow(f"http://127.0.0.1:{port}", regularization.pk), stdout,
+               description="Consulta o pedido no ERP por HTTP e encaminha o cliente pela categoria "
+                           "(premium, em débito, recorrente).")
 
 
-def _seed_flow(base_url: str, stdout) -> None:
+def _seed_flow(name: str, definition: dict[str, Any], stdout, *, description: str):
+    """Create and publish ``name`` once (kept as is when it exists)."""
     from flows.models import Flow
     from flows.services import flow_create, flow_publish
     from flows.validation import definition_validate
 
-    if Flow.objects.filter(name=DEMO_FLOW_NAME).exists():
-        return
-    definition = order_status_flow(base_url)
+    existing = Flow.objects.filter(name=name).first()
+    if existing is not None:
+        return existing
     result = definition_validate(definition)
     if not result.valid:
-        raise ValueError(f"demo flow '{DEMO_FLOW_NAME}' is invalid: {[i.as_dict() for i in result.issues]}")
-    flow = flow_create(name=DEMO_FLOW_NAME, definition=definition,
-                       description="Consulta o pedido no ERP por HTTP e encaminha o cliente pela categoria "
-                                   "(premium, em débito, recorrente).")
+        raise ValueError(f"demo flow '{name}' is invalid: {[i.as_dict() for i in result.issues]}")
+    flow = flow_create(name=name, definition=definition, description=description)
     flow_publish(flow=flow, revision_number=1, comment="Demo")
-    _log(stdout, f"demo flow: {DEMO_FLOW_NAME}")
+    _log(stdout, f"demo flow: {name}")
+    return flow
