@@ -23,6 +23,9 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     make_template("retorno_ligacao", body="Olá {{1}}, tentamos falar com você. Podemos ligar de novo?")
     make_template("obrigado_ligacao", body="Obrigado pela conversa, {{1}}!")
 
+    page.goto(page.base_url + "/flows")
+    page.locator("[data-testid=login-form]").wait_for()  # not logged in: the login page
+    shot(page, "00-login")
     login(page, "ana")
     page.click("[data-testid=new-flow]")
     page.fill("[data-testid=new-flow-name]", "Pós-ligação")
@@ -73,6 +76,13 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     problem.click()  # the problems panel selects the node
     expect(page.locator(f".react-flow__node[data-id='{trigger}']")).to_have_class(re.compile("selected"))
     shot(page, "01-validation-error")
+    # Publishing now is refused, with the reason.
+    page.click("[data-testid=publish]")
+    page.fill("[data-testid=publish-comment]", "Ainda incompleto")
+    page.click("[data-testid=publish-confirm]")
+    expect(page.locator("[data-testid=publish-errors]")).to_contain_text("evento externo")
+    page.locator("[data-testid=publish-dialog]").get_by_role("button", name="Cancelar").click()
+    assert Flow.objects.get(name="Pós-ligação").published_revision is None
     panel.locator("[data-testid=field-event_name]").fill("call.finished")
     expect(page.locator(f"[data-testid=node-errors-{trigger}]")).to_have_count(0)
 

@@ -31,6 +31,8 @@ def test_restore_a_revision_and_see_a_conflicting_save(browser_page):
     flow = services.flow_create(name="Boas-vindas", definition=_definition("Versão um"), author=ana)
 
     login(page, "ana")
+    expect(page.locator("[data-testid=flow-row]")).to_contain_text("Boas-vindas")
+    shot(page, "00-flow-list")
     page.goto(f"{page.base_url}/flows/{flow.pk}")
     select_node(page, "hello")
     text = page.locator("[data-testid=side-panel] [data-testid=field-text]")

@@ -93,7 +93,7 @@ function InteractiveActions({ interactive, onReply, disabled }: { interactive: I
 }
 
 export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; onSend: (reply: Reply) => void; disabled: boolean }) {
-  const { t } = useT();
+  const { t, tOptional } = useT();
   const [text, setText] = useState("");
   return (
     <div className="chat" data-testid="chat">
@@ -107,7 +107,7 @@ export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; 
               <p>{messageText(message)}</p>
               {interactive?.footer?.text && <small className="muted">{interactive.footer.text}</small>}
               {message.direction === "out" && interactive?.type && <InteractiveActions interactive={interactive} onReply={onSend} disabled={disabled} />}
-              <small className="muted">{message.status}</small>
+              <small className="muted">{tOptional(`msgStatus.${message.status}`) ?? message.status}</small>
             </div>
           );
         })}

@@ -112,10 +112,13 @@ export function createDraftController(editor: EditorStore) {
     start() {
       unsubscribe ??= editor.subscribe(onEditorChange);
     },
+    /** Stop watching; edits still waiting for the autosave pause are saved now, not dropped. */
     dispose() {
+      const pending = timer !== null;
       cancelTimer();
       unsubscribe?.();
       unsubscribe = null;
+      if (pending) void saveNow();
     },
   };
 }

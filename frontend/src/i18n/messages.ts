@@ -240,6 +240,12 @@ export const ptBR = {
   "outcome.wait": "em espera",
   "outcome.end": "fim",
   "outcome.error": "erro",
+  "msgStatus.queued": "na fila",
+  "msgStatus.sent": "enviada",
+  "msgStatus.delivered": "entregue",
+  "msgStatus.read": "lida",
+  "msgStatus.failed": "falhou",
+  "msgStatus.received": "recebida",
 } as const;
 
 export type MessageKey = keyof typeof ptBR;
@@ -485,4 +491,10 @@ export const en: Record<MessageKey, string> = {
   "outcome.wait": "waiting",
   "outcome.end": "end",
   "outcome.error": "error",
+  "msgStatus.queued": "queued",
+  "msgStatus.sent": "sent",
+  "msgStatus.delivered": "delivered",
+  "msgStatus.read": "read",
+  "msgStatus.failed": "failed",
+  "msgStatus.received": "received",
 };
