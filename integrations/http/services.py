@@ -105,6 +105,10 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
         extra_allow = list(credential.allowed_hosts or [])
         credential_touch(credential=credential)
 
+    for name, value in headers.items():
+        # Header values often come from contact data: a line break would smuggle in new headers.
+        if any(c in name for c in "\r\n:") or not name.strip() or "\r" in value or "\n" in value:
+            raise StepError(f"header '{name[:60]}' has a line break or an invalid name", code="http_bad_header")
     send_headers = {**headers, **applied.headers}
     if request.get("idempotency_key") and method not in ("GET", "HEAD"):
         send_headers.setdefault("Idempotency-Key", str(request["idempotency_key"]))
@@ -144,6 +148,10 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
             raise StepError(str(exc), code="http_too_large", details={"request": described, "limit": exc.limit})
         except client.TooManyRedirects as exc:
             raise StepError(str(exc), code="http_redirects", details={"request": described})
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
+            raise StepError(f"the request is malformed ({exc.__class__.__name__})", code="http_bad_request",
+                            details={"request": described})
         except requests.Timeout:
             last_error = StepError(f"{described['url']} did not answer within {timeout:g} s",
                                    code="http_timeout", details={"request": described})

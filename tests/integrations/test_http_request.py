@@ -303,3 +303,25 @@ def test_variables_stay_small(flow_run, company_api, allow_local):
                                            "save_response_as": "everything"})
     assert info.value.code == "http_variable_too_large" and "map only the fields" in info.value.message
     assert "everything" not in flow_run.context["vars"]
+
+
+@pytest.mark.parametrize("name", ["Evil\r\nX-Injected: 1", "Ana\nSet-Cookie: a=b"])
+def test_header_injection_from_contact_data_is_refused(flow_run, company_api, allow_local, name):
+    flow_run.contact.name = name
+    flow_run.contact.save()
+    with pytest.raises(StepError) as info:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/echo",
+                                           "headers": {"X-Customer": "{{contact.name}}"}})
+    assert info.value.code == "http_bad_header"
+    assert company_api.requests == []
+
+
+def test_url_with_a_line_break_cannot_inject_a_header(flow_run, company_api, allow_local):
+    flow_run.context["vars"]["path"] = "1 HTTP/1.1\r\nHost: evil"
+    try:
+        execute(flow_run, "http_request", {"method": "GET", "url": company_api.url + "/orders/{{vars.path}}"})
+    except StepError as exc:  # refusing it is fine too
+        assert exc.code in ("http_bad_request", "http_bad_url")
+    for request in company_api.requests:
+        assert request["headers"]["host"] == f"127.0.0.1:{company_api.port}"
+        assert "\r" not in request["path"] and "\n" not in request["path"]
