@@ -3,9 +3,10 @@ import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
 // The build lands in Django's static dir; flows/spa.py reads the manifest to find the entry files.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   plugins: [react()],
-  base: "/static/build/",
+  // Built files are served by Django under /static/build/; the dev server serves from the root.
+  base: command === "build" ? "/static/build/" : "/",
   build: {
     outDir: "../static/build",
     emptyOutDir: true,
@@ -27,4 +28,4 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
   },
-});
+}));

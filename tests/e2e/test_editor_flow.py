@@ -91,6 +91,8 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     expect(page.locator(f"[data-testid=node-{delay}]")).to_contain_text("2 horas")
     expect(page.locator("[data-testid=problem]")).to_have_count(0)
     wait_saved(page)
+    page.click("[data-testid=fit-view]")
+    page.wait_for_timeout(400)  # the fit is animated
     shot(page, "02-flow-built")
 
     # The saved draft is exactly what was drawn.
@@ -135,5 +137,7 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     expect(page.locator(f"[data-testid=node-{no_answer_tpl}]")).to_have_class(re.compile("run-visited"))
     expect(page.locator(f"[data-testid=node-{answered_tpl}]")).not_to_have_class(re.compile("run-visited"))
     expect(run_panel.locator("[data-testid=variables]")).to_contain_text("no_answer")
+    page.click("[data-testid=fit-view]")
+    page.wait_for_timeout(400)
     shot(page, "03-test-run")
     assert page.js_errors == []

@@ -166,7 +166,7 @@ export function FlowListPage({ user }: { user: User }) {
                   )}
                 </td>
                 <td className="run-counts">
-                  <span title={t("runs.active")}>▶ {flow.run_counts.active}</span> <span title={t("runs.waiting")}>⏸ {flow.run_counts.waiting}</span>{" "}
+                  <span title={t("runs.active")}>▶ {flow.run_counts.active}</span> <span title={t("runs.waiting")}>‖ {flow.run_counts.waiting}</span>{" "}
                   <span title={t("runs.completed")}>✓ {flow.run_counts.completed}</span> <span title={t("runs.failed")}>✗ {flow.run_counts.failed}</span>
                 </td>
                 <td className="small">{formatDateTime(language, flow.updated_at)}</td>
