@@ -8,7 +8,7 @@ import smtplib
 from typing import Any
 
 import requests
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -90,9 +90,11 @@ def run_notify(*, run, channel: str, message: str, team: str = "", subject: str 
         if not recipients:
             raise StepError("nobody to e-mail: give addresses, or a team with a mailbox or members with e-mail",
                             code="notify_no_target")
+        # Subjects often hold contact data: fold line breaks (a header cannot carry them).
+        subject = " ".join((subject or "Fluxo").split())[:200]
         try:
-            email_send(to=recipients, subject=subject or "Fluxo", body=message)
-        except (smtplib.SMTPException, OSError) as exc:
+            email_send(to=recipients, subject=subject, body=message)
+        except (smtplib.SMTPException, OSError, BadHeaderError) as exc:
             raise StepError(f"the e-mail could not be sent: {exc}", code="notify_failed")
         return {"channel": channel, "to": recipients, "team": data["team"]}
     raise StepError(f"unknown notification channel '{channel}'", code="notify_channel")

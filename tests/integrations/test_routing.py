@@ -205,3 +205,12 @@ def test_routing_after_the_conversation_closed_opens_a_new_one(flow_run, teams):
     assert flow_run.conversation_id == fresh.pk
     closed.refresh_from_db()
     assert closed.state == "completed" and closed.assigned_team is None
+
+
+def test_notify_email_subject_with_line_breaks_from_contact_data(flow_run, teams):
+    flow_run.contact.name = "Ana\r\nBcc: spam@example.com"
+    flow_run.contact.save()
+    execute(flow_run, "notify", {"channel": "email", "to": ["ops@loja.example"], "subject": "Novo: {{contact.name}}",
+                                 "message": "ver conversa"})
+    [email] = mail.outbox
+    assert email.subject == "Novo: Ana Bcc: spam@example.com" and email.bcc == [] and email.to == ["ops@loja.example"]
