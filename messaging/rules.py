@@ -127,6 +127,13 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
     return template
 
 
+def send_time_check(*, contact: Contact, channel, kind: str, content: dict) -> None:
+    """What can change between queueing and sending, checked again when a worker claims the message:
+    consent (an opt-out stops queued marketing at once) and the template's approval."""
+    if kind == "template":
+        _check_template(contact=contact, channel=channel, content=content)
+
+
 def outbound_check(*, contact: Contact, channel, kind: str, content: dict) -> MessageTemplate | None:
     """Raise :class:`StepError` when WhatsApp would refuse (or forbid) this message.
 

@@ -337,6 +337,15 @@ def message_deliver_attempt(*, message_id: int) -> float | None:
             return None
         if channel.is_paused:
             return None  # kept queued; channel_resume() sends it
+        from flows.nodes.base import StepError
+        from messaging.rules import send_time_check
+
+        try:
+            send_time_check(contact=message.contact, channel=channel, kind=message.kind, content=message.content)
+        except StepError as exc:
+            message_status_advance(message=message, status=Message.Status.FAILED, error_code=exc.code,
+                                   error=f"not sent: {exc.message}")
+            return None
         wait = send_slot_wait(channel=channel, recipient=message.contact.phone)
         if wait > 0:
             message.next_attempt_at = now + timedelta(seconds=wait)

@@ -325,3 +325,32 @@ def test_template_message_carries_rendered_text_and_buttons(customer, fake_graph
     message_deliver_attempt(message_id=message.pk)
     sent = fake_graph.sent[0]
     assert sent["type"] == "template" and "rendered_text" not in sent["template"]
+
+
+def test_an_opt_out_stops_queued_marketing_before_it_leaves(customer, fake_graph, django_capture_on_commit_callbacks):
+    from messaging.models import Contact, MessageTemplate
+    from messaging.services import contact_consent_set
+
+    MessageTemplate.objects.create(name="promo", language="pt_BR", status="APPROVED", category="MARKETING",
+                                   components=[{"type": "BODY", "text": "Oferta!"}], parameter_count=0)
+    contact_consent_set(contact=customer, categories=["marketing"], state="opted_in", source="test")
+    content = {"template": {"name": "promo", "language": {"code": "pt_BR"}, "components": []}}
+    message, _ = queue(customer, django_capture_on_commit_callbacks, kind="template", content=content)
+    contact_consent_set(contact=Contact.objects.get(pk=customer.pk), categories=["marketing"], state="opted_out",
+                        source="keyword SAIR")
+    assert message_deliver_attempt(message_id=message.pk) is None
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == "opted_out" and fake_graph.sent == []
+
+
+def test_a_template_paused_after_queueing_is_not_sent(customer, fake_graph, django_capture_on_commit_callbacks):
+    from messaging.models import MessageTemplate
+
+    template = MessageTemplate.objects.create(name="aviso", language="pt_BR", status="APPROVED", category="UTILITY",
+                                              components=[{"type": "BODY", "text": "Aviso"}], parameter_count=0)
+    content = {"template": {"name": "aviso", "language": {"code": "pt_BR"}, "components": []}}
+    message, _ = queue(customer, django_capture_on_commit_callbacks, kind="template", content=content)
+    MessageTemplate.objects.filter(pk=template.pk).update(status="PAUSED")
+    message_deliver_attempt(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.status == "failed" and "PAUSED" in message.error and fake_graph.sent == []

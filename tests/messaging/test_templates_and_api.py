@@ -152,3 +152,22 @@ def test_contacts_and_messages(api, channel):
     messages = api.get("/api/messages/", {"contact": contact.pk}).json()
     assert [m["contact"] for m in messages] == [contact.pk]
     assert api.get("/api/messages/", {"contact": "abc"}).json() == []
+
+
+def test_admin_secrets_are_write_only(admin_client, cloud_channel):
+    url = f"/admin/messaging/whatsappcloudchannel/{cloud_channel.pk}/change/"
+    page = admin_client.get(url).content.decode()
+    assert cloud_channel.access_token not in page and cloud_channel.app_secret not in page
+    assert "••••" in page  # masked status of the stored secrets
+    form = {"name": "Loja 2", "is_active": "on", "phone_number_id": cloud_channel.phone_number_id,
+            "waba_id": cloud_channel.waba_id, "display_phone_number": "", "access_token": "", "app_secret": "",
+            "verify_token": "v", "graph_api_base_url": cloud_channel.graph_api_base_url,
+            "graph_api_version": "v23.0", "messages_per_second": "80",
+            "alerts-TOTAL_FORMS": "0", "alerts-INITIAL_FORMS": "0", "alerts-MIN_NUM_FORMS": "0",
+            "alerts-MAX_NUM_FORMS": "1000"}
+    response = admin_client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    channel = WhatsAppCloudChannel.objects.get(pk=cloud_channel.pk)
+    assert channel.name == "Loja 2" and channel.access_token == cloud_channel.access_token  # blank kept it
+    admin_client.post(url, {**form, "access_token": "EAAG-rotated-token-999"})
+    assert WhatsAppCloudChannel.objects.get(pk=cloud_channel.pk).access_token == "EAAG-rotated-token-999"
