@@ -533,8 +533,11 @@ def webhook_deliveries_requeue_stale(*, grace_seconds: float = 60.0, limit: int 
     """Queue again deliveries stored but never processed (the task was lost), or failed ones."""
     from datetime import timedelta
 
+    from messaging.services import _lock_acquire
     from messaging.tasks import webhook_delivery_process as task
 
+    if not _lock_acquire("webhooks-requeue", 30):
+        return 0
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
     ids = list(WebhookDelivery.objects.filter(
         Q(state=WebhookDelivery.State.PENDING) | Q(state=WebhookDelivery.State.FAILED, attempts__lt=10),

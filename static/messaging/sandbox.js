@@ -33,6 +33,7 @@
   function render(m) {
     const li = el("li", "bubble " + (m.direction === "out" ? "out" : "in"));
     li.dataset.id = m.id;
+    if (m.direction === "out" && (m.status === "queued" || m.status === "sending")) li.dataset.pending = "1";
     if (m.header) li.appendChild(el("span", "head", m.header));
     li.appendChild(el("span", "text", m.text || (m.template ? "[template " + m.template + "]" : "")));
     if (m.footer) li.appendChild(el("span", "foot", m.footer));
@@ -63,7 +64,10 @@
 
   function poll() {
     if (!contactId) return;
-    const url = root.dataset.messagesUrl + "?contact=" + contactId + "&after=" + lastId;
+    // Re-read from the oldest message still on its way, so its status (queued → delivered) updates.
+    const pending = Array.from(chat.querySelectorAll("[data-pending]")).map((li) => Number(li.dataset.id));
+    const after = pending.length ? Math.min(...pending) - 1 : lastId;
+    const url = root.dataset.messagesUrl + "?contact=" + contactId + "&after=" + after;
     fetch(url, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
       (data.messages || []).forEach((m) => {
         const existing = chat.querySelector('[data-id="' + m.id + '"]');

@@ -49,7 +49,7 @@ def _clean_limits():
         for key in client.scan_iter("fluxo:rl:*"):
             client.delete(key)
     try:
-        cache.delete_many(["fluxo:lock:messages-requeue", "fluxo:lock:templates-sync"])
+        cache.delete_many(["fluxo:lock:messages-requeue", "fluxo:lock:templates-sync", "fluxo:lock:webhooks-requeue"])
     except Exception:  # noqa: BLE001
         pass
     yield
