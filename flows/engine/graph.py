@@ -31,21 +31,26 @@ def compile_definition(definition: dict[str, Any]) -> CompiledFlow:
     return CompiledFlow(nodes=nodes, edges=edges, trigger_ids=triggers)
 
 
-_cache: OrderedDict[int, CompiledFlow] = OrderedDict()
+_cache: OrderedDict[tuple, CompiledFlow] = OrderedDict()
 _lock = threading.Lock()
 _CACHE_SIZE = 512
 
 
 def compiled_revision(revision) -> CompiledFlow:
-    """Revisions never change, so their compiled form is cached by primary key."""
+    """Revisions never change, so their compiled form is cached.
+
+    The key adds the creation time to the primary key: SQLite may hand a rolled-back row's id to
+    a new revision, which must not meet the old one's graph.
+    """
+    key = (revision.pk, revision.created_at)
     with _lock:
-        found = _cache.get(revision.pk)
+        found = _cache.get(key)
         if found is not None:
-            _cache.move_to_end(revision.pk)
+            _cache.move_to_end(key)
             return found
     compiled = compile_definition(revision.definition)
     with _lock:
-        _cache[revision.pk] = compiled
+        _cache[key] = compiled
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return compiled

@@ -79,3 +79,17 @@ def test_schedule_trigger_starts_the_flow_once_per_tagged_contact_per_day():
     assert run.contact == tagged and run.status == "completed"
     assert run.context["vars"]["when"].startswith("2026-11-23T09:00")
     assert not InboundEvent.objects.filter(contact=untagged).exists()
+
+
+def test_last_error_is_in_scope_only_after_a_failure_port():
+    from flows.validation import definition_validate
+
+    defn = definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("tpl", "send_template", template="x", language="pt_BR"),
+         node("oops", "send_message", text="Falhou: {{vars.last_error}}"),
+         node("fine", "send_message", text="Ok {{vars.last_error}}")],
+        [edge("t", "tpl"), edge("tpl", "oops", "failure"), edge("tpl", "fine", "next")])
+    result = definition_validate(defn)
+    assert [(i.node_id, i.code) for i in result.issues] == [("fine", "unknown_variable")]
+    assert "vars.last_error" in result.scope["oops"] and "vars.last_error" not in result.scope["fine"]
