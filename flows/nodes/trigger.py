@@ -14,7 +14,9 @@ EVENTS = ["message", "conversation_started", "interactive_reply", "external", "o
 def _normalize(text: str) -> str:
     import unicodedata
 
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold().strip()
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+    # Punctuation is not part of a word: "Oi!" and "pedido, por favor" match the keywords "oi" and "pedido".
+    return " ".join(re.sub(r"[^\w\s]+", " ", folded).split())
 
 
 @register
@@ -63,6 +65,12 @@ class TriggerNode(NodeType):
             issues.append(ValidationIssue(
                 "keywords_required",
                 labels("Informe ao menos uma palavra-chave.", "Give at least one keyword."),
+                node_id, "keywords"))
+        blank = [k for k in config.get("keywords") or [] if not _normalize(k)]
+        if config.get("match") == "keyword" and blank:
+            issues.append(ValidationIssue(
+                "blank_keyword",
+                labels(f"Palavra-chave sem letras nem números: '{blank[0]}'.", f"Keyword without letters or digits: '{blank[0]}'."),
                 node_id, "keywords"))
         if config.get("match") == "regex":
             try:
@@ -122,8 +130,8 @@ class TriggerNode(NodeType):
             first = words[0] if words else ""
             for keyword in config.get("keywords") or []:
                 key = _normalize(keyword)
-                # A keyword matches the whole message or its first word ("PEDIDO 123").
-                if normalized == key or first == key:
+                # A keyword matches the whole message or its first word(s) ("PEDIDO 123", "segunda via do boleto").
+                if key and (normalized == key or first == key or normalized.startswith(key + " ")):
                     return True
             return False
         if mode == "regex":

@@ -76,9 +76,17 @@ def test_trigger_any_starts_on_any_message(contact):
     ("orçamento para 3 pessoas", True),  # the first word
     ("quero um orçamento", False),
     ("orçamentos", False),
+    ("Orçamento!", True),
+    ("orçamento, por favor", True),
+    ("PEDIDO-123", True),
+    ("#pedido", True),
+    ("Segunda via do boleto", True),  # a keyword of two words at the start
+    ("segunda", False),
+    ("?", False),
+    ("", False),
 ])
 def test_trigger_keyword_with_accents_case_and_first_word(contact, text, starts):
-    flow = make_flow(chain(node("t", "trigger", event="message", match="keyword", keywords=["pedido", "Orçamento"]),
+    flow = make_flow(chain(node("t", "trigger", event="message", match="keyword", keywords=["pedido", "Orçamento", "segunda via", "?"]),
                            node("e", "end")))
     event = inbound(contact, text)
     assert flow.runs.exists() is starts

@@ -715,3 +715,10 @@ def test_every_node_type_describes_itself(node_type):
     keys = [p.key for p in node_type.ports_for(node_type.default_config)]
     assert len(keys) == len(set(keys))
     assert node_type.is_trigger == (node_type.key == "trigger")
+
+
+def test_trigger_blank_keyword():
+    issue = the_issue(chain(node("t", "trigger", event="message", match="keyword", keywords=["oi", " ?! "])),
+                      "blank_keyword", node_id="t", field="keywords")
+    assert "?!" in issue.message["en"]
+    valid(chain(node("t", "trigger", event="message", match="keyword", keywords=["Olá!", "2ª via"])))
