@@ -30,7 +30,7 @@ export function readCookie(name: string): string | null {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-export async function request<T>(method: string, url: string, body?: unknown): Promise<T> {
+export async function request<T>(method: string, url: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE_METHODS.has(method)) {
@@ -41,6 +41,7 @@ export async function request<T>(method: string, url: string, body?: unknown): P
     method,
     headers,
     credentials: "same-origin",
+    keepalive: options.keepalive,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -64,6 +65,6 @@ export async function request<T>(method: string, url: string, body?: unknown): P
 
 export const api = {
   get: <T>(url: string) => request<T>("GET", url),
-  post: <T>(url: string, body?: unknown) => request<T>("POST", url, body ?? {}),
+  post: <T>(url: string, body?: unknown, options?: { keepalive?: boolean }) => request<T>("POST", url, body ?? {}, options),
   patch: <T>(url: string, body: unknown) => request<T>("PATCH", url, body),
 };

@@ -48,8 +48,8 @@ export const endpoints = {
   importFlow: (document: ExportDocument) => api.post<FlowSummary>("/api/flows/import/", document),
 
   revisions: (id: number) => api.get<RevisionSummary[]>(`${flowUrl(id)}revisions/`),
-  saveRevision: (id: number, definition: FlowDefinition, baseRevision: number | null, comment = "") =>
-    api.post<CreatedRevision>(`${flowUrl(id)}revisions/`, { definition, base_revision: baseRevision, comment }),
+  saveRevision: (id: number, definition: FlowDefinition, baseRevision: number | null, options?: { keepalive?: boolean }) =>
+    api.post<CreatedRevision>(`${flowUrl(id)}revisions/`, { definition, base_revision: baseRevision }, options),
   restoreRevision: (id: number, revision: number, baseRevision: number | null) =>
     api.post<CreatedRevision>(`${flowUrl(id)}revisions/${revision}/restore/`, { base_revision: baseRevision }),
   revision: (id: number, revision: number) =>

@@ -6,9 +6,9 @@ import { ApiError } from "../api/client";
 import { endpoints } from "../api/endpoints";
 import type { FlowDetail, NodeTypeSpec, User, ValidationError } from "../api/types";
 import { formatDateTime, useT } from "../i18n";
-import { Link } from "../router";
 import { Canvas } from "./Canvas";
-import { createDraftController, type SaveStatus } from "./draft";
+import { conflictFrom, createDraftController } from "./draft";
+import { EditorToolbar, type Drawer } from "./EditorToolbar";
 import { emptyDefinition } from "./graph";
 import { HistoryPanel } from "./HistoryPanel";
 import { Palette } from "./Palette";
@@ -18,17 +18,6 @@ import { SidePanel } from "./SidePanel";
 import { useEditor } from "./store";
 import { TestRunPanel } from "./TestRunPanel";
 import { createValidator } from "./validation";
-
-type Drawer = "none" | "history" | "test";
-
-function SaveIndicator({ status }: { status: SaveStatus }) {
-  const { t } = useT();
-  return (
-    <span className={`save-status ${status}`} data-testid="save-status" data-status={status}>
-      {t(`save.${status}`)}
-    </span>
-  );
-}
 
 function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const { t, language } = useT();
@@ -45,8 +34,6 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const validator = useMemo(() => createValidator(useEditor, flowId), [flowId]);
   const saveState = draft.state();
   const readOnly = !user.roles.includes("editor") && !user.roles.includes("admin");
-  const canUndo = useEditor((state) => state.past.length > 0);
-  const canRedo = useEditor((state) => state.future.length > 0);
 
   const loadFlow = useCallback(async () => {
     const detail = await endpoints.flow(flowId);
@@ -77,13 +64,20 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
     };
   }, [loadFlow, draft, validator]);
 
-  // Unsaved edits are flushed when the tab is hidden, and the browser warns before closing.
+  // Unsaved edits are sent when the page goes away, and the browser warns before closing.
   useEffect(() => {
     const warn = (event: BeforeUnloadEvent) => {
       if (["dirty", "saving"].includes(draft.state.getState().status)) event.preventDefault();
     };
+    const leave = () => {
+      if (draft.state.getState().status === "dirty") void draft.saveNow({ leaving: true });
+    };
     window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
+    window.addEventListener("pagehide", leave);
+    return () => {
+      window.removeEventListener("beforeunload", warn);
+      window.removeEventListener("pagehide", leave);
+    };
   }, [draft]);
 
   const addAtCenter = (nodeType: string) => {
@@ -148,10 +142,7 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
       setNotice(t("history.restored", { from: revision, to: created.revision }));
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
-        draft.state.setState({
-          status: "conflict",
-          conflict: { author: String(error.body.author ?? "?"), savedAt: String(error.body.saved_at ?? ""), currentRevision: Number(error.body.current_revision ?? 0) || null },
-        });
+        draft.state.setState({ status: "conflict", conflict: conflictFrom(error) });
       } else {
         setNotice(String((error as Error).message));
       }
@@ -163,41 +154,19 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
 
   return (
     <div className="editor" data-testid="editor">
-      <header className="toolbar">
-        <Link to="/flows" className="back">
-          ← {t("nav.flows")}
-        </Link>
-        <h1 data-testid="flow-name">{flow.name}</h1>
-        <span className={`pill status-${flow.status}`}>{t(`status.${flow.status}`)}</span>
-        {flow.published_revision && <span className="muted small">{t("list.publishedRev", { n: flow.published_revision })}</span>}
-        <SaveIndicator status={saveState.status} />
-        {saveState.revision !== null && <span className="muted small" data-testid="draft-revision">{t("editor.draftRev", { n: saveState.revision })}</span>}
-        <span className="spacer" />
-        <button type="button" disabled={!canUndo || readOnly} onClick={() => useEditor.getState().undo()} title="Ctrl+Z" data-testid="undo">
-          ↶ {t("editor.undo")}
-        </button>
-        <button type="button" disabled={!canRedo || readOnly} onClick={() => useEditor.getState().redo()} title="Ctrl+Y" data-testid="redo">
-          ↷ {t("editor.redo")}
-        </button>
-        <button type="button" disabled={readOnly} onClick={() => { useEditor.getState().layout(); setTimeout(() => void flowView.fitView({ duration: 300 }), 50); }} data-testid="auto-layout">
-          {t("editor.autoLayout")}
-        </button>
-        <button type="button" onClick={() => void flowView.fitView({ duration: 300 })} data-testid="fit-view">
-          {t("editor.fitView")}
-        </button>
-        <button type="button" disabled={readOnly} onClick={addNote} data-testid="add-note">
-          {t("editor.addNote")}
-        </button>
-        <button type="button" onClick={() => setDrawer(drawer === "history" ? "none" : "history")} data-testid="open-history">
-          {t("history.title")}
-        </button>
-        <button type="button" disabled={readOnly} onClick={() => setDrawer(drawer === "test" ? "none" : "test")} data-testid="open-test-run">
-          ▶ {t("test.button")}
-        </button>
-        <button type="button" className="primary" disabled={readOnly} onClick={() => { setPublishErrors([]); setPublishOpen(true); }} data-testid="publish">
-          {t("publish.button")}
-        </button>
-      </header>
+      <EditorToolbar
+        flow={flow}
+        saveStatus={saveState.status}
+        draftRevision={saveState.revision}
+        readOnly={readOnly}
+        drawer={drawer}
+        onDrawer={setDrawer}
+        onAddNote={addNote}
+        onPublish={() => {
+          setPublishErrors([]);
+          setPublishOpen(true);
+        }}
+      />
       {saveState.status === "conflict" && saveState.conflict && (
         <div className="banner danger" role="alert" data-testid="conflict-banner">
           <strong>{t("conflict.title")}</strong>{" "}

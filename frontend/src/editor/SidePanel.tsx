@@ -1,5 +1,6 @@
 // The form for the selected step, chosen through the node registry.
 import { useShallow } from "zustand/react/shallow";
+import { ErrorBoundary } from "../ErrorBoundary";
 import { useT } from "../i18n";
 import { configFor } from "../nodes/registry";
 import { isStepNode } from "./graph";
@@ -33,6 +34,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
       </p>
       {spec ? (
         <fieldset disabled={readOnly} className="node-form">
+          <ErrorBoundary resetKey={node.id}>
           <Form
             key={node.id}
             nodeId={node.id}
@@ -42,6 +44,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
             errors={problems.filter((problem) => problem.node_id === node.id)}
             onChange={(config) => updateConfig(node.id, config)}
           />
+          </ErrorBoundary>
         </fieldset>
       ) : (
         <p className="field-errors">{t("panel.unknownType", { type: node.data.nodeType })}</p>

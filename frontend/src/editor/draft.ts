@@ -26,6 +26,16 @@ interface DraftState {
 
 export const AUTOSAVE_DELAY_MS = 1200;
 
+/** Who saved in between, from a 409 stale_revision answer. */
+export function conflictFrom(error: ApiError): Conflict {
+  const body = error.body;
+  return {
+    author: String(body.author ?? "?"),
+    savedAt: String(body.saved_at ?? ""),
+    currentRevision: typeof body.current_revision === "number" ? body.current_revision : null,
+  };
+}
+
 export function createDraftController(editor: EditorStore) {
   const state = create<DraftState>(() => ({
     flowId: null,
@@ -43,7 +53,10 @@ export function createDraftController(editor: EditorStore) {
     timer = null;
   };
 
-  const saveNow = async (): Promise<void> => {
+  // Browsers cap keepalive request bodies at 64 KB; bigger drafts rely on the unload warning.
+  const KEEPALIVE_LIMIT = 60_000;
+
+  const saveNow = async ({ leaving = false }: { leaving?: boolean } = {}): Promise<void> => {
     cancelTimer();
     if (inFlight) {
       await inFlight;
@@ -56,21 +69,15 @@ export function createDraftController(editor: EditorStore) {
     const definition = editor.getState().toDefinition();
     inFlight = (async () => {
       try {
-        const saved = await endpoints.saveRevision(draft.flowId!, definition, draft.revision);
+        // When the page is going away, keepalive lets the request outlive it.
+        const keepalive = leaving && JSON.stringify(definition).length < KEEPALIVE_LIMIT;
+        const saved = await endpoints.saveRevision(draft.flowId!, definition, draft.revision, { keepalive });
         const stillDirty = editor.getState().version !== version;
         state.setState({ revision: saved.revision, savedVersion: version, status: stillDirty ? "dirty" : "saved", lastError: null });
         if (stillDirty) schedule();
       } catch (error) {
         if (error instanceof ApiError && error.status === 409) {
-          const body = error.body;
-          state.setState({
-            status: "conflict",
-            conflict: {
-              author: String(body.author ?? "?"),
-              savedAt: String(body.saved_at ?? ""),
-              currentRevision: typeof body.current_revision === "number" ? body.current_revision : null,
-            },
-          });
+          state.setState({ status: "conflict", conflict: conflictFrom(error) });
         } else {
           state.setState({ status: "error", lastError: error instanceof Error ? error.message : String(error) });
         }

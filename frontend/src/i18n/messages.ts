@@ -9,6 +9,7 @@ export const ptBR = {
   "common.remove": "Remover",
   "common.retry": "Tentar de novo",
   "common.working": "Aguarde…",
+  "common.crashed": "Esta parte da tela falhou",
 
   "nav.flows": "Fluxos",
   "nav.language": "Idioma",
@@ -260,6 +261,7 @@ export const en: Record<MessageKey, string> = {
   "common.remove": "Remove",
   "common.retry": "Retry",
   "common.working": "Working…",
+  "common.crashed": "This part of the screen failed",
 
   "nav.flows": "Flows",
   "nav.language": "Language",
