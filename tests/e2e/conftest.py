@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.workers import ROOT, Proc, process_env, start_beat, start_worker
+from tests.workers import ROOT, Proc, process_env, purge_queue, start_beat, start_worker
 
 CHROMIUM = os.environ.get("FLUXO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -97,6 +97,8 @@ def live_app(transactional_db):
     finally:
         for proc in procs:
             proc.stop()
+        # Tasks left in the shared queue must not reach the workers of later tests.
+        purge_queue()
 
 
 @pytest.fixture

@@ -141,3 +141,48 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     page.wait_for_timeout(400)
     shot(page, "03-test-run")
     assert page.js_errors == []
+
+
+def test_test_run_chat_with_reply_buttons_follows_the_tapped_path(browser_page):
+    """A message-started flow: the customer types, gets reply buttons, taps one, and the trace follows it."""
+    from flows import services
+    from tests.factories import definition, edge, node
+
+    page = browser_page
+    ana = make_user("ana", role="editor", first_name="Ana")
+    make_channel()
+    flow = services.flow_create(name="Atendimento", author=ana, definition=definition(
+        [node("start", "trigger", event="message", match="any"),
+         node("ask", "send_message", text="Quer falar com um atendente?",
+              buttons=[{"id": "sim", "title": "Sim"}, {"id": "nao", "title": "Não"}]),
+         node("wait", "wait_for_reply", timeout={"value": 1, "unit": "hours"}, save_as="answer"),
+         node("route", "branch", conditions=[{"id": "yes", "label": "Sim", "match": "all",
+                                              "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "sim"}]}]),
+         node("human", "send_message", text="Já vamos te atender, {{contact.name}}."),
+         node("bye", "send_message", text="Tudo bem, até mais!")],
+        [edge("start", "ask"), edge("ask", "wait"), edge("wait", "route", "reply"), edge("route", "human", "yes"),
+         edge("route", "bye", "default")]))
+
+    login(page, "ana")
+    page.goto(f"{page.base_url}/flows/{flow.pk}")
+    page.click("[data-testid=open-test-run]")
+    run_panel = page.locator("[data-testid=test-run-panel]")
+    expect(run_panel.locator("[data-testid=test-payload]")).to_have_count(0)  # message trigger: no event data
+    run_panel.locator("[data-testid=test-start]").click()
+    run_panel.locator("[data-testid=chat-input]").fill("oi")
+    run_panel.locator("[data-testid=chat-send]").click()
+    question = run_panel.locator("[data-testid=bubble-out]", has_text="Quer falar com um atendente?")
+    expect(question).to_be_visible(timeout=20_000)
+    expect(page.locator("[data-testid=node-wait]")).to_have_class(re.compile("run-active"), timeout=20_000)
+    question.locator("[data-testid=reply-sim]").click()
+    expect(run_panel.locator("[data-testid=bubble-out]", has_text="Já vamos te atender")).to_be_visible(timeout=20_000)
+    expect(run_panel.locator("[data-testid=bubble-in]", has_text="Sim")).to_be_visible()
+    expect(run_panel.locator("[data-testid=trace-step][data-node-id=human]")).to_be_visible()
+    expect(run_panel.locator("[data-testid=trace-step][data-node-id=bye]")).to_have_count(0)
+    expect(page.locator(".react-flow__edge[data-id='e-route-yes-human']")).to_have_class(re.compile("edge-taken"))
+    expect(run_panel.locator("[data-testid=variables]")).to_contain_text('"answer": "Sim"')
+    # A step's input and output open on click.
+    run_panel.locator("[data-testid=trace-step][data-node-id=route] button").click()
+    expect(run_panel.locator("[data-testid=trace-step][data-node-id=route]")).to_contain_text('"matched": "yes"')
+    shot(page, "06-test-run-buttons")
+    assert page.js_errors == []
