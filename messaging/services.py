@@ -242,6 +242,10 @@ def channel_create(*, kind: str, name: str, **fields: Any) -> Channel:
     channel = WhatsAppCloudChannel(name=name, **values)
     channel.full_clean()
     channel.save()
+    from messaging.tasks import channel_templates_sync
+
+    # The template picker should not wait for the hourly sync.
+    transaction.on_commit(lambda: channel_templates_sync.delay(channel.pk))
     return channel
 
 

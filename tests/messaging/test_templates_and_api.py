@@ -85,9 +85,11 @@ CLOUD = {"kind": "whatsapp_cloud", "name": "Loja", "phone_number_id": "111222333
          "graph_api_base_url": "http://127.0.0.1:9/"}
 
 
-def test_admin_creates_a_cloud_channel_and_secrets_never_come_back(admin_api):
-    response = admin_api.post("/api/channels/", CLOUD, format="json")
+def test_admin_creates_a_cloud_channel_and_secrets_never_come_back(admin_api, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_api.post("/api/channels/", CLOUD, format="json")
     assert response.status_code == 201, response.content
+    assert len(callbacks) == 1  # its templates are synced right away
     body = response.content.decode()
     for secret in ("EAAG-very-secret-token-xyz", "app-secret-abcdef-123", "verify-123"):
         assert secret not in body
