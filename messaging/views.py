@@ -54,10 +54,19 @@ def sandbox_messages(request: HttpRequest) -> JsonResponse:
                          "messages": selectors.sandbox_chat(contact=contact, after=after)})
 
 
+def _may_play(request: HttpRequest) -> bool:
+    """Playing a customer starts flows: the editor role (the same as running a test)."""
+    from flows.api.permissions import has_role
+
+    return has_role(request.user, "editor")
+
+
 @login_required
 @require_http_methods(["POST"])
 def sandbox_send(request: HttpRequest) -> JsonResponse:
     """The person typed text, tapped a reply button or picked a list row."""
+    if not _may_play(request):
+        return JsonResponse({"error": "your role cannot play customers (editor needed)"}, status=403)
     from messaging.webhooks import sandbox_inbound_submit
 
     try:
@@ -82,6 +91,8 @@ def sandbox_send(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["POST"])
 def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
     """Add a customer to play on the sandbox channel."""
+    if not _may_play(request):
+        return JsonResponse({"error": "your role cannot add sandbox contacts (editor needed)"}, status=403)
     from messaging.phones import InvalidPhone
     from messaging.services import sandbox_contact_create as create
 

@@ -178,3 +178,12 @@ def test_signed_webhook_runs_the_demo_support_flow_and_the_reply_reaches_meta(cl
     assert run.status == "completed", run.end_reason
     assert [body["text"]["body"] for body in fake_graph.sent] == [
         "Para 2ª via de boleto ou dúvidas de pagamento, acesse https://fluxo.example/financeiro."]
+
+
+def test_viewers_can_watch_but_not_play(client, demo):
+    client.force_login(make_user("vi", role="viewer"))
+    contact = demo.contacts.first()
+    assert client.get("/sandbox/api/messages/", {"contact": contact.pk}).status_code == 200
+    assert client.post("/sandbox/api/send/", json.dumps({"contact": contact.pk, "text": "oi"}),
+                       content_type="application/json").status_code == 403
+    assert not WebhookDelivery.objects.exists()
