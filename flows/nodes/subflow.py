@@ -61,6 +61,9 @@ class SubflowNode(NodeType):
         triggers = compiled_revision(revision).trigger_ids
         if not triggers:
             raise StepError(f"flow '{flow.name}' has no trigger to start from", code="subflow_no_trigger")
+        # A child that ends at once looks its parent up in the database: store this run as active first,
+        # or a subflow wait it just left would look current and the parent would be resumed twice.
+        ctx.run.save()
         child = Interpreter(ctx.runtime).run_start(
             flow=flow, revision=revision, contact=ctx.run.contact, trigger_node_id=triggers[0],
             conversation=ctx.run.conversation, is_test=ctx.run.is_test, parent_run=ctx.run,

@@ -19,6 +19,7 @@ from tests.flows.helpers import FrozenRuntime, inbound
 
 SP = ZoneInfo("America/Sao_Paulo")
 T = node("t", "trigger", event="message", match="any")
+START_NODE = node("t", "trigger", event="message", match="keyword", keywords=["start"])
 
 
 @pytest.fixture(autouse=True)
@@ -1087,3 +1088,23 @@ def test_the_most_specific_trigger_of_one_flow_is_its_entry(contact):
     inbound(contact, "bom dia")
     assert [r.steps.order_by("seq").first().node_id for r in flow.runs.order_by("id")] == ["t2", "t"]
     assert [m.content["text"]["body"] for m in outbound(contact)] == ["Qual o número do pedido?", "Olá"]
+
+
+def test_two_subflows_in_a_row_after_a_wait(contact):
+    waits = make_flow(definition([node("t", "trigger", event="external", event_name="never"),
+                                  node("w", "wait_for_reply", save_as="x")], [edge("t", "w")]), name="waits")
+    quick = make_flow(chain(node("t", "trigger", event="external", event_name="never"),
+                            node("s", "set_variable", assignments=[{"target": "vars.y", "value": "rápido"}])),
+                      name="quick")
+    parent = make_flow(definition(
+        [START_NODE, node("sub1", "subflow", flow_id=waits.pk, output_variable="a"),
+         node("sub2", "subflow", flow_id=quick.pk, output_variable="b"),
+         node("m", "send_message", text="{{vars.a.x}} / {{vars.b.y}}")],
+        [edge("t", "sub1"), edge("sub1", "sub2", "completed"), edge("sub2", "m", "completed")]), name="parent")
+    inbound(contact, "start")
+    inbound(contact, "resposta")
+    parent_run = parent.runs.get()
+    assert parent_run.status == FlowRun.Status.COMPLETED, parent_run.end_reason
+    assert quick.runs.count() == 1 and waits.runs.count() == 1
+    assert [m.content["text"]["body"] for m in outbound(contact)] == ["resposta / rápido"]
+    assert [n for n, _ in path(parent_run)] == ["t", "sub1", "sub1", "sub2", "m"]
