@@ -102,7 +102,9 @@ class SetVariableNode(NodeType):
                 contact.attributes = {**(contact.attributes or {}), target[19:]: value}
                 changed_contact = True
             elif target == "contact.tags":
-                tag, _ = Tag.objects.get_or_create(name=str(value)[:64])
+                if not str(value).strip():
+                    raise StepError(f"the tag in 'assignments.{i}.value' is empty", code="empty_tag")
+                tag, _ = Tag.objects.get_or_create(name=str(value).strip()[:64])
                 if assignment.get("operation") == "remove_tag":
                     contact.tags.remove(tag)
                 else:

@@ -1108,3 +1108,13 @@ def test_two_subflows_in_a_row_after_a_wait(contact):
     assert quick.runs.count() == 1 and waits.runs.count() == 1
     assert [m.content["text"]["body"] for m in outbound(contact)] == ["resposta / rápido"]
     assert [n for n, _ in path(parent_run)] == ["t", "sub1", "sub1", "sub2", "m"]
+
+
+def test_set_variable_an_empty_tag_fails_instead_of_tagging_with_nothing(contact):
+    flow = _set_flow({"target": "contact.tags", "value": "{{trigger.tag}}", "operation": "add_tag"})
+    run = start(flow, contact, tag="  ")
+    assert run.status == FlowRun.Status.FAILED
+    assert run.steps.get(node_id="s").output["code"] == "empty_tag"
+    assert not Tag.objects.filter(name__in=["", "  "]).exists()
+    start(flow, contact, tag=" vip ")
+    assert list(contact.tags.values_list("name", flat=True)) == ["vip"]
