@@ -124,6 +124,11 @@ def browser_page(live_app, request, monkeypatch):
         if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
             page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
         browser.close()
+        # The test's ORM calls ran while Playwright's loop was running, which gives them their own
+        # connection; close it here so the test database can be dropped at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
