@@ -6,7 +6,7 @@ Prints:
 * ingest: p50/p99 time to the 200 of ``POST /webhooks/whatsapp/`` (signature check + raw store +
   queueing the worker task on Redis) and events/s, for single-message and batched payloads;
 * processing: events/s of the worker's processing (stored delivery → contact, message,
-  conversation, normalized InboundEvent), one thread;
+  conversation, normalized InboundEvent), with one and two threads;
 * sends/s: queued messages sent through the Cloud API client to the fake Graph API over real
   HTTP (claim → HTTP → record), 1 and 4 threads, with the sender limit raised to 1,000/s (the top
   Meta tier) so the client, not the limiter, is measured.
@@ -94,15 +94,30 @@ def main() -> None:
     print(f"ingest batched: {len(times)} POSTs x {args.batch_size} messages, p50 {percentile(times, 50) * 1000:.2f} ms, "
           f"p99 {percentile(times, 99) * 1000:.2f} ms to 200, {len(times) * args.batch_size / total:.0f} events/s")
 
-    # 3. Worker processing of what was stored (normalization → InboundEvent), one thread.
+    # 3. Worker processing of what was stored (normalization → InboundEvent): half the deliveries
+    #    with one thread, the other half with two (separate DB connections, like two workers).
     ids = list(WebhookDelivery.objects.filter(state="pending").order_by("id").values_list("pk", flat=True))
-    started = time.perf_counter()
-    events = 0
-    for pk in ids:
-        summary = webhook_delivery_process(delivery_id=pk) or {}
-        events += summary.get("items", 0)
-    elapsed = time.perf_counter() - started
-    print(f"processing    : {events} messages in {elapsed:.2f} s, {events / elapsed:.0f} events/s (1 thread)")
+    halves = [ids[0::2], ids[1::2]]
+    for threads, chunk_ids in zip((1, 2), halves, strict=True):
+        counts = [0] * threads
+
+        def process(index: int, chunk: list[int], counts: list[int] = counts) -> None:
+            from django.db import connection
+
+            for pk in chunk:
+                counts[index] += (webhook_delivery_process(delivery_id=pk) or {}).get("items", 0)
+            connection.close()
+
+        started = time.perf_counter()
+        workers = [threading.Thread(target=process, args=(i, chunk_ids[i::threads])) for i in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        elapsed = time.perf_counter() - started
+        events = sum(counts)
+        print(f"processing    : {events} messages in {elapsed:.2f} s, {events / elapsed:.0f} events/s "
+              f"({threads} thread{'s' if threads > 1 else ''})")
 
     # 4. Sends to the fake Graph API.
     contacts = list(Contact.objects.all()[: args.sends])
