@@ -289,3 +289,6 @@ WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
 WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
 CELERY_BEAT_SCHEDULE["messaging-requeue-stale"] = {"task": "messaging.tasks.messages_requeue_stale", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["messaging-templates-sync"] = {"task": "messaging.tasks.templates_sync_all", "schedule": 3600.0}
+WHATSAPP_WEBHOOK_RETENTION_DAYS = float(os.environ.get("WHATSAPP_WEBHOOK_RETENTION_DAYS", "30"))
+CELERY_BEAT_SCHEDULE["messaging-webhooks-prune"] = {"task": "messaging.tasks.webhook_deliveries_prune",
+                                                    "schedule": 24 * 3600.0}

@@ -64,3 +64,11 @@ def channel_templates_sync(channel_id: int) -> dict:
 
     channel = Channel.objects.filter(pk=channel_id).first()
     return templates_sync(channel=channel) if channel else {}
+
+
+@shared_task(acks_late=True)
+def webhook_deliveries_prune() -> int:
+    """Periodic (daily): drop processed raw webhook bodies past their retention."""
+    from messaging.webhooks import webhook_deliveries_prune as prune
+
+    return prune()

@@ -546,3 +546,14 @@ def webhook_deliveries_requeue_stale(*, grace_seconds: float = 60.0, limit: int 
     for pk in ids:
         task.delay(pk)
     return len(ids)
+
+
+def webhook_deliveries_prune(*, days: float | None = None) -> int:
+    """Delete processed deliveries older than ``WHATSAPP_WEBHOOK_RETENTION_DAYS`` (the events they
+    produced stay). Failed, unknown-channel and unreadable ones are kept for inspection."""
+    from datetime import timedelta
+
+    days = float(days if days is not None else getattr(settings, "WHATSAPP_WEBHOOK_RETENTION_DAYS", 30))
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PROCESSED, received_at__lt=cutoff).delete()
+    return deleted

@@ -116,3 +116,17 @@ def test_stored_but_unprocessed_deliveries_are_requeued(cloud_channel, monkeypat
     queued = []
     monkeypatch.setattr(tasks.webhook_delivery_process, "delay", lambda pk: queued.append(pk))
     assert webhook_deliveries_requeue_stale() == 1 and queued == [old.pk]
+
+
+@pytest.mark.django_db
+def test_processed_deliveries_are_pruned_after_retention(cloud_channel, settings):
+    from messaging.webhooks import webhook_deliveries_prune
+
+    settings.WHATSAPP_WEBHOOK_RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=31)
+    done = WebhookDelivery.objects.create(body="{}", channel=cloud_channel, state="processed")
+    kept = WebhookDelivery.objects.create(body="{", state="unreadable")
+    recent = WebhookDelivery.objects.create(body="{}", channel=cloud_channel, state="processed")
+    WebhookDelivery.objects.filter(pk__in=[done.pk, kept.pk]).update(received_at=old)
+    assert webhook_deliveries_prune() == 1
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {kept.pk, recent.pk}
