@@ -162,6 +162,12 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
         drawer={drawer}
         onDrawer={setDrawer}
         onAddNote={addNote}
+        onRename={(name) =>
+          endpoints.renameFlow(flowId, { name }).then(
+            (renamed) => setFlow((current) => (current ? { ...current, name: renamed.name } : current)),
+            (error: Error) => setNotice(error.message),
+          )
+        }
         onPublish={() => {
           setPublishErrors([]);
           setPublishOpen(true);

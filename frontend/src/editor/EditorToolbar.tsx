@@ -1,4 +1,5 @@
 import { useReactFlow } from "@xyflow/react";
+import { useState } from "react";
 import type { FlowDetail } from "../api/types";
 import { useT } from "../i18n";
 import { Link } from "../router";
@@ -16,6 +17,41 @@ function SaveIndicator({ status }: { status: SaveStatus }) {
   );
 }
 
+/** The flow name; click to rename (Enter or leaving the field saves, Escape cancels). */
+function FlowTitle({ name, readOnly, onRename }: { name: string; readOnly: boolean; onRename: (name: string) => void }) {
+  const { t } = useT();
+  const [editing, setEditing] = useState<string | null>(null);
+  if (editing === null) {
+    return (
+      <h1 data-testid="flow-name">
+        <button type="button" className="flow-title" title={t("editor.rename")} disabled={readOnly} onClick={() => setEditing(name)}>
+          {name}
+        </button>
+      </h1>
+    );
+  }
+  const finish = () => {
+    const next = editing.trim();
+    setEditing(null);
+    if (next && next !== name) onRename(next);
+  };
+  return (
+    <input
+      autoFocus
+      aria-label={t("editor.rename")}
+      data-testid="flow-name-input"
+      value={editing}
+      maxLength={200}
+      onChange={(event) => setEditing(event.target.value)}
+      onBlur={finish}
+      onKeyDown={(event) => {
+        if (event.key === "Enter") finish();
+        if (event.key === "Escape") setEditing(null);
+      }}
+    />
+  );
+}
+
 export function EditorToolbar({
   flow,
   saveStatus,
@@ -25,6 +61,7 @@ export function EditorToolbar({
   onDrawer,
   onAddNote,
   onPublish,
+  onRename,
 }: {
   flow: FlowDetail;
   saveStatus: SaveStatus;
@@ -34,6 +71,7 @@ export function EditorToolbar({
   onDrawer: (drawer: Drawer) => void;
   onAddNote: () => void;
   onPublish: () => void;
+  onRename: (name: string) => void;
 }) {
   const { t } = useT();
   const view = useReactFlow();
@@ -45,7 +83,7 @@ export function EditorToolbar({
       <Link to="/flows" className="back">
         ← {t("nav.flows")}
       </Link>
-      <h1 data-testid="flow-name">{flow.name}</h1>
+      <FlowTitle name={flow.name} readOnly={readOnly} onRename={onRename} />
       <span className={`pill status-${flow.status}`}>{t(`status.${flow.status}`)}</span>
       {flow.published_revision && <span className="muted small">{t("list.publishedRev", { n: flow.published_revision })}</span>}
       <SaveIndicator status={saveStatus} />

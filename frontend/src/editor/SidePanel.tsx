@@ -13,6 +13,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
   const problems = useEditor((state) => state.problems);
   const scope = useEditor((state) => state.scope);
   const updateConfig = useEditor((state) => state.updateConfig);
+  const deleteSelected = useEditor((state) => state.deleteSelected);
 
   const steps = selected.filter(isStepNode);
   if (steps.length !== 1 || selected.length !== 1) {
@@ -29,8 +30,13 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
     <aside className="side-panel" data-testid="side-panel" aria-label={t("panel.title")}>
       <h2>{label(spec?.label, node.data.nodeType)}</h2>
       <p className="muted small">{label(spec?.description)}</p>
-      <p className="muted small">
+      <p className="muted small panel-meta">
         id: <code>{node.id}</code>
+        {!readOnly && (
+          <button type="button" className="link danger" data-testid="delete-node" onClick={() => deleteSelected()}>
+            {t("panel.delete")}
+          </button>
+        )}
       </p>
       {spec ? (
         <fieldset disabled={readOnly} className="node-form">

@@ -8,7 +8,7 @@ import { formatDateTime, useT } from "../i18n";
 import { Chat, type Reply } from "./Chat";
 import { isStepNode } from "./graph";
 import { useEditor } from "./store";
-import { applyRunEvent, traceFromRun, triggerFieldsUsed } from "./trace";
+import { applyRunEvent, FINISHED_RUN_STATUSES, traceFromRun, triggerFieldsUsed } from "./trace";
 
 const POLL_MS = 1500;
 
@@ -114,7 +114,8 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
     });
 
   const send = (reply: Reply) => run && act(() => endpoints.sendInbound(run.id, reply));
-  const finished = run?.run && ["completed", "failed", "stopped", "cancelled"].includes(run.run.status);
+  const stopped = run?.status === "stopped";
+  const finished = stopped || Boolean(run?.run && FINISHED_RUN_STATUSES.includes(run.run.status));
   const waiting = Boolean(run?.run?.wake_at || run?.run?.wait_kind);
   const nodeLabel = (nodeId: string, nodeType: string) => {
     const node = steps.find((candidate) => candidate.id === nodeId);
@@ -159,18 +160,19 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
             {t("test.contact")}: {run.contact?.name} {run.contact?.phone}
           </p>
           <div className="test-actions">
-            <button type="button" data-testid="fast-forward" disabled={busy || !waiting || Boolean(finished)} onClick={() => act(() => endpoints.fastForward(run.id))}>
+            <button type="button" data-testid="fast-forward" disabled={busy || !waiting || finished} onClick={() => act(() => endpoints.fastForward(run.id))}>
               » {t("test.fastForward")}
             </button>
             {run.run?.wake_at && <span className="small muted">{t("test.wakesAt", { at: formatDateTime(language, run.run.wake_at) })}</span>}
-            <button type="button" disabled={busy || Boolean(finished)} onClick={() => act(() => endpoints.stopTestRun(run.id))}>
+            <button type="button" disabled={busy || finished} onClick={() => act(() => endpoints.stopTestRun(run.id))}>
               ■ {t("test.stop")}
             </button>
             <button type="button" disabled={busy} onClick={() => setRunState(null)}>
               ↺ {t("test.restart")}
             </button>
           </div>
-          <Chat messages={run.messages} onSend={send} disabled={busy || Boolean(finished)} />
+          {/* The chat stays open after a run ends: a new message may start the flow again. */}
+          <Chat messages={run.messages} onSend={send} disabled={busy || stopped} />
           <h3>{t("test.trace")}</h3>
           <ol className="steps" data-testid="trace">
             {[...run.steps]

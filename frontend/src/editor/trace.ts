@@ -3,6 +3,9 @@
 import type { ChatMessage, RunState, RunStep, TestRun, TestRunEvent } from "../api/types";
 import type { GraphEdge } from "./graph";
 
+/** Run statuses after which nothing more happens (FlowRun.Status minus active/waiting). */
+export const FINISHED_RUN_STATUSES = ["completed", "failed", "cancelled", "expired"];
+
 export interface Trace {
   activeNodeId: string | null;
   takenEdgeIds: string[];
@@ -17,7 +20,7 @@ export function traceFromRun(steps: RunStep[], edges: GraphEdge[], run: RunState
     const edge = edges.find((candidate) => candidate.source === step.node_id && (candidate.sourceHandle ?? "next") === step.port);
     if (edge && !taken.includes(edge.id)) taken.push(edge.id);
   }
-  const finished = run && ["completed", "failed", "stopped", "cancelled", "expired"].includes(run.status);
+  const finished = run && FINISHED_RUN_STATUSES.includes(run.status);
   const active = finished ? null : (run?.current_node ?? ordered[ordered.length - 1]?.node_id ?? null);
   return {
     activeNodeId: active,
