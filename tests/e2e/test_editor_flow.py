@@ -75,6 +75,8 @@ def test_build_publish_and_test_run_the_post_call_follow_up(browser_page):
     select_node(page, delay)
     problem.click()  # the problems panel selects the node
     expect(page.locator(f".react-flow__node[data-id='{trigger}']")).to_have_class(re.compile("selected"))
+    page.click("[data-testid=fit-view]")  # the problem click centred the trigger; bring all back in view
+    page.wait_for_timeout(400)
     shot(page, "01-validation-error")
     # Publishing now is refused, with the reason.
     page.click("[data-testid=publish]")

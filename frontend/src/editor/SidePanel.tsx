@@ -6,6 +6,13 @@ import { configFor } from "../nodes/registry";
 import { isStepNode } from "./graph";
 import { useEditor } from "./store";
 
+/** For a step the validator gave no scope (not connected yet): the variables every step has. */
+function variablesEverywhere(scope: Record<string, string[]>): string[] {
+  const lists = Object.values(scope);
+  if (lists.length === 0) return [];
+  return lists.reduce((common, list) => common.filter((name) => list.includes(name)));
+}
+
 export function SidePanel({ readOnly }: { readOnly: boolean }) {
   const { t, label } = useT();
   const selected = useEditor(useShallow((state) => state.nodes.filter((node) => node.selected)));
@@ -46,7 +53,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
             nodeId={node.id}
             config={node.data.config}
             spec={spec}
-            scope={scope[node.id] ?? []}
+            scope={scope[node.id] ?? variablesEverywhere(scope)}
             errors={problems.filter((problem) => problem.node_id === node.id)}
             onChange={(config) => updateConfig(node.id, config)}
           />
