@@ -88,3 +88,26 @@ def test_a_status_webhook_completes_the_send_the_dead_worker_never_recorded(work
     in_flight.refresh_from_db()
     assert in_flight.provider_message_id == "wamid.from.meta" and in_flight.attempts == 1
     assert [body["biz_opaque_callback_data"] for body in fake_graph.sent].count(in_flight.idempotency_key) == 1
+
+
+def test_signed_webhook_to_reply_through_a_real_worker(workers, client, cloud_channel, fake_graph):
+    """POST (signed) → WebhookDelivery → Redis → worker process: normalization, flow, send → fake Graph API."""
+    import copy
+
+    from flows.models import FlowRun
+    from messaging.models import WebhookDelivery
+    from tests.factories import chain, make_flow, node
+    from tests.messaging.conftest import post_webhook, webhook_examples
+
+    make_flow(chain(node("t", "trigger", event="interactive_reply", reply_ids=["cancel-button"]),
+                    node("ok", "send_message", text="Cancelado, {{trigger.contact_name}}.")), name="Cancelar")
+    workers("worker")
+    payload = copy.deepcopy(webhook_examples()["Interactive Button Reply Message"])
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(time.time()))
+    assert post_webhook(client, payload).status_code == 200
+    wait_for(lambda: len(fake_graph.sent) == 1, timeout=60, message="the reply at the Graph API")
+    assert fake_graph.sent[0]["text"]["body"] == "Cancelado, Sheena Nelson."
+    assert WebhookDelivery.objects.get().state == "processed"
+    wait_for(lambda: FlowRun.objects.filter(status="completed").exists(), timeout=30, message="the run completed")
+    wait_for(lambda: Message.objects.filter(direction="out", status="sent").exists(), timeout=30,
+             message="the send recorded")
