@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { onSessionLost } from "./api/client";
 import { endpoints } from "./api/endpoints";
 import type { Language, Session } from "./api/types";
 import { EditorPage } from "./editor/EditorPage";
@@ -19,6 +20,9 @@ export function App() {
   const path = useLocation((state) => state.path);
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
+
+  // A request refused for lack of a session sends the person back to the login page.
+  useEffect(() => onSessionLost(() => setSession({ authenticated: false, user: null })), []);
 
   useEffect(() => {
     endpoints.session().then(

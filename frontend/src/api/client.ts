@@ -30,6 +30,15 @@ export function readCookie(name: string): string | null {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+type Listener = () => void;
+const sessionLostListeners = new Set<Listener>();
+
+/** Called when the API says the session is gone (logged out elsewhere, expired). */
+export function onSessionLost(listener: Listener): () => void {
+  sessionLostListeners.add(listener);
+  return () => sessionLostListeners.delete(listener);
+}
+
 export async function request<T>(method: string, url: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -55,6 +64,9 @@ export async function request<T>(method: string, url: string, body?: unknown, op
   }
   if (!response.ok) {
     const error = (data as { error?: ApiErrorBody } | null)?.error;
+    if ((response.status === 401 || response.status === 403) && error?.code === "not_authenticated") {
+      sessionLostListeners.forEach((listener) => listener());
+    }
     throw new ApiError(
       response.status,
       error ?? { code: `http_${response.status}`, message: text.slice(0, 200) || response.statusText, details: {} },
