@@ -456,10 +456,12 @@ def test_run_stop(*, test):
     from flows.engine.interpreter import Interpreter
     from flows.models import FlowRun, TestRun
 
-    if test.run_id:
-        run = FlowRun.objects.select_for_update().get(pk=test.run_id)
-        if run.is_open:
-            Interpreter().run_cancel(run=run, reason="test run stopped")
+    # Every open run of the test contact (a subflow child too), newest first so no parent resumes.
+    open_runs = (FlowRun.objects.select_for_update().select_related("revision", "flow", "contact")
+                 .filter(contact_id=test.contact_id, status__in=FlowRun.OPEN_STATUSES).order_by("-id"))
+    for run in open_runs:
+        run.parent_run_id = None  # a cancelled child must not resume its (also cancelled) parent
+        Interpreter().run_cancel(run=run, reason="test run stopped")
     test.status = TestRun.Status.STOPPED
     test.save(update_fields=["status"])
     return test

@@ -7,9 +7,11 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import regex
 from django.conf import settings
 
 from flows.engine.calendar import BusinessHours
+from flows.engine.safe_regex import RegexTooSlow, regex_search
 from flows.nodes.base import Next, NodeType, Port, StepError, ValidationIssue, labels
 from flows.nodes.registry import register
 
@@ -212,10 +214,11 @@ class BranchNode(NodeType):
         if op == "starts_with":
             return norm(left).startswith(norm(right))
         if op == "regex":
-            flags = 0 if sensitive else re.IGNORECASE
             try:
-                return re.search(str(right), str(left or "")[:4096], flags) is not None
-            except re.error as exc:
+                return regex_search(str(right), str(left if left is not None else ""), ignore_case=not sensitive)
+            except RegexTooSlow as exc:
+                raise StepError(str(exc), code="regex_timeout") from exc
+            except regex.error as exc:
                 raise StepError(f"invalid regular expression '{right}': {exc}", code="invalid_regex") from exc
         if op in ("in_list", "not_in_list"):
             inside = norm(left) in {norm(item) for item in _as_list(right)}

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
+import regex
+
+from flows.engine.safe_regex import RegexTooSlow, regex_search
 from flows.nodes.base import NEXT, Next, NodeType, ValidationIssue, labels
 from flows.nodes.registry import register
+
+logger = logging.getLogger(__name__)
 
 EVENTS = ["message", "conversation_started", "interactive_reply", "external", "opt_in", "opt_out", "schedule"]
 
@@ -135,10 +141,10 @@ class TriggerNode(NodeType):
                     return True
             return False
         if mode == "regex":
-            flags = re.IGNORECASE
             try:
-                return re.search(config.get("pattern") or "", text[:4096], flags) is not None
-            except re.error:
+                return regex_search(config.get("pattern") or "", text)
+            except (RegexTooSlow, regex.error):
+                logger.warning("trigger regex %r failed on an inbound message", config.get("pattern"), exc_info=True)
                 return False
         return False
 

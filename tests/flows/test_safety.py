@@ -1,0 +1,63 @@
+"""Guards against ops-written patterns on customer text, and clean stops of test runs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from flows import services
+from flows.models import FlowRun
+from flows.services import contact_events_process
+from tests.factories import definition, edge, make_flow, make_user, node
+from tests.flows.helpers import inbound
+
+pytestmark = pytest.mark.django_db
+
+EVIL = "(a|aa)+$"  # exponential backtracking, even for the regex module
+SUBJECT = "a" * 40 + "!"
+
+
+def test_catastrophic_branch_regex_fails_the_step_quickly_instead_of_stalling(contact):
+    make_flow(definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("b", "branch", conditions=[{"id": "x", "label": "x",
+                                          "rules": [{"left": "{{trigger.text}}", "op": "regex", "right": EVIL}]}])],
+        [edge("t", "b")]))
+    started = time.monotonic()
+    inbound(contact, SUBJECT)
+    assert time.monotonic() - started < 5
+    run = FlowRun.objects.get()
+    assert run.status == "failed" and "took too long" in run.end_reason
+
+
+def test_catastrophic_trigger_regex_does_not_match_and_does_not_stall(contact):
+    make_flow(definition([node("t", "trigger", event="message", match="regex", pattern=EVIL)], []))
+    started = time.monotonic()
+    inbound(contact, SUBJECT)
+    assert time.monotonic() - started < 5
+    assert not FlowRun.objects.exists()
+
+
+def test_ordinary_regexes_still_match(contact):
+    make_flow(definition([node("t", "trigger", event="message", match="regex", pattern=r"pedido\s*#?\d+")], []))
+    inbound(contact, "Qual o status do PEDIDO #123?")
+    assert FlowRun.objects.get().status == "completed"
+
+
+def test_stopping_a_test_run_cancels_a_waiting_subflow_child_too():
+    user = make_user("ana", role="editor")
+    child = make_flow(definition(
+        [node("t", "trigger", event="message", match="any"), node("w", "wait_for_reply", timeout=None)],
+        [edge("t", "w")]), name="filho", publish=False)
+    parent = make_flow(definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("sub", "subflow", flow_id=child.pk, revision="published"), node("done", "end")],
+        [edge("t", "sub"), edge("sub", "done", "completed")]), name="pai", publish=False)
+    test = services.test_run_start(flow=parent, user=user)
+    services.test_run_inbound(test=test, text="oi")
+    contact_events_process(contact_id=test.contact_id)
+    runs = FlowRun.objects.filter(contact_id=test.contact_id)
+    assert sorted(runs.values_list("status", flat=True)) == ["waiting", "waiting"]
+    services.test_run_stop(test=test)
+    assert sorted(runs.values_list("status", flat=True)) == ["cancelled", "cancelled"]
