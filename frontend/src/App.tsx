@@ -1,13 +1,15 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import { onSessionLost } from "./api/client";
 import { endpoints } from "./api/endpoints";
 import type { Language, Session } from "./api/types";
-import { EditorPage } from "./editor/EditorPage";
 import { useLanguage, useT } from "./i18n";
 import { FlowListPage } from "./pages/FlowListPage";
 import { LanguageSwitch } from "./pages/LanguageSwitch";
 import { LoginPage } from "./pages/LoginPage";
 import { Link, matchRoute, navigate, useLocation } from "./router";
+
+// The editor (React Flow, dagre, forms) is most of the bundle: the login and list pages load without it.
+const EditorPage = lazy(() => import("./editor/EditorPage").then((module) => ({ default: module.EditorPage })));
 
 function applyUserLanguage(session: Session) {
   const stored = localStorage.getItem("fluxo.language") as Language | null;
@@ -81,7 +83,11 @@ export function App() {
         </nav>
       )}
       {route.name === "flows" && <FlowListPage user={user} />}
-      {route.name === "editor" && <EditorPage flowId={route.flowId} user={user} />}
+      {route.name === "editor" && (
+        <Suspense fallback={<p className="muted page-loading">{t("common.loading")}</p>}>
+          <EditorPage flowId={route.flowId} user={user} />
+        </Suspense>
+      )}
       {route.name === "notFound" && <p className="page-error">{t("nav.notFound")}</p>}
     </div>
   );
