@@ -1,1 +1,5 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from messaging.consumers import SandboxConsumer
+
+websocket_urlpatterns = [path("ws/sandbox/<int:contact_id>/", SandboxConsumer.as_asgi())]

@@ -20,6 +20,14 @@ from messaging.phones import phone_from_wa_id, phone_normalize
 logger = logging.getLogger(__name__)
 
 
+def _sandbox_touch(channel: Channel | None, contact_id: int) -> None:
+    """Wake the sandbox page of this contact (only sandbox channels have one)."""
+    if channel is not None and getattr(channel, "provider_key", "") == "sandbox":
+        from messaging.consumers import sandbox_notify
+
+        sandbox_notify(contact_id)
+
+
 def contact_get_or_create(*, phone: str, name: str = "", channel: Channel | None = None,
                           is_test: bool = False, verified: bool = False) -> tuple[Contact, bool]:
     """Find the contact by phone (normalized to E.164; raises InvalidPhone) or create it.
@@ -174,6 +182,7 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | Non
     from messaging.tasks import message_deliver
 
     transaction.on_commit(lambda: message_deliver.delay(message.pk))
+    _sandbox_touch(channel, contact.pk)
     return message
 
 
@@ -370,6 +379,7 @@ def message_deliver_attempt(*, message_id: int) -> float | None:
                                 exc=ProviderError(f"internal error: {type(exc).__name__}: {exc}", code="internal"))
     message_record_sent(message_id=message.pk, provider_message_id=result.provider_message_id,
                         delivered=result.status == "delivered")
+    _sandbox_touch(channel, message.contact_id)
     return None
 
 

@@ -377,6 +377,10 @@ def inbound_message_process(*, channel: Channel, message: dict[str, Any], names:
     _consent_keywords(contact=contact, channel=channel, payload=payload, at=at)
     event_record(kind=kind, dedupe_key=f"wa:msg:{wamid}", contact=contact, channel=channel, payload=payload,
                  raw=message, occurred_at=at)
+    if channel.provider_key == "sandbox":
+        from messaging.consumers import sandbox_notify
+
+        sandbox_notify(contact.pk)
 
 
 def _consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, Any], at: datetime) -> None:

@@ -1,4 +1,4 @@
-// Sandbox phone: polls the chat of the chosen contact and sends what the person types or taps.
+// Sandbox phone: shows the chat of the chosen contact live (websocket, or polling as a fallback) and sends what the person types or taps.
 (function () {
   "use strict";
   const root = document.querySelector(".sandbox");
@@ -9,6 +9,7 @@
   let contactId = null;
   let lastId = 0;
   let timer = null;
+  let socket = null;
 
   function post(url, body) {
     return fetch(url, {
@@ -27,7 +28,7 @@
 
   function reply(kind, id, title, wamid) {
     post(root.dataset.sendUrl, { contact: contactId, reply_kind: kind, reply_id: id, reply_title: title,
-                                 context: wamid || "" }).then(poll);
+                                 context: wamid || "" }).then(refresh);
   }
 
   function render(m) {
@@ -62,20 +63,47 @@
     return li;
   }
 
+  function refresh() {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "sync" }));
+    else poll();
+  }
+
   function poll() {
     if (!contactId) return;
     // Re-read from the oldest message still on its way, so its status (queued → delivered) updates.
     const pending = Array.from(chat.querySelectorAll("[data-pending]")).map((li) => Number(li.dataset.id));
     const after = pending.length ? Math.min(...pending) - 1 : lastId;
     const url = root.dataset.messagesUrl + "?contact=" + contactId + "&after=" + after;
-    fetch(url, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
-      (data.messages || []).forEach((m) => {
-        const existing = chat.querySelector('[data-id="' + m.id + '"]');
-        if (existing) existing.replaceWith(render(m)); else chat.appendChild(render(m));
-        lastId = Math.max(lastId, m.id);
-      });
-      if ((data.messages || []).length) chat.scrollTop = chat.scrollHeight;
-    }).catch(() => {});
+    fetch(url, { credentials: "same-origin" }).then((r) => r.json()).then((data) => show(data.messages))
+      .catch(() => {});
+  }
+
+  function show(messages) {
+    (messages || []).forEach((m) => {
+      const existing = chat.querySelector('[data-id="' + m.id + '"]');
+      if (existing) existing.replaceWith(render(m)); else chat.appendChild(render(m));
+      lastId = Math.max(lastId, m.id);
+    });
+    if ((messages || []).length) chat.scrollTop = chat.scrollHeight;
+  }
+
+  // Live updates over a websocket; HTTP polling when it cannot open (or closes).
+  function live() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const wanted = contactId;
+    try {
+      socket = new WebSocket(scheme + location.host + "/ws/sandbox/" + wanted + "/");
+    } catch (e) {
+      socket = null;
+    }
+    if (!socket) { timer = setInterval(poll, 1000); return; }
+    socket.onmessage = (e) => {
+      const data = JSON.parse(e.data);
+      if (data.type === "messages" && wanted === contactId) show(data.messages);
+    };
+    socket.onclose = () => {
+      if (wanted === contactId && !timer) { timer = setInterval(poll, 1000); }
+    };
   }
 
   function open(button) {
@@ -86,8 +114,9 @@
     title.textContent = button.querySelector("strong").textContent;
     composer.hidden = false;
     clearInterval(timer);
-    poll();
-    timer = setInterval(poll, 1000);
+    timer = null;
+    if (socket) { socket.onclose = null; socket.close(); socket = null; }
+    live();
   }
 
   document.getElementById("contact-list").addEventListener("click", (e) => {
@@ -101,7 +130,7 @@
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    post(root.dataset.sendUrl, { contact: contactId, text }).then(poll);
+    post(root.dataset.sendUrl, { contact: contactId, text }).then(refresh);
   });
 
   document.getElementById("new-contact").addEventListener("submit", (e) => {
