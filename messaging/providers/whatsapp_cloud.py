@@ -71,7 +71,8 @@ def classify_error(code: int | None, message: str, *, http_status: int | None = 
     text = f"{reason} ({message})" if reason and message else (reason or message or f"HTTP {http_status}")
     if code in PAUSE_CODES:
         return ProviderError(text, code=str(code), pause_channel=True)
-    if code in RETRYABLE_CODES or (http_status is not None and http_status >= 500 and code not in REASONS):
+    throttled_or_down = http_status is not None and (http_status >= 500 or http_status == 429)
+    if code in RETRYABLE_CODES or (throttled_or_down and code not in REASONS):
         return ProviderError(text, code=str(code or http_status), retryable=True)
     return ProviderError(text, code=str(code or http_status or "error"))
 

@@ -90,6 +90,10 @@ def test_5xx_and_timeouts_are_retryable(cloud_channel, fake_graph, settings):
     with pytest.raises(ProviderError) as info:
         client.send(wa.build_text("+5511987654321", "oi"))
     assert info.value.retryable and info.value.code == "502"
+    fake_graph.fail(http_status=429)
+    with pytest.raises(ProviderError) as info:
+        client.send(wa.build_text("+5511987654321", "oi"))
+    assert info.value.retryable and info.value.code == "429"
     settings.WHATSAPP_HTTP_TIMEOUT = 0.3
     fake_graph.fail(delay=1.0)
     with pytest.raises(ProviderError) as info:
