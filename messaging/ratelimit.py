@@ -1,8 +1,10 @@
 """Token buckets for WhatsApp's throughput limits: per sender number and per recipient.
 
 With ``settings.REDIS_URL`` the buckets live in Redis (one Lua script, atomic), so every worker
-on every machine draws from the same bucket. The embedded default keeps them in process: one
-worker process there, so the limit still holds.
+on every machine draws from the same bucket. Without Redis (the embedded default) they are kept
+per worker process: with N worker processes the effective limit is up to N times the setting.
+That default is for one machine and the sandbox channel; a real Cloud API number belongs on the
+Redis topology (and Meta's own 130429/131056 answers remain the backstop).
 """
 
 from __future__ import annotations
