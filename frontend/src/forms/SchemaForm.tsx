@@ -124,7 +124,8 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
       </span>
       {body}
       {schema.description && <small className="hint">{schema.description}</small>}
-      <FieldErrors errors={errors} field={path} exact={Boolean(schema.properties)} />
+      {/* Containers show only their own errors: their items and properties show theirs. */}
+      <FieldErrors errors={errors} field={path} exact={Boolean(schema.properties) || types(schema).includes("array")} />
     </div>
   );
 }
