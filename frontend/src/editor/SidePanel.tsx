@@ -33,6 +33,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
   const node = steps[0];
   const spec = nodeTypes[node.data.nodeType];
   const Form = configFor(node.data.nodeType).form;
+  const nodeProblems = problems.filter((problem) => problem.node_id === node.id);
   return (
     <aside className="side-panel" data-testid="side-panel" aria-label={t("panel.title")}>
       <h2>{label(spec?.label, node.data.nodeType)}</h2>
@@ -45,6 +46,15 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
           </button>
         )}
       </p>
+      {nodeProblems.some((problem) => !problem.field) && (
+        <ul className="field-errors" role="alert" data-testid="node-problems">
+          {nodeProblems
+            .filter((problem) => !problem.field)
+            .map((problem, index) => (
+              <li key={index}>{label(problem.message, problem.code)}</li>
+            ))}
+        </ul>
+      )}
       {spec ? (
         <fieldset disabled={readOnly} className="node-form">
           <ErrorBoundary resetKey={node.id}>
@@ -54,7 +64,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
             config={node.data.config}
             spec={spec}
             scope={scope[node.id] ?? variablesEverywhere(scope)}
-            errors={problems.filter((problem) => problem.node_id === node.id)}
+            errors={nodeProblems}
             onChange={(config) => updateConfig(node.id, config)}
           />
           </ErrorBoundary>
