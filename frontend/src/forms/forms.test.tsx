@@ -9,6 +9,7 @@ import { ConditionBuilder } from "./ConditionBuilder";
 import { DelayForm } from "./DelayForm";
 import { ExpressionInput, openExpressionAt } from "./ExpressionInput";
 import { SchemaForm } from "./SchemaForm";
+import { buttonId, SendMessageForm } from "./SendMessageForm";
 import { SendTemplateForm } from "./SendTemplateForm";
 import { resetTemplateCache } from "./templates";
 import type { NodeFormProps } from "./types";
@@ -205,5 +206,35 @@ describe("SchemaForm", () => {
     renderForm(DelayForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });
     expect(screen.getByLabelText("Amount")).toBeTruthy();
     expect(screen.getByRole("option", { name: "For a duration" })).toBeTruthy();
+  });
+});
+
+describe("SendMessageForm", () => {
+  it("derives button ids from their titles until the id is edited by hand", async () => {
+    const user = userEvent.setup();
+    const latest = renderForm(SendMessageForm, specOf("send_message"), { text: "Posso ajudar?" });
+    await user.selectOptions(screen.getByTestId("reply-kind"), "buttons");
+    await user.click(screen.getByTestId("add-button"));
+    await user.click(screen.getByTestId("add-button"));
+    fireEvent.change(screen.getAllByTestId("button-title")[0], { target: { value: "Falar com atendente" } });
+    fireEvent.change(screen.getAllByTestId("button-id")[1], { target: { value: "meu_id" } });
+    fireEvent.change(screen.getAllByTestId("button-title")[1], { target: { value: "Não, obrigado" } });
+    expect(latest.config.buttons).toEqual([
+      { id: "falar_com_atendente", title: "Falar com atendente" },
+      { id: "meu_id", title: "Não, obrigado" },
+    ]);
+    await user.click(screen.getByTestId("add-button"));
+    expect(screen.queryByTestId("add-button")).toBeNull(); // WhatsApp allows three
+    await user.selectOptions(screen.getByTestId("reply-kind"), "list");
+    expect(latest.config.buttons).toBeUndefined();
+    expect(latest.config.list).toMatchObject({ button: "Ver opções", sections: [{ rows: [{ id: "opcao_1" }] }] });
+    expect(latest.config.text).toBe("Posso ajudar?");
+  });
+
+  it("makes ids that are valid and unique", () => {
+    expect(buttonId("Sim!", [])).toBe("sim");
+    expect(buttonId("Sim", ["sim", "sim_2"])).toBe("sim_3");
+    expect(buttonId("???", [])).toBe("botao");
+    expect(buttonId("Ação já", [])).toBe("acao_ja");
   });
 });

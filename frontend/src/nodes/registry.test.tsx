@@ -17,6 +17,7 @@ describe("node registry", () => {
     expect(configFor("branch").form.name).toBe("ConditionBuilder");
     expect(configFor("send_template").form.name).toBe("SendTemplateForm");
     expect(configFor("delay").form.name).toBe("DelayForm");
+    expect(configFor("send_message").form.name).toBe("SendMessageForm");
   });
 
   it("falls back to the schema-driven form for a type it does not know", () => {

@@ -6,6 +6,7 @@ import type { ComponentType } from "react";
 import { ConditionBuilder } from "../forms/ConditionBuilder";
 import { DelayForm } from "../forms/DelayForm";
 import { SchemaForm } from "../forms/SchemaForm";
+import { SendMessageForm } from "../forms/SendMessageForm";
 import { SendTemplateForm } from "../forms/SendTemplateForm";
 import { TriggerForm } from "../forms/TriggerForm";
 import type { NodeFormProps } from "../forms/types";
@@ -33,7 +34,7 @@ export const NODE_TYPE_CONFIGS: Record<string, NodeTypeConfig> = {
   delay: { body: DelayBody, form: DelayForm },
   branch: { body: BranchBody, form: ConditionBuilder },
   send_template: { body: SendTemplateBody, form: SendTemplateForm },
-  send_message: { body: SendMessageBody, form: SchemaForm },
+  send_message: { body: SendMessageBody, form: SendMessageForm },
   wait_for_reply: { body: WaitForReplyBody, form: WaitForReplyForm },
   ai_reply: { body: GenericBody, form: SchemaForm },
   set_variable: { body: GenericBody, form: SchemaForm },
