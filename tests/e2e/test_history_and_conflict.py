@@ -77,4 +77,19 @@ def test_restore_a_revision_and_see_a_conflicting_save(browser_page):
     page.locator("[data-testid=side-panel] [data-testid=field-text]").fill("Versão do Bruno, revisada")
     wait_saved(page)
     assert _latest(flow).revision == 5
+    before_layout = _latest(flow).definition["ui"]["nodes"]
+
+    # A sticky note and auto-layout are saved in the layout part of the definition only.
+    page.click("[data-testid=add-note]")
+    note = page.locator(".note-card textarea")
+    note.fill("Revisar com o time de vendas")
+    page.locator(".react-flow__pane").click(position={"x": 600, "y": 500})  # leaving the note commits it
+    page.click("[data-testid=auto-layout]")
+    wait_saved(page)
+    latest = _latest(flow)
+    assert [n["text"] for n in latest.definition["ui"]["notes"]] == ["Revisar com o time de vendas"]
+    positions = latest.definition["ui"]["nodes"]
+    assert positions != before_layout  # auto-layout moved the steps...
+    assert positions["start"]["position"]["x"] < positions["hello"]["position"]["x"]  # ...left to right
+    assert [n["id"] for n in latest.definition["nodes"]] == ["start", "hello"]
     assert page.js_errors == []
