@@ -36,13 +36,16 @@ def contact_get_or_create(*, phone: str, name: str = "", channel: Channel | None
     are kept even when ``phonenumbers`` does not know the range yet.
     """
     e164 = phone_from_wa_id(phone) if verified else phone_normalize(phone)
-    try:
-        with transaction.atomic():
-            contact, created = Contact.objects.get_or_create(
-                phone=e164, defaults={"name": name, "channel": channel, "is_test": is_test}
-            )
-    except IntegrityError:
-        contact, created = Contact.objects.get(phone=e164), False
+    # Most messages come from known contacts: a plain read first, the savepoint only to create.
+    contact, created = Contact.objects.filter(phone=e164).first(), False
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact, created = Contact.objects.get_or_create(
+                    phone=e164, defaults={"name": name, "channel": channel, "is_test": is_test}
+                )
+        except IntegrityError:
+            contact, created = Contact.objects.get(phone=e164), False
     changed = []
     if name and not contact.name:
         contact.name, changed = name, [*changed, "name"]
