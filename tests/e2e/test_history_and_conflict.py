@@ -1,4 +1,5 @@
-"""In the browser: restore an old revision as the new draft; a concurrent save is reported, not overwritten."""
+"""In the browser: restore an old revision as the new draft; a concurrent save is reported, not
+overwritten; after reloading, keyboard copy/paste/undo, a sticky note and auto-layout are saved."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _latest(flow):
     return flow.revisions.order_by("-revision").first()
 
 
-def test_restore_a_revision_and_see_a_conflicting_save(browser_page):
+def test_restore_a_revision_see_a_conflicting_save_then_keep_editing(browser_page):
     page = browser_page
     ana = make_user("ana", role="editor", first_name="Ana")
     bruno = make_user("bruno", role="editor", first_name="Bruno")
@@ -78,6 +79,16 @@ def test_restore_a_revision_and_see_a_conflicting_save(browser_page):
     wait_saved(page)
     assert _latest(flow).revision == 5
     before_layout = _latest(flow).definition["ui"]["nodes"]
+
+    # Keyboard: copy and paste a step, then undo the paste.
+    select_node(page, "hello")
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    expect(page.locator(".step-card")).to_have_count(3)
+    expect(page.locator(".react-flow__node.selected")).to_have_count(1)  # the copy, with a new id
+    assert page.locator(".react-flow__node.selected").get_attribute("data-id").startswith("send_message_")
+    page.keyboard.press("Control+z")
+    expect(page.locator(".step-card")).to_have_count(2)
 
     # A sticky note and auto-layout are saved in the layout part of the definition only.
     page.click("[data-testid=add-note]")
