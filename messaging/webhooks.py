@@ -193,6 +193,9 @@ def webhook_delivery_process(*, delivery_id: int) -> dict[str, int] | None:
         elif summary.get("unknown_channel") and not summary.get("items"):
             delivery.state = WebhookDelivery.State.UNKNOWN_CHANNEL
             delivery.error = "no channel owns this phone number id"
+        elif summary.get("malformed") and not summary.get("items"):
+            delivery.state = WebhookDelivery.State.UNREADABLE
+            delivery.error = "no entry/changes of the Cloud API shape in this payload"
         else:
             delivery.state, delivery.error = WebhookDelivery.State.PROCESSED, ""
         delivery.save(update_fields=["state", "error", "attempts", "summary", "processed_at"])
@@ -213,6 +216,15 @@ def _channel_for_phone_id(phone_id: str, cache: dict[str, Channel | None]) -> Ch
     return cache[phone_id]
 
 
+def _dicts(items: Any, count=None) -> list[dict[str, Any]]:
+    """The objects of a list from the payload; anything else is counted as malformed and skipped."""
+    items = items if isinstance(items, list) else ([] if items is None else [items])
+    good = [item for item in items if isinstance(item, dict)]
+    if count is not None and len(good) != len(items):
+        count("malformed", len(items) - len(good))
+    return good
+
+
 def payload_process(payload: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
     """Walk every entry and change of one webhook payload. Returns (counts, item errors)."""
     summary: dict[str, int] = {}
@@ -231,10 +243,18 @@ def payload_process(payload: dict[str, Any]) -> tuple[dict[str, int], list[str]]
             logger.exception("webhook item %s failed", label)
             errors.append(f"{label}: {type(exc).__name__}: {exc}")
 
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            field = change.get("field", "")
-            value = change.get("value") or {}
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+        changes = entry.get("changes") if isinstance(entry, dict) else None
+        if not isinstance(changes, list):
+            count("malformed")
+            continue
+        for change in changes:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                count("malformed")
+                continue
+            field = str(change.get("field", ""))
             if field == "messages":
                 phone_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
                 channel = _channel_for_phone_id(phone_id, channels)
@@ -242,12 +262,12 @@ def payload_process(payload: dict[str, Any]) -> tuple[dict[str, int], list[str]]
                     count("unknown_channel")
                     continue
                 names = {str(c.get("wa_id")): ((c.get("profile") or {}).get("name") or "")
-                         for c in value.get("contacts") or []}
-                for message in value.get("messages") or []:
+                         for c in _dicts(value.get("contacts"))}
+                for message in _dicts(value.get("messages"), count):
                     count(f"message:{message.get('type', '?')}")
                     run(f"message {message.get('id')}", inbound_message_process, channel=channel, message=message,
                         names=names)
-                for status in value.get("statuses") or []:
+                for status in _dicts(value.get("statuses"), count):
                     count(f"status:{status.get('status', '?')}")
                     run(f"status {status.get('id')}:{status.get('status')}", status_apply, channel=channel,
                         status=status)

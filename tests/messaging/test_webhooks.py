@@ -430,3 +430,29 @@ def test_error_131050_records_the_opt_out(client, cloud_channel, sheena, django_
 def test_secret_never_reaches_the_stored_delivery(client, cloud_channel):
     post_webhook(client, EXAMPLES["Text Message"])
     assert APP_SECRET not in WebhookDelivery.objects.get().signature
+
+
+@pytest.mark.parametrize("payload", [
+    {"object": "whatsapp_business_account", "entry": "not a list"},
+    {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": 7}]}]},
+    {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": "x"}]},
+])
+def test_json_of_another_shape_is_kept_as_unreadable(client, cloud_channel, payload, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        response = post_webhook(client, payload)
+    assert response.status_code == 200
+    delivery = WebhookDelivery.objects.get()
+    webhook_delivery_process(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.state in (WebhookDelivery.State.UNREADABLE, WebhookDelivery.State.UNKNOWN_CHANNEL)
+    assert not InboundEvent.objects.exists()
+
+
+def test_malformed_items_are_skipped_and_the_rest_processed(client, cloud_channel, django_capture_on_commit_callbacks):
+    payload = copy.deepcopy(EXAMPLES["Text Message"])
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"].append("garbage")
+    value["statuses"] = [42]
+    delivery = deliver(client, payload, django_capture_on_commit_callbacks)
+    assert delivery.state == "processed" and delivery.summary["malformed"] == 2
+    assert only_event(kind="message").payload["text"] == "Does it come in another color?"
