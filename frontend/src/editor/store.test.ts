@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { NODE_TYPES, postCallDefinition } from "../test/fixtures";
 import { isStepNode, type StepNode } from "./graph";
 import { createEditorStore, type EditorStore } from "./store";
@@ -15,7 +15,26 @@ beforeEach(() => {
   state().load(postCallDefinition());
 });
 
+afterEach(() => vi.useRealTimers());
+
 describe("editor store", () => {
+  it("merges a burst of edits to one step's config into one undo step", () => {
+    vi.useFakeTimers();
+    const type = (text: string) => state().updateConfig("retry", { ...step("retry").data.config, template: text });
+    type("a");
+    type("ab");
+    type("abc");
+    expect(state().past).toHaveLength(1);
+    vi.advanceTimersByTime(1500);
+    type("abcd");
+    expect(state().past).toHaveLength(2);
+    state().undo();
+    expect(step("retry").data.config.template).toBe("abc");
+    state().undo();
+    expect(step("retry").data.config.template).toBe("retorno_ligacao");
+    expect(state().version).toBe(6); // every edit and undo still counts for autosave
+  });
+
   it("adds a step with the type's default config, selected", () => {
     const id = state().addStep("delay", { x: 5, y: 6 });
     expect(step(id).data).toEqual({ nodeType: "delay", config: { mode: "duration", duration: { value: 1, unit: "hours" } } });

@@ -25,6 +25,7 @@ interface Snapshot {
 
 const HISTORY_LIMIT = 100;
 const PASTE_OFFSET = 40;
+const CONFIG_EDIT_MERGE_MS = 1000;
 
 export interface EditorState {
   nodeTypes: Record<string, NodeTypeSpec>;
@@ -38,6 +39,8 @@ export interface EditorState {
   version: number;
   /** The snapshot taken when a drag started, pushed to `past` once the drag ends. */
   dragStart: Snapshot | null;
+  /** The last config edit, to merge a burst of keystrokes into one undo step. */
+  lastConfigEdit: { nodeId: string; at: number } | null;
   problems: ValidationError[];
   scope: Record<string, string[]>;
   activeNodeId: string | null;
@@ -72,6 +75,7 @@ function snapshot(state: Pick<EditorState, "nodes" | "edges">): Snapshot {
 
 function withHistory(state: EditorState, next: Partial<EditorState>): Partial<EditorState> {
   return {
+    lastConfigEdit: null,
     ...next,
     past: [...state.past, snapshot(state)].slice(-HISTORY_LIMIT),
     future: [],
@@ -105,6 +109,7 @@ export const createEditorStore = () =>
     clipboard: null,
     version: 0,
     dragStart: null,
+    lastConfigEdit: null,
     problems: [],
     scope: {},
     activeNodeId: null,
@@ -157,6 +162,7 @@ export const createEditorStore = () =>
         nodes,
         edges,
         dragStart: null,
+        lastConfigEdit: null,
         past: [...state.past, before].slice(-HISTORY_LIMIT),
         future: [],
         version: state.version + 1,
@@ -227,7 +233,16 @@ export const createEditorStore = () =>
       const nodes = state.nodes.map((node) =>
         node.id === nodeId && isStepNode(node) ? { ...node, data: { ...node.data, config } } : node,
       );
-      set(withHistory(state, { nodes, edges: pruneEdges(nodes, state.edges, state.nodeTypes) }));
+      const edges = pruneEdges(nodes, state.edges, state.nodeTypes);
+      const now = Date.now();
+      const last = state.lastConfigEdit;
+      // Typing in a field is one undo step, not one per keystroke: quick successive edits of the
+      // same step extend the previous history entry.
+      if (last && last.nodeId === nodeId && now - last.at < CONFIG_EDIT_MERGE_MS && state.past.length > 0) {
+        set({ nodes, edges, future: [], version: state.version + 1, lastConfigEdit: { nodeId, at: now } });
+        return;
+      }
+      set({ ...withHistory(state, { nodes, edges }), lastConfigEdit: { nodeId, at: now } });
     },
 
     updateNote: (nodeId, text) => {
@@ -298,6 +313,7 @@ export const createEditorStore = () =>
         edges: previous.edges,
         past: state.past.slice(0, -1),
         future: [snapshot(state), ...state.future],
+        lastConfigEdit: null,
         version: state.version + 1,
       });
     },
@@ -311,6 +327,7 @@ export const createEditorStore = () =>
         edges: next.edges,
         past: [...state.past, snapshot(state)],
         future: state.future.slice(1),
+        lastConfigEdit: null,
         version: state.version + 1,
       });
     },
