@@ -39,7 +39,7 @@ interface FieldProps {
 }
 
 export function SchemaField({ name, path, schema, value, required, scope, errors, onChange }: FieldProps) {
-  const { tOptional } = useT();
+  const { tOptional, language } = useT();
   const fieldLabel = useFieldLabel();
   const label = fieldLabel(name, schema);
   const testId = `field-${path}`;
@@ -121,9 +121,15 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
       <span className="field-label">
         {label}
         {required && " *"}
+        {schema.description && language !== "en" && (
+          <span className="info" title={schema.description} aria-label={schema.description}>
+            {" "}ⓘ
+          </span>
+        )}
       </span>
       {body}
-      {schema.description && <small className="hint">{schema.description}</small>}
+      {/* Schema descriptions are written in English by the backend: inline in English, a tooltip otherwise. */}
+      {schema.description && language === "en" && <small className="hint">{schema.description}</small>}
       {/* Containers show only their own errors: their items and properties show theirs. */}
       <FieldErrors errors={errors} field={path} exact={Boolean(schema.properties) || types(schema).includes("array")} />
     </div>

@@ -129,6 +129,10 @@ export const ptBR = {
   "unit.minutes": "minutos",
   "unit.hours": "horas",
   "unit.days": "dias",
+  "unitOne.seconds": "segundo",
+  "unitOne.minutes": "minuto",
+  "unitOne.hours": "hora",
+  "unitOne.days": "dia",
 
   "delay.mode": "Esperar",
   "delay.mode.duration": "Por um tempo",
@@ -463,6 +467,10 @@ export const en: Record<MessageKey, string> = {
   "unit.minutes": "minutes",
   "unit.hours": "hours",
   "unit.days": "days",
+  "unitOne.seconds": "second",
+  "unitOne.minutes": "minute",
+  "unitOne.hours": "hour",
+  "unitOne.days": "day",
 
   "delay.mode": "Wait",
   "delay.mode.duration": "For a duration",

@@ -13,7 +13,8 @@ function truncate(text: string, length = 80): string {
 
 export function useDurationText() {
   const { t } = useT();
-  return (value: unknown) => (isDuration(value) ? `${value.value} ${t(`unit.${value.unit}`)}` : "");
+  return (value: unknown) =>
+    isDuration(value) ? `${value.value} ${value.value === 1 ? t(`unitOne.${value.unit}`) : t(`unit.${value.unit}`)}` : "";
 }
 
 export function TriggerBody({ config }: BodyProps) {
