@@ -28,7 +28,10 @@ def test_parser_reads_the_keys_of_the_object():
 
 
 def test_frontend_registry_covers_every_backend_node_type():
-    backend = {node_type.key for node_type in all_types()}
+    # Node types that tests register for themselves (tests/flows/slow_node.py, test_interpreter.py)
+    # are named test_*; they are not product node types.
+    backend = {node_type.key for node_type in all_types() if not node_type.key.startswith("test_")}
+    assert {"trigger", "branch", "send_template"} <= backend  # the registry really was loaded
     frontend = frontend_keys(REGISTRY.read_text(encoding="utf-8"))
     assert backend - frontend == set(), f"node types missing in {REGISTRY.name}"
     assert frontend - backend == set(), f"{REGISTRY.name} has entries for unknown node types"
