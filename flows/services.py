@@ -23,20 +23,27 @@ def event_record(
     payload: dict[str, Any],
     raw: Any = None,
     occurred_at: datetime | None = None,
+    ignore_reason: str = "",
 ) -> tuple[InboundEvent, bool]:
     """Store an incoming event once and queue its processing after commit.
 
     Returns ``(event, created)``; a second call with the same ``dedupe_key`` returns the stored
-    event and ``created=False`` and queues nothing (duplicates are no-ops).
+    event and ``created=False`` and queues nothing (duplicates are no-ops). With
+    ``ignore_reason`` the event is only kept (state ignored, the reason as its note): flows never
+    see it.
     """
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
                 kind=kind, dedupe_key=dedupe_key[:255], contact=contact, channel=channel,
                 payload=payload, raw=raw, occurred_at=occurred_at,
+                state=InboundEvent.State.IGNORED if ignore_reason else InboundEvent.State.PENDING,
+                error=ignore_reason[:2000],
             )
     except IntegrityError:
         return InboundEvent.objects.get(dedupe_key=dedupe_key[:255]), False
+    if ignore_reason:
+        return event, True
     if contact is not None:
         from flows.tasks import enqueue_contact_processing
 

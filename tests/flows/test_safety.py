@@ -61,3 +61,18 @@ def test_stopping_a_test_run_cancels_a_waiting_subflow_child_too():
     assert sorted(runs.values_list("status", flat=True)) == ["waiting", "waiting"]
     services.test_run_stop(test=test)
     assert sorted(runs.values_list("status", flat=True)) == ["cancelled", "cancelled"]
+
+
+def test_an_event_recorded_as_ignored_is_kept_with_its_reason_and_never_processed(contact):
+    from flows.models import InboundEvent
+    from flows.services import event_record
+
+    make_flow(definition([node("t", "trigger", event="message", match="any")], []))
+    event, created = event_record(kind="message", dedupe_key="wa:group:1", contact=contact,
+                                  payload={"type": "text", "text": "oi"}, ignore_reason="group update: not for flows")
+    assert created
+    contact_events_process(contact_id=contact.pk)
+    event.refresh_from_db()
+    assert event.state == InboundEvent.State.IGNORED and event.error == "group update: not for flows"
+    assert not FlowRun.objects.exists()
+    assert event_record(kind="message", dedupe_key="wa:group:1", contact=contact, payload={})[1] is False
