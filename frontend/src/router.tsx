@@ -6,11 +6,12 @@ export const useLocation = create<{ path: string }>(() => ({ path: window.locati
 
 window.addEventListener("popstate", () => useLocation.setState({ path: window.location.pathname }));
 
+/** Goes to `path` (which may carry a query string; routes match on the path part only). */
 export function navigate(path: string, replace = false) {
-  if (path === window.location.pathname) return;
+  if (path === window.location.pathname + window.location.search) return;
   if (replace) window.history.replaceState(null, "", path);
   else window.history.pushState(null, "", path);
-  useLocation.setState({ path });
+  useLocation.setState({ path: window.location.pathname });
 }
 
 export type Route = { name: "login" } | { name: "flows" } | { name: "editor"; flowId: number } | { name: "notFound" };

@@ -166,8 +166,9 @@ def test_test_run_chat_with_reply_buttons_follows_the_tapped_path(browser_page):
          edge("route", "bye", "default")]))
 
     login(page, "ana")
-    page.goto(f"{page.base_url}/flows/{flow.pk}")
-    page.click("[data-testid=open-test-run]")
+    # "Test run" from the flow list opens the editor with the test panel.
+    page.locator("[data-testid=flow-row]", has_text="Atendimento").locator("[data-testid=list-test-run]").click()
+    page.wait_for_url(re.compile(rf"/flows/{flow.pk}\?test$"))
     run_panel = page.locator("[data-testid=test-run-panel]")
     expect(run_panel.locator("[data-testid=test-payload]")).to_have_count(0)  # message trigger: no event data
     run_panel.locator("[data-testid=test-start]").click()

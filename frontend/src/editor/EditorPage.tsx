@@ -25,7 +25,8 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const [flow, setFlow] = useState<FlowDetail | null>(null);
   const [specs, setSpecs] = useState<NodeTypeSpec[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [drawer, setDrawer] = useState<Drawer>("none");
+  // "Test run" in the flow list opens the editor with the test panel (?test).
+  const [drawer, setDrawer] = useState<Drawer>(() => (new URLSearchParams(window.location.search).has("test") ? "test" : "none"));
   const [publishOpen, setPublishOpen] = useState(false);
   const [publishErrors, setPublishErrors] = useState<ValidationError[]>([]);
   const [publishing, setPublishing] = useState(false);

@@ -176,6 +176,9 @@ export function FlowListPage({ user }: { user: User }) {
                   </button>
                   {canEdit && (
                     <>
+                      <button type="button" className="link" data-testid="list-test-run" onClick={() => navigate(`/flows/${flow.id}?test`)}>
+                        {t("test.button")}
+                      </button>
                       <button type="button" className="link" onClick={() => act(() => endpoints.duplicate(flow.id))}>
                         {t("list.duplicate")}
                       </button>
