@@ -9,7 +9,7 @@ Chromium and opens the editor. Per run it measures, from navigation start:
   - first node: the first step card is on screen;
   - interactive: a step was clicked and the editor reacted (the node is selected and its form
     is in the side panel) -- the figure to quote;
-and the click-to-selected latency on its own. Needs the frontend build (make frontend).
+and the click-to-selected latency on its own. Builds the frontend first if needed (make frontend).
 """
 
 from __future__ import annotations
@@ -133,7 +133,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     if not (ROOT / "static" / "build" / ".vite" / "manifest.json").exists():
-        raise SystemExit("the frontend is not built: run `make frontend` first")
+        print("the frontend is not built yet: running `make frontend`", flush=True)
+        subprocess.run(["make", "frontend"], cwd=ROOT, check=True)
     with tempfile.TemporaryDirectory(prefix="fluxo-bench-editor-") as var_dir:
         env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
         env.update({"FLUXO_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "ERROR",
