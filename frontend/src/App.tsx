@@ -9,7 +9,10 @@ import { LoginPage } from "./pages/LoginPage";
 import { Link, matchRoute, navigate, useLocation } from "./router";
 
 // The editor (React Flow, dagre, forms) is most of the bundle: the login and list pages load without it.
-const EditorPage = lazy(() => import("./editor/EditorPage").then((module) => ({ default: module.EditorPage })));
+const loadEditor = () => import("./editor/EditorPage");
+// Opening an editor URL directly: fetch the editor chunk alongside the session check, not after it.
+if (matchRoute(window.location.pathname).name === "editor") void loadEditor();
+const EditorPage = lazy(() => loadEditor().then((module) => ({ default: module.EditorPage })));
 
 function applyUserLanguage(session: Session) {
   const stored = localStorage.getItem("fluxo.language") as Language | null;

@@ -26,7 +26,7 @@ export function createValidator(editor: EditorStore, flowId: number) {
     run,
     start() {
       unsubscribe ??= editor.subscribe((current, previous) => {
-        if (current.version === previous.version && current.nodeTypes === previous.nodeTypes) return;
+        if (current.version === previous.version) return;
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => void run(), VALIDATE_DELAY_MS);
       });
