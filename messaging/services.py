@@ -60,8 +60,11 @@ def contact_get_or_create(*, phone: str, name: str = "", channel: Channel | None
 def conversation_touch_inbound(*, contact: Contact, channel: Channel | None, at: datetime) -> tuple[Conversation, bool]:
     """The contact wrote to us: open a conversation if none is open, and restart the 24-hour window.
 
-    Returns ``(conversation, started)``.
+    Returns ``(conversation, started)``. Lock order, as everywhere: the contact row, then its
+    conversation (the event processor holds the contact while it touches the conversation, so
+    the other order deadlocks).
     """
+    Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True).first()
     conversation = (
         Conversation.objects.select_for_update()
         .filter(contact=contact).exclude(state=Conversation.State.COMPLETED).order_by("-id").first()
