@@ -48,8 +48,8 @@ run: setup demo
 
 test: setup chromium
 	$(BIN)/python -m tests.services_check
-	$(BIN)/python -m pytest
 	cd frontend && npm test --silent
+	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
