@@ -108,6 +108,7 @@ else:
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default now: a URL typed without a scheme is https
 
 # --- Redis, Celery, Channels ----------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
