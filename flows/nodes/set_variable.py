@@ -95,7 +95,11 @@ class SetVariableNode(NodeType):
                                   assignment.get("type", "text"))
             if target.startswith("vars."):
                 ctx.vars[target[5:]] = value
-            elif target == "contact.name":
+                written[target] = value
+                continue
+            # The contact changes: later assignments (and nodes) must see it, so drop the cached scope.
+            ctx.invalidate_contact()
+            if target == "contact.name":
                 contact.name = str(value)[:200]
                 changed_contact = True
             elif target.startswith("contact.attributes."):
@@ -112,5 +116,4 @@ class SetVariableNode(NodeType):
             written[target] = value
         if changed_contact:
             contact.save(update_fields=["name", "attributes", "updated_at"])
-        ctx.invalidate_contact()
         return Next("next", {"assigned": written})

@@ -76,3 +76,17 @@ def test_an_event_recorded_as_ignored_is_kept_with_its_reason_and_never_processe
     assert event.state == InboundEvent.State.IGNORED and event.error == "group update: not for flows"
     assert not FlowRun.objects.exists()
     assert event_record(kind="message", dedupe_key="wa:group:1", contact=contact, payload={})[1] is False
+
+
+def test_a_later_assignment_sees_the_contact_change_of_an_earlier_one(contact):
+    make_flow(definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("v", "set_variable", assignments=[
+             {"target": "vars.before", "value": "{{contact.first_name}}"},
+             {"target": "contact.name", "value": "João Souza"},
+             {"target": "contact.tags", "value": "vip", "operation": "add_tag"},
+             {"target": "vars.after", "value": "{{contact.first_name}} {{contact.tags | json}}"}])],
+        [edge("t", "v")]))
+    inbound(contact, "oi")
+    run = FlowRun.objects.get()
+    assert run.context["vars"] == {"before": "Maria", "after": 'João ["vip"]'}
