@@ -91,6 +91,11 @@ def contact_events_process(*, contact_id: int) -> int:
             event.processed_at = timezone.now()
             event.save(update_fields=["state", "error", "attempts", "processed_at"])
             processed += 1
+            # Peek now rather than in a new transaction: an event recorded after this point
+            # queues its own task when it commits, so stopping here loses nothing.
+            more = InboundEvent.objects.filter(contact_id=contact_id, state=InboundEvent.State.PENDING).exists()
+        if not more:
+            return processed
 
 
 def event_process(*, event: InboundEvent, contact) -> str:
