@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/session/", views.SessionView.as_view(), name="auth-session"),
     path("auth/login/", views.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("node-types/", views.NodeTypeList.as_view(), name="node-types"),
     *router.urls,
 ]

@@ -105,6 +105,29 @@ class LoginView(APIView):
         return Response(session_payload(request))
 
 
+class TokenView(APIView):
+    """Exchange a username and password for the user's API token (for outside systems).
+
+    Send it as ``Authorization: Token <key>``; roles apply as for the browser session.
+    """
+
+    permission_classes = [AllowAny]
+    serializer_class = LoginSerializer
+
+    @extend_schema(request=LoginSerializer, responses={200: dict})
+    def post(self, request):
+        from rest_framework.authtoken.models import Token
+
+        data = LoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        if user is None:
+            return error_response("invalid_credentials", "Wrong username or password.",
+                                  details={"password": ["Wrong username or password."]})
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key, "roles": sorted(user_roles(user))})
+
+
 class LogoutView(APIView):
     permission_classes = [AllowAny]
 
