@@ -121,6 +121,7 @@ def definition_validate(definition: Any) -> ValidationResult:
     successors: dict[str, list[str]] = defaultdict(list)
     predecessors: dict[str, list[str]] = defaultdict(list)
     used_ports: set[tuple[str, str]] = set()
+    port_edges: list[tuple[str, str, str]] = []
     failure_targets: set[str] = set()  # reached through a "failure" port: {{vars.last_error}} is set there
     for edge in definition["edges"]:
         source, target, port = edge["source"], edge["target"], edge["source_port"]
@@ -143,6 +144,7 @@ def definition_validate(definition: Any) -> ValidationResult:
         used_ports.add((source, port))
         if port == "failure":
             failure_targets.add(target)
+        port_edges.append((source, port, target))
         successors[source].append(target)
         predecessors[target].append(source)
 
@@ -174,18 +176,21 @@ def definition_validate(definition: Any) -> ValidationResult:
     issues.extend(_cycles_without_pause(nodes, successors))
 
     # 6. Variables in scope per node (may-be-defined: union over all paths) and expressions.
-    defines = {nid: set(t.defines(n["config"])) if (t := registry.get(n["type"])) else set() for nid, n in nodes.items()}
+    def defined_on(node_id: str, port: str) -> set[str]:
+        node_type = registry.get(nodes[node_id]["type"])
+        return set(node_type.defines_on_port(nodes[node_id]["config"], port)) if node_type else set()
+
+    defines = {(s, p): defined_on(s, p) for s, p, _ in port_edges}
     scope_in: dict[str, set[str]] = {nid: {"vars.last_error"} if nid in failure_targets else set() for nid in nodes}
     changed = True
     guard = 0
     while changed and guard < len(nodes) + 2:
         changed, guard = False, guard + 1
-        for source, targets in successors.items():
-            out = scope_in[source] | defines[source]
-            for target in targets:
-                if not out <= scope_in[target]:
-                    scope_in[target] |= out
-                    changed = True
+        for source, port, target in port_edges:
+            out = scope_in[source] | defines[(source, port)]
+            if not out <= scope_in[target]:
+                scope_in[target] |= out
+                changed = True
     for node_id, node in nodes.items():
         known = set(BASE_SCOPE) | scope_in[node_id]
         result.scope[node_id] = sorted(known)

@@ -120,6 +120,10 @@ class NodeType:
         """Variable paths this node makes available downstream, e.g. ``vars.order_id``."""
         return []
 
+    def defines_on_port(self, config: dict[str, Any], port: str) -> list[str]:
+        """The variables available past one output port (all of :meth:`defines` by default)."""
+        return self.defines(config)
+
     def validate(self, node_id: str, config: dict[str, Any]) -> list[ValidationIssue]:
         """Semantic checks beyond the JSON Schema of the config."""
         return []

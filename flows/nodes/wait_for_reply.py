@@ -49,6 +49,10 @@ class WaitForReplyNode(NodeType):
             names.append(f"vars.{config['save_as']}")
         return names
 
+    def defines_on_port(self, config, port):
+        # A timeout means no reply came: reply.* and the saved answer do not exist on that path.
+        return self.defines(config) if port == "reply" else []
+
     def execute(self, ctx):
         timeout = ctx.config.get("timeout")
         wake_at = ctx.now() + duration_to_timedelta(timeout) if timeout else None

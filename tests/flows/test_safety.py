@@ -90,3 +90,17 @@ def test_a_later_assignment_sees_the_contact_change_of_an_earlier_one(contact):
     inbound(contact, "oi")
     run = FlowRun.objects.get()
     assert run.context["vars"] == {"before": "Maria", "after": 'João ["vip"]'}
+
+
+def test_reply_variables_are_unknown_on_the_timeout_path():
+    from flows.validation import definition_validate
+
+    defn = definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("w", "wait_for_reply", timeout={"value": 1, "unit": "hours"}, save_as="answer"),
+         node("got", "send_message", text="Você disse {{vars.answer}} ({{reply.text}})"),
+         node("late", "send_message", text="Sem resposta: {{vars.answer}}")],
+        [edge("t", "w"), edge("w", "got", "reply"), edge("w", "late", "timeout")])
+    result = definition_validate(defn)
+    assert [(i.node_id, i.field, i.code) for i in result.issues] == [("late", "text", "unknown_variable")]
+    assert "reply.text" in result.scope["got"] and "reply.text" not in result.scope["late"]
