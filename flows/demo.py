@@ -9,11 +9,13 @@ from django.db import transaction
 from flows.models import Flow
 
 
-def _n(node_id: str, node_type: str, x: int, y: int, **config: Any) -> tuple[dict, dict]:
+def demo_node(node_id: str, node_type: str, x: int, y: int, **config: Any) -> tuple[dict, dict]:
+    """A node and its canvas position, for building demo definitions."""
     return {"id": node_id, "type": node_type, "config": config}, {"position": {"x": x, "y": y}}
 
 
-def _definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, str]], notes=None) -> dict[str, Any]:
+def demo_definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, str]], notes=None) -> dict[str, Any]:
+    """A spec v1 definition from demo nodes and (source, port, target) edges; layout goes to ``ui``."""
     return {
         "spec_version": 1,
         "nodes": [n for n, _ in nodes],
@@ -23,19 +25,19 @@ def _definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, str]
 
 
 def post_call_followup() -> dict[str, Any]:
-    return _definition(
+    return demo_definition(
         [
-            _n("call_finished", "trigger", 40, 160, event="external", event_name="call.finished"),
-            _n("wait_2h", "delay", 300, 160, mode="duration", duration={"value": 2, "unit": "hours"}),
-            _n("result", "branch", 560, 160, mode="conditions", default_label="Outro", conditions=[
+            demo_node("call_finished", "trigger", 40, 160, event="external", event_name="call.finished"),
+            demo_node("wait_2h", "delay", 300, 160, mode="duration", duration={"value": 2, "unit": "hours"}),
+            demo_node("result", "branch", 560, 160, mode="conditions", default_label="Outro", conditions=[
                 {"id": "answered", "label": "Atendeu", "match": "all",
                  "rules": [{"left": "{{trigger.call_result}}", "op": "equals", "right": "answered"}]},
                 {"id": "no_answer", "label": "Não atendeu", "match": "any",
                  "rules": [{"left": "{{trigger.call_result}}", "op": "in_list", "right": "no_answer,busy,voicemail"}]},
             ]),
-            _n("thanks", "send_template", 860, 60, template="followup_answered", language="pt_BR",
+            demo_node("thanks", "send_template", 860, 60, template="followup_answered", language="pt_BR",
                parameters={"body": ["{{contact.first_name | default(\"cliente\")}}"]}),
-            _n("retry", "send_template", 860, 260, template="followup_no_answer", language="pt_BR",
+            demo_node("retry", "send_template", 860, 260, template="followup_no_answer", language="pt_BR",
                parameters={"body": ["{{contact.first_name | default(\"cliente\")}}"]}),
         ],
         [("call_finished", "next", "wait_2h"), ("wait_2h", "next", "result"), ("result", "answered", "thanks"),
@@ -46,12 +48,12 @@ def post_call_followup() -> dict[str, Any]:
 
 
 def appointment_reminder() -> dict[str, Any]:
-    return _definition(
+    return demo_definition(
         [
-            _n("scheduled", "trigger", 40, 160, event="external", event_name="appointment.scheduled"),
-            _n("day_before", "delay", 320, 160, mode="expression", expression="{{trigger.appointment_at}}",
+            demo_node("scheduled", "trigger", 40, 160, event="external", event_name="appointment.scheduled"),
+            demo_node("day_before", "delay", 320, 160, mode="expression", expression="{{trigger.appointment_at}}",
                offset={"value": -24, "unit": "hours"}),
-            _n("remind", "send_template", 620, 160, template="appointment_reminder", language="pt_BR",
+            demo_node("remind", "send_template", 620, 160, template="appointment_reminder", language="pt_BR",
                parameters={"body": ["{{contact.first_name | default(\"cliente\")}}",
                                     "{{trigger.appointment_at | date(\"%d/%m às %H:%M\")}}"]}),
         ],
@@ -60,27 +62,27 @@ def appointment_reminder() -> dict[str, Any]:
 
 
 def lead_qualification() -> dict[str, Any]:
-    return _definition(
+    return demo_definition(
         [
-            _n("lead", "trigger", 40, 200, event="message", match="keyword", keywords=["QUERO", "ORÇAMENTO", "PLANOS"]),
-            _n("ask_size", "send_message", 300, 200,
+            demo_node("lead", "trigger", 40, 200, event="message", match="keyword", keywords=["QUERO", "ORÇAMENTO", "PLANOS"]),
+            demo_node("ask_size", "send_message", 300, 200,
                text="Olá {{contact.first_name | default(\"\")}}! Para indicar o melhor plano: qual o tamanho da sua empresa?",
                buttons=[{"id": "small", "title": "Até 10 pessoas"}, {"id": "medium", "title": "11 a 100"},
                         {"id": "large", "title": "Mais de 100"}]),
-            _n("answer", "wait_for_reply", 580, 200, timeout={"value": 24, "unit": "hours"}, save_as="company_size"),
-            _n("route", "branch", 840, 200, mode="conditions", default_label="Pequena/média", conditions=[
+            demo_node("answer", "wait_for_reply", 580, 200, timeout={"value": 24, "unit": "hours"}, save_as="company_size"),
+            demo_node("route", "branch", 840, 200, mode="conditions", default_label="Pequena/média", conditions=[
                 {"id": "enterprise", "label": "Grande", "match": "any",
                  "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "large"},
                            {"left": "{{reply.text}}", "op": "contains", "right": "mais de 100"}]},
             ]),
-            _n("tag_enterprise", "set_variable", 1100, 100, assignments=[
+            demo_node("tag_enterprise", "set_variable", 1100, 100, assignments=[
                 {"target": "contact.attributes.segment", "value": "enterprise", "type": "text"},
                 {"target": "contact.tags", "value": "lead-enterprise", "type": "text", "operation": "add_tag"}]),
-            _n("consultant", "send_message", 1360, 100, text="Perfeito! Um consultor vai falar com você ainda hoje."),
-            _n("self_service", "send_message", 1100, 300,
+            demo_node("consultant", "send_message", 1360, 100, text="Perfeito! Um consultor vai falar com você ainda hoje."),
+            demo_node("self_service", "send_message", 1100, 300,
                text="Obrigado! Veja nossos planos em https://fluxo.example/planos — responda aqui se tiver dúvidas.",
                preview_url=True),
-            _n("no_answer", "end", 840, 400, status="completed", reason="lead não respondeu"),
+            demo_node("no_answer", "end", 840, 400, status="completed", reason="lead não respondeu"),
         ],
         [("lead", "next", "ask_size"), ("ask_size", "next", "answer"), ("answer", "reply", "route"),
          ("answer", "timeout", "no_answer"), ("route", "enterprise", "tag_enterprise"),
@@ -89,19 +91,19 @@ def lead_qualification() -> dict[str, Any]:
 
 
 def support_triage() -> dict[str, Any]:
-    return _definition(
+    return demo_definition(
         [
-            _n("any_message", "trigger", 40, 200, event="message", match="any"),
-            _n("topic", "branch", 300, 200, mode="conditions", default_label="Outros assuntos", conditions=[
+            demo_node("any_message", "trigger", 40, 200, event="message", match="any"),
+            demo_node("topic", "branch", 300, 200, mode="conditions", default_label="Outros assuntos", conditions=[
                 {"id": "billing", "label": "Financeiro", "match": "any",
                  "rules": [{"left": "{{trigger.text}}", "op": "regex", "right": "boleto|pagamento|fatura|pix"}]},
             ]),
-            _n("billing_reply", "send_message", 580, 80,
+            demo_node("billing_reply", "send_message", 580, 80,
                text="Para 2ª via de boleto ou dúvidas de pagamento, acesse https://fluxo.example/financeiro."),
-            _n("ask_ai", "ai_reply", 580, 300, assistant="Atendimento", input="{{trigger.text}}",
+            demo_node("ask_ai", "ai_reply", 580, 300, assistant="Atendimento", input="{{trigger.text}}",
                output_variable="ai_answer", memory_turns=6),
-            _n("ai_answer", "send_message", 860, 240, text="{{vars.ai_answer}}"),
-            _n("handoff", "send_message", 860, 380,
+            demo_node("ai_answer", "send_message", 860, 240, text="{{vars.ai_answer}}"),
+            demo_node("handoff", "send_message", 860, 380,
                text="Vou chamar uma pessoa do nosso time para te ajudar. Aguarde um instante!"),
         ],
         [("any_message", "next", "topic"), ("topic", "billing", "billing_reply"), ("topic", "default", "ask_ai"),

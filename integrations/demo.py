@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import transaction
 
+from flows.demo import demo_definition, demo_node
+
 DEMO_CREDENTIAL = "demo-loja"
 DEMO_FLOW_NAME = "Status do pedido (integrações)"
 
@@ -50,23 +52,19 @@ TEAMS = [
 HOLIDAYS = ["2026-12-25", "2027-01-01"]
 
 
-def _n(node_id: str, node_type: str, x: int, y: int, **config: Any) -> tuple[dict, dict]:
-    return {"id": node_id, "type": node_type, "config": config}, {"position": {"x": x, "y": y}}
-
-
 REGULARIZATION_FLOW_NAME = "Regularização de débito"
 
 
 def regularization_flow() -> dict[str, Any]:
     """The billing system starts it (payment.overdue) or the order flow calls it as a subflow."""
     nodes = [
-        _n("start", "trigger", 40, 200, event="external", event_name="payment.overdue"),
-        _n("offer", "send_message", 280, 200,
+        demo_node("start", "trigger", 40, 200, event="external", event_name="payment.overdue"),
+        demo_node("offer", "send_message", 280, 200,
            text="{{contact.first_name | default('Olá')}}, encontramos um pagamento em aberto. Como prefere regularizar?",
            buttons=[{"id": "pix", "title": "Pagar com Pix"}, {"id": "boleto", "title": "2ª via do boleto"},
                     {"id": "human", "title": "Falar c/ Financeiro"}]),
-        _n("choice", "wait_for_reply", 520, 200, timeout={"value": 24, "unit": "hours"}, save_as="debt_choice"),
-        _n("how", "branch", 760, 200, mode="conditions", default_label="Falar com o Financeiro", conditions=[
+        demo_node("choice", "wait_for_reply", 520, 200, timeout={"value": 24, "unit": "hours"}, save_as="debt_choice"),
+        demo_node("how", "branch", 760, 200, mode="conditions", default_label="Falar com o Financeiro", conditions=[
             {"id": "pix", "label": "Pix", "match": "any",
              "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "pix"},
                        {"left": "{{reply.text}}", "op": "contains", "right": "pix"}]},
@@ -74,41 +72,33 @@ def regularization_flow() -> dict[str, Any]:
              "rules": [{"left": "{{reply.reply_id}}", "op": "equals", "right": "boleto"},
                        {"left": "{{reply.text}}", "op": "contains", "right": "boleto"}]},
         ]),
-        _n("pix", "send_message", 1000, 80,
+        demo_node("pix", "send_message", 1000, 80,
            text="Chave Pix: financeiro@loja.example (CNPJ). Assim que o pagamento for confirmado, avisamos por aqui."),
-        _n("boleto", "send_message", 1000, 200, text="Enviamos a 2ª via do boleto para o seu e-mail cadastrado."),
-        _n("wait_payment", "set_conversation_state", 1240, 140, state="pending",
+        demo_node("boleto", "send_message", 1000, 200, text="Enviamos a 2ª via do boleto para o seu e-mail cadastrado."),
+        demo_node("wait_payment", "set_conversation_state", 1240, 140, state="pending",
            reason="aguardando o pagamento do cliente"),
-        _n("to_finance", "route_to_team", 1000, 320, team="Financeiro", state="in_service"),
-        _n("tell_finance", "notify", 1240, 320, channel="email", team="Financeiro",
+        demo_node("to_finance", "route_to_team", 1000, 320, team="Financeiro", state="in_service"),
+        demo_node("tell_finance", "notify", 1240, 320, channel="email", team="Financeiro",
            subject="Regularização: {{contact.name | default(\"cliente\")}}",
            message="{{contact.name}} ({{contact.phone}}) quer falar sobre um pagamento em aberto."),
-        _n("no_answer", "route_to_team", 760, 360, team="Financeiro", state="pending"),
+        demo_node("no_answer", "route_to_team", 760, 360, team="Financeiro", state="pending"),
     ]
     edges = [("start", "next", "offer"), ("offer", "next", "choice"), ("choice", "reply", "how"),
              ("choice", "timeout", "no_answer"), ("how", "pix", "pix"), ("how", "boleto", "boleto"),
              ("pix", "next", "wait_payment"), ("boleto", "next", "wait_payment"), ("how", "default", "to_finance"),
              ("to_finance", "next", "tell_finance")]
-    return _definition(nodes, edges)
+    return demo_definition(nodes, edges)
 
-
-def _definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, str]], notes=None) -> dict[str, Any]:
-    return {
-        "spec_version": 1,
-        "nodes": [n for n, _ in nodes],
-        "edges": [{"id": f"e-{s}-{p}-{t}", "source": s, "source_port": p, "target": t} for s, p, t in edges],
-        "ui": {"nodes": {n["id"]: ui for n, ui in nodes}, "notes": notes or []},
-    }
 
 
 def order_status_flow(base_url: str, regularization_flow_id: int | None = None) -> dict[str, Any]:
     """trigger PEDIDO → ask the number → HTTP lookup → answer → route by tier (premium, in debt, repeat)."""
     rule = lambda left, op, right=None: {"left": left, "op": op, "right": right}  # noqa: E731
     nodes = [
-        _n("start", "trigger", 40, 240, event="message", match="keyword", keywords=["PEDIDO", "RASTREIO"]),
-        _n("ask", "send_message", 280, 240, text="Claro! Qual é o número do seu pedido? (ex.: 1001)"),
-        _n("wait", "wait_for_reply", 520, 240, timeout={"value": 30, "unit": "minutes"}, save_as="order_id"),
-        _n("lookup", "http_request", 760, 240, method="GET",
+        demo_node("start", "trigger", 40, 240, event="message", match="keyword", keywords=["PEDIDO", "RASTREIO"]),
+        demo_node("ask", "send_message", 280, 240, text="Claro! Qual é o número do seu pedido? (ex.: 1001)"),
+        demo_node("wait", "wait_for_reply", 520, 240, timeout={"value": 30, "unit": "minutes"}, save_as="order_id"),
+        demo_node("lookup", "http_request", 760, 240, method="GET",
            url=base_url + "/api/demo/orders/{{vars.order_id | trim}}/", credential=DEMO_CREDENTIAL,
            timeout_seconds=10, retries=2, response_mapping=[
                {"variable": "order_status", "path": "$.status", "required": True},
@@ -117,14 +107,14 @@ def order_status_flow(base_url: str, regularization_flow_id: int | None = None) 
                {"variable": "in_debt", "path": "$.customer.in_debt", "default": False},
                {"variable": "orders_count", "path": "$.customer.orders_count", "default": 0},
            ]),
-        _n("remember", "set_variable", 1000, 160, assignments=[
+        demo_node("remember", "set_variable", 1000, 160, assignments=[
             {"target": "contact.attributes.tier", "value": "{{vars.customer_tier}}", "type": "text"},
             {"target": "contact.attributes.in_debt", "value": "{{vars.in_debt}}", "type": "boolean"},
             {"target": "contact.attributes.orders_count", "value": "{{vars.orders_count}}", "type": "number"},
         ]),
-        _n("answer", "send_message", 1240, 160,
+        demo_node("answer", "send_message", 1240, 160,
            text="Pedido {{vars.order_id | trim}}: {{vars.order_status}}. Previsão: {{vars.order_eta}}."),
-        _n("by_tier", "branch", 1480, 160, mode="conditions", default_label="Demais clientes", conditions=[
+        demo_node("by_tier", "branch", 1480, 160, mode="conditions", default_label="Demais clientes", conditions=[
             {"id": "premium", "label": "Premium", "match": "all",
              "rules": [rule("{{contact.attributes.tier}}", "equals", "premium")]},
             {"id": "debt", "label": "Inadimplente", "match": "all",
@@ -132,22 +122,22 @@ def order_status_flow(base_url: str, regularization_flow_id: int | None = None) 
             {"id": "repeat", "label": "Cliente recorrente", "match": "all",
              "rules": [rule("{{contact.attributes.orders_count}}", "gte", "3")]},
         ]),
-        _n("to_priority", "route_to_team", 1740, 20, team="Prioridade", priority=10, state="triaged"),
-        _n("tell_priority", "notify", 1980, 20, channel="email", team="Prioridade",
+        demo_node("to_priority", "route_to_team", 1740, 20, team="Prioridade", priority=10, state="triaged"),
+        demo_node("tell_priority", "notify", 1980, 20, channel="email", team="Prioridade",
            subject="Cliente premium: {{contact.name}}",
            message="{{contact.name}} ({{contact.phone}}) perguntou do pedido {{vars.order_id | trim}} "
                    "({{vars.order_status}}). Conversa na fila Prioridade."),
-        _n("to_finance", "route_to_team", 1740, 140, team="Financeiro", state="pending"),
-        *([_n("regularize", "subflow", 1980, 140, flow_id=regularization_flow_id, revision="published")]
+        demo_node("to_finance", "route_to_team", 1740, 140, team="Financeiro", state="pending"),
+        *([demo_node("regularize", "subflow", 1980, 140, flow_id=regularization_flow_id, revision="published")]
           if regularization_flow_id else
-          [_n("regularize", "send_message", 1980, 140,
+          [demo_node("regularize", "send_message", 1980, 140,
               text="Vi que há um pagamento em aberto. O Financeiro vai te ajudar a regularizar por aqui.")]),
-        _n("to_sales", "route_to_team", 1740, 260, team="Vendas", state="triaged"),
-        _n("to_support", "route_to_team", 1740, 380, team="Atendimento", state="triaged"),
-        _n("not_found", "send_message", 1000, 360,
+        demo_node("to_sales", "route_to_team", 1740, 260, team="Vendas", state="triaged"),
+        demo_node("to_support", "route_to_team", 1740, 380, team="Atendimento", state="triaged"),
+        demo_node("not_found", "send_message", 1000, 360,
            text="Não encontrei o pedido {{vars.order_id | trim}}. Vou passar você para uma pessoa do time."),
-        _n("handoff", "route_to_team", 1240, 360, team="Atendimento", state="in_service"),
-        _n("timeout", "end", 760, 420, status="completed", reason="o cliente não informou o pedido"),
+        demo_node("handoff", "route_to_team", 1240, 360, team="Atendimento", state="in_service"),
+        demo_node("timeout", "end", 760, 420, status="completed", reason="o cliente não informou o pedido"),
     ]
     edges = [("start", "next", "ask"), ("ask", "next", "wait"), ("wait", "reply", "lookup"),
              ("wait", "timeout", "timeout"), ("lookup", "success", "remember"), ("remember", "next", "answer"),
@@ -156,7 +146,7 @@ def order_status_flow(base_url: str, regularization_flow_id: int | None = None) 
              ("to_finance", "next", "regularize"), ("by_tier", "repeat", "to_sales"),
              ("by_tier", "default", "to_support"), ("lookup", "failure", "not_found"),
              ("not_found", "next", "handoff")]
-    return _definition(nodes, edges, notes=[{
+    return demo_definition(nodes, edges, notes=[{
         "id": "n1", "position": {"x": 760, "y": 80},
         "text": "Consulta o ERP de demonstração (GET /api/demo/orders/<id>/) com a credencial demo-loja do cofre; "
                 "pedidos 1001 (premium), 1002, 1003 (em débito: subfluxo de regularização), 1004 (recorrente)."}])

@@ -46,3 +46,25 @@ def api(editor):
     client = APIClient()
     client.force_authenticate(editor)
     return client
+
+
+@pytest.fixture
+def workers():
+    """Start real Celery worker processes on the test database: ``workers("w1", **env)``.
+
+    The queue is purged before and after, and every worker is stopped at the end.
+    """
+    from tests.workers import purge_queue, start_worker
+
+    purge_queue()
+    started = []
+
+    def start(name: str, **env):
+        proc = start_worker(name, **env)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+    purge_queue()

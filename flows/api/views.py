@@ -89,18 +89,27 @@ class SessionView(APIView):
         return ensure_csrf_cookie(super().as_view(**kwargs))
 
 
+def _credentials_user(request):
+    """The user named by the request's username and password, or None (raises on a malformed body)."""
+    data = LoginSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    return authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+
+
+def _wrong_credentials() -> Response:
+    return error_response("invalid_credentials", "Wrong username or password.",
+                          details={"password": ["Wrong username or password."]})
+
+
 class LoginView(APIView):
     permission_classes = [AllowAny]
     serializer_class = LoginSerializer
 
     @extend_schema(request=LoginSerializer, responses={200: dict})
     def post(self, request):
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        user = _credentials_user(request)
         if user is None:
-            return error_response("invalid_credentials", "Wrong username or password.",
-                                  details={"password": ["Wrong username or password."]})
+            return _wrong_credentials()
         login(request, user)
         return Response(session_payload(request))
 
@@ -118,12 +127,9 @@ class TokenView(APIView):
     def post(self, request):
         from rest_framework.authtoken.models import Token
 
-        data = LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
+        user = _credentials_user(request)
         if user is None:
-            return error_response("invalid_credentials", "Wrong username or password.",
-                                  details={"password": ["Wrong username or password."]})
+            return _wrong_credentials()
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key, "roles": sorted(user_roles(user))})
 

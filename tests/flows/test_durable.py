@@ -12,26 +12,13 @@ import pytest
 from flows.models import FlowRun, InboundEvent
 from flows.services import event_record, events_requeue_stale
 from tests.factories import chain, make_contact, make_flow, node
-from tests.workers import purge_queue, start_beat, start_worker, wait_for
+from tests.workers import start_beat, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SLOW_NODES = {"FLUXO_EXTRA_NODE_MODULES": "tests.flows.slow_node"}
 
 
-@pytest.fixture
-def workers():
-    purge_queue()
-    started = []
-
-    def start(name: str, **env):
-        proc = start_worker(name, **env)
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        proc.stop()
 
 
 def _settled(contact) -> bool:

@@ -12,27 +12,13 @@ from messaging.models import Message
 from messaging.services import message_queue_outbound, messages_requeue_stale
 from messaging.webhooks import status_apply
 from tests.factories import make_contact
-from tests.workers import purge_queue, start_worker, wait_for
+from tests.workers import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 LEASE = {"WHATSAPP_SENDING_LEASE": "2"}
 
 
-@pytest.fixture
-def workers():
-    purge_queue()
-    started = []
-
-    def start(name: str, **env):
-        proc = start_worker(name, **env)
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        proc.stop()
-    purge_queue()
 
 
 def _queue_three(channel) -> list[Message]:
