@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from flows import services
@@ -24,19 +22,18 @@ def test_catastrophic_branch_regex_fails_the_step_quickly_instead_of_stalling(co
          node("b", "branch", conditions=[{"id": "x", "label": "x",
                                           "rules": [{"left": "{{trigger.text}}", "op": "regex", "right": EVIL}]}])],
         [edge("t", "b")]))
-    started = time.monotonic()
     inbound(contact, SUBJECT)
-    assert time.monotonic() - started < 5
     run = FlowRun.objects.get()
     assert run.status == "failed" and "took too long" in run.end_reason
 
 
-def test_catastrophic_trigger_regex_does_not_match_and_does_not_stall(contact):
+def test_catastrophic_trigger_regex_is_cut_off_and_does_not_match(contact, caplog):
     make_flow(definition([node("t", "trigger", event="message", match="regex", pattern=EVIL)], []))
-    started = time.monotonic()
-    inbound(contact, SUBJECT)
-    assert time.monotonic() - started < 5
+    with caplog.at_level("WARNING", logger="flows.nodes.trigger"):
+        inbound(contact, SUBJECT)
     assert not FlowRun.objects.exists()
+    cut_off = [r for r in caplog.records if r.name == "flows.nodes.trigger" and r.exc_info]
+    assert cut_off and "took too long" in str(cut_off[0].exc_info[1])
 
 
 def test_ordinary_regexes_still_match(contact):
