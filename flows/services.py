@@ -5,11 +5,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
-from flows.models import InboundEvent
+from flows.engine.calendar import WEEKDAYS
+from flows.engine.graph import compiled_revision
+from flows.engine.interpreter import Interpreter
+from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, InboundEvent, TestRun, UserPreference
+from flows.selectors import flows_triggered_by
+from flows.spec import CURRENT_SPEC_VERSION, SpecVersionError, definition_schema, spec_migrate
+from flows.trace import trace_notify_contact
+from flows.validation import definition_validate
+from messaging.models import Contact, SandboxChannel
+from messaging.services import conversation_current, message_record_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +77,6 @@ def contact_events_process(*, contact_id: int) -> int:
     A database error rolls the event back to pending (the task retries); an error in our code
     marks the event failed with the reason, kept for inspection, and the next event goes on.
     """
-    from messaging.models import Contact
 
     processed = 0
     while True:
@@ -104,9 +115,6 @@ def event_process(*, event: InboundEvent, contact) -> str:
     Precondition: the caller holds the contact's lock inside a transaction.
     Returns the event's new state (done or ignored).
     """
-    from flows.engine.interpreter import Interpreter
-    from flows.models import FlowRun, TestRun
-    from flows.selectors import flows_triggered_by
 
     interpreter = Interpreter()
     kind = event.kind
@@ -130,8 +138,6 @@ def event_process(*, event: InboundEvent, contact) -> str:
             return InboundEvent.State.IGNORED
         if test.run_id and FlowRun.objects.filter(pk=test.run_id, status__in=FlowRun.OPEN_STATUSES).exists():
             return InboundEvent.State.IGNORED  # the run is busy elsewhere (a delay): the message is kept, not used
-        from flows.engine.graph import compiled_revision
-        from messaging.services import conversation_current
 
         triggers = compiled_revision(test.revision).trigger_ids
         if not triggers:
@@ -145,7 +151,6 @@ def event_process(*, event: InboundEvent, contact) -> str:
         return InboundEvent.State.DONE
 
     if kind == InboundEvent.Kind.SCHEDULE:
-        from flows.models import Flow
 
         flow = Flow.objects.select_related("published_revision").filter(
             pk=event.payload.get("flow_id"), status=Flow.Status.ACTIVE).first()
@@ -156,7 +161,6 @@ def event_process(*, event: InboundEvent, contact) -> str:
         return InboundEvent.State.DONE
 
     started = 0
-    from messaging.services import conversation_current
 
     conversation = conversation_current(contact=contact)
     for flow, trigger_node_id in flows_triggered_by(kind=kind, payload=event.payload):
@@ -172,7 +176,6 @@ def timers_fire_due(*, now: datetime | None = None, limit: int = 500) -> int:
     Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` so several schedulers or workers
     never fire one timer twice (and the event's dedupe key makes a repeat a no-op anyway).
     """
-    from flows.models import FlowRun
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -202,14 +205,6 @@ def events_requeue_stale(*, older_than_seconds: int = 20) -> int:
 
 def schedules_fire_due(*, now: datetime | None = None, window_minutes: int = 10) -> int:
     """Record a schedule event per tagged contact for each schedule trigger whose time has come today."""
-    from zoneinfo import ZoneInfo
-
-    from django.conf import settings
-
-    from flows.engine.calendar import WEEKDAYS
-    from flows.engine.graph import compiled_revision
-    from flows.models import Flow
-    from messaging.models import Contact
 
     now = now or timezone.now()
     recorded = 0
@@ -260,7 +255,6 @@ class InvalidDefinition(Exception):
 
 
 def empty_definition() -> dict[str, Any]:
-    from flows.spec import CURRENT_SPEC_VERSION
 
     return {"spec_version": CURRENT_SPEC_VERSION,
             "nodes": [{"id": "trigger", "type": "trigger", "config": {"event": "message", "match": "any"}}],
@@ -269,9 +263,6 @@ def empty_definition() -> dict[str, Any]:
 
 def _checked_definition(definition: Any) -> dict[str, Any]:
     """Migrate to the current spec and check the shape (a draft may be semantically incomplete)."""
-    from jsonschema import Draft202012Validator
-
-    from flows.spec import SpecVersionError, definition_schema, spec_migrate
 
     if not isinstance(definition, dict):
         raise InvalidDefinition("the definition must be a JSON object")
@@ -288,7 +279,6 @@ def _checked_definition(definition: Any) -> dict[str, Any]:
 
 @transaction.atomic
 def flow_create(*, name: str, description: str = "", definition: dict[str, Any] | None = None, author=None):
-    from flows.models import Flow, FlowRevision
 
     definition = _checked_definition(definition) if definition is not None else empty_definition()
     flow = Flow.objects.create(name=name, description=description, created_by=author)
@@ -300,7 +290,6 @@ def flow_create(*, name: str, description: str = "", definition: dict[str, Any] 
 @transaction.atomic
 def flow_revision_save(*, flow, definition: dict[str, Any], base_revision: int | None, author=None, comment: str = ""):
     """Save a new draft revision, refusing when ``base_revision`` is not the latest (stale editor)."""
-    from flows.models import Flow, FlowRevision
 
     Flow.objects.select_for_update().get(pk=flow.pk)  # serialize concurrent saves of one flow
     definition = _checked_definition(definition)
@@ -324,8 +313,6 @@ def flow_revision_restore(*, flow, revision_number: int, base_revision: int | No
 @transaction.atomic
 def flow_publish(*, flow, revision_number: int, comment: str = "", user=None):
     """Publish one revision after full validation; new events then start runs on it."""
-    from flows.models import Flow, FlowPublication
-    from flows.validation import definition_validate
 
     flow = Flow.objects.select_for_update().get(pk=flow.pk)
     revision = flow.revisions.get(revision=revision_number)
@@ -342,7 +329,6 @@ def flow_publish(*, flow, revision_number: int, comment: str = "", user=None):
 
 
 def flow_set_status(*, flow, status: str):
-    from flows.models import Flow
 
     if status == Flow.Status.ACTIVE and flow.published_revision_id is None:
         status = Flow.Status.DRAFT
@@ -375,7 +361,6 @@ def flow_import(*, document: dict[str, Any], author=None):
 
 
 def _sandbox_channel():
-    from messaging.models import SandboxChannel
 
     channel = SandboxChannel.objects.order_by("id").first()
     return channel or SandboxChannel.objects.create(name="Sandbox")
@@ -384,7 +369,6 @@ def _sandbox_channel():
 def _test_phone() -> str:
     import secrets
 
-    from messaging.models import Contact
 
     while True:
         # +55 11 9xxxx-xxxx: a valid mobile shape; test contacts live on the sandbox channel only.
@@ -396,10 +380,6 @@ def _test_phone() -> str:
 @transaction.atomic
 def test_run_start(*, flow, revision_number: int | None = None, payload: dict[str, Any] | None = None, user=None):
     """Open a Test run: a fresh sandbox test contact and, when ``payload`` is given, a run started at once."""
-    from flows.engine.graph import compiled_revision
-    from flows.engine.interpreter import Interpreter
-    from flows.models import TestRun
-    from messaging.models import Contact
 
     revision = flow.revisions.get(revision=revision_number) if revision_number else flow.latest_revision
     who = (getattr(user, "first_name", "") or getattr(user, "username", "") or "").strip()
@@ -420,7 +400,6 @@ def test_run_inbound(*, test, text: str = "", reply_id: str = "", reply_title: s
     """The person playing the customer sent a message or tapped a reply: record it as an inbound event."""
     import uuid
 
-    from messaging.services import message_record_inbound
 
     at = timezone.now()
     message_id = f"test.{test.pk}.{uuid.uuid4().hex}"
@@ -439,7 +418,6 @@ def test_run_inbound(*, test, text: str = "", reply_id: str = "", reply_title: s
                         "timestamp": at.isoformat(), "conversation_started": started})
         event, _ = event_record(kind=event_kind, dedupe_key=f"test:{message_id}", contact=test.contact,
                                 channel=test.contact.channel, payload=payload, occurred_at=at)
-        from flows.trace import trace_notify_contact
 
         trace_notify_contact(test.contact_id)
     return event
@@ -448,7 +426,6 @@ def test_run_inbound(*, test, text: str = "", reply_id: str = "", reply_title: s
 @transaction.atomic
 def test_run_fast_forward(*, test) -> bool:
     """Fire the test run's pending delay or wait timeout now. Returns False when nothing is pending."""
-    from flows.models import FlowRun
 
     if test.run_id is None:
         return False
@@ -465,8 +442,6 @@ def test_run_fast_forward(*, test) -> bool:
 
 @transaction.atomic
 def test_run_stop(*, test):
-    from flows.engine.interpreter import Interpreter
-    from flows.models import FlowRun, TestRun
 
     # Every open run of the test contact (a subflow child too), newest first so no parent resumes.
     open_runs = (FlowRun.objects.select_for_update().select_related("revision", "flow", "contact")
@@ -480,7 +455,6 @@ def test_run_stop(*, test):
 
 
 def user_language_set(*, user, language: str) -> None:
-    from flows.models import UserPreference
 
     UserPreference.objects.update_or_create(user=user, defaults={"language": language})
 
@@ -491,11 +465,6 @@ def runs_expire_stale(*, now: datetime | None = None, max_wait_days: float | Non
     Each run is expired under its contact's lock, so it never races an event of that contact.
     A subflow child that expires resumes its parent through the 'failed' port.
     """
-    from django.conf import settings
-
-    from flows.engine.interpreter import Interpreter
-    from flows.models import FlowRun
-    from messaging.models import Contact
 
     now = now or timezone.now()
     days = settings.FLUXO_RUN_MAX_WAIT_DAYS if max_wait_days is None else max_wait_days
