@@ -48,11 +48,13 @@ run: setup demo
 
 test: setup chromium
 	$(BIN)/python -m tests.services_check
+	$(BIN)/lint-imports --no-cache
 	cd frontend && npm test --silent
 	$(BIN)/python -m pytest
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 bench: venv
 	$(BIN)/python -m bench

@@ -1,39 +1,11 @@
-"""Django admin for flows, revisions, runs and events: useful columns, filters, pretty read-only JSON."""
+"""Django admin for flows, revisions and runs: useful columns, filters, pretty read-only JSON."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
-from django.utils.html import format_html
 
-from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, InboundEvent, RunStep, TestRun, UserPreference
-
-
-def pretty_json(value) -> str:
-    return format_html('<pre style="white-space:pre-wrap;max-width:900px">{}</pre>',
-                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
-
-
-class PrettyJSONMixin:
-    """Shows every JSONField of the model read-only and indented."""
-
-    json_fields: tuple[str, ...] = ()
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), *(f"{name}_pretty" for name in self.json_fields)]
-
-    def get_exclude(self, request, obj=None):
-        return [*(super().get_exclude(request, obj) or []), *self.json_fields]
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        for name in cls.json_fields:
-            def show(self, obj, _name=name):
-                return pretty_json(getattr(obj, _name))
-
-            show.short_description = name
-            setattr(cls, f"{name}_pretty", show)
+from core.admin import PrettyJSONMixin
+from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, RunStep, TestRun, UserPreference
 
 
 class RevisionInline(admin.TabularInline):
@@ -101,26 +73,6 @@ class RunStepAdmin(PrettyJSONMixin, admin.ModelAdmin):
     list_filter = ["node_type", "outcome"]
     search_fields = ["node_id", "error"]
     raw_id_fields = ["run", "event"]
-
-
-@admin.action(description="Process again (back to pending)")
-def reprocess_events(modeladmin, request, queryset):
-    from flows.tasks import enqueue_contact_processing
-
-    for event in queryset.exclude(contact__isnull=True):
-        InboundEvent.objects.filter(pk=event.pk).update(state=InboundEvent.State.PENDING, error="")
-        enqueue_contact_processing(event.contact_id)
-
-
-@admin.register(InboundEvent)
-class InboundEventAdmin(PrettyJSONMixin, admin.ModelAdmin):
-    json_fields = ("payload", "raw")
-    list_display = ["id", "kind", "contact", "state", "attempts", "received_at", "processed_at"]
-    list_filter = ["kind", "state"]
-    search_fields = ["dedupe_key", "contact__phone", "error"]
-    raw_id_fields = ["contact", "channel"]
-    readonly_fields = ["dedupe_key", "kind", "state", "attempts", "error", "received_at", "processed_at", "occurred_at"]
-    actions = [reprocess_events]
 
 
 @admin.register(TestRun)

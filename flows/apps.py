@@ -7,4 +7,9 @@ class FlowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core import inbox
         from flows import nodes  # noqa: F401  (registers the node types)
+        from flows.tasks import contact_events_queue
+
+        # Events recorded by any app (messaging, integrations, timers) are processed by flows.
+        inbox.register_dispatcher(contact_events_queue)

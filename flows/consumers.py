@@ -56,7 +56,7 @@ class TestRunConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _load(self, user, test_id):
-        from flows.api.permissions import has_role
+        from core.permissions import has_role
         from flows.models import TestRun
 
         if user is None or not user.is_authenticated or not has_role(user, "viewer"):

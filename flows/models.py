@@ -1,4 +1,4 @@
-"""Flows, their immutable revisions, runs with their steps, and the inbound event log."""
+"""Flows, their immutable revisions, and runs with their steps."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from core.models import InboundEvent  # noqa: F401  (re-exported: the event log lives in core)
 
 
 class Flow(models.Model):
@@ -61,58 +63,6 @@ class FlowRevision(models.Model):
         super().save(*args, **kwargs)
 
 
-class InboundEvent(models.Model):
-    """Everything that can move a flow: stored before it is acknowledged, processed in order per contact.
-
-    ``dedupe_key`` makes a second delivery of the same event a no-op (e.g. ``wa:msg:<wamid>``,
-    ``wa:status:<wamid>:<status>``, ``timer:<run>:<token>``, ``api:<integration>:<idempotency-key>``).
-    """
-
-    class Kind(models.TextChoices):
-        MESSAGE = "message", "Inbound message"
-        INTERACTIVE_REPLY = "interactive_reply", "Button or list reply"
-        STATUS = "status", "Message status update"
-        OPT_IN = "opt_in", "Opt-in"
-        OPT_OUT = "opt_out", "Opt-out"
-        EXTERNAL = "external", "External system call"
-        SCHEDULE = "schedule", "Schedule"
-        TIMER = "timer", "Timer (delay or wait timeout)"
-        TEST_CONTROL = "test_control", "Test-run control"
-        SYSTEM = "system", "System or account update"
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        IGNORED = "ignored", "Ignored"
-
-    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
-    dedupe_key = models.CharField(max_length=255, unique=True)
-    contact = models.ForeignKey(
-        "messaging.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
-    channel = models.ForeignKey("messaging.Channel", null=True, blank=True, on_delete=models.SET_NULL)
-    payload = models.JSONField(default=dict, help_text="Normalized event, the flows' {{trigger.*}}.")
-    raw = models.JSONField(null=True, blank=True, help_text="The provider's own piece of payload, as received.")
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    occurred_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(
-                fields=["contact", "id"], name="event_pending_by_contact", condition=Q(state="pending")
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.dedupe_key}"
-
-
 class FlowRun(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -140,7 +90,7 @@ class FlowRun(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_runs"
     )
     trigger_event = models.ForeignKey(
-        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="started_runs"
+        "core.InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="started_runs"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     current_node = models.CharField(max_length=64, blank=True)
@@ -181,7 +131,7 @@ class RunStep(models.Model):
     seq = models.PositiveIntegerField()
     node_id = models.CharField(max_length=64)
     node_type = models.CharField(max_length=64)
-    event = models.ForeignKey(InboundEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    event = models.ForeignKey("core.InboundEvent", null=True, blank=True, on_delete=models.SET_NULL)
     port = models.CharField(max_length=64, blank=True, help_text="The output port taken.")
     outcome = models.CharField(max_length=16, blank=True, help_text="next, wait, end or error.")
     input = models.JSONField(default=dict)

@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from core.inbox import event_record  # noqa: F401  (flows records timer and schedule events; callers import it here)
 from flows.engine.calendar import WEEKDAYS
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
@@ -24,46 +25,6 @@ from messaging.models import Contact, SandboxChannel
 from messaging.services import conversation_current, message_record_inbound
 
 logger = logging.getLogger(__name__)
-
-
-def event_record(
-    *,
-    kind: str,
-    dedupe_key: str,
-    contact=None,
-    channel=None,
-    payload: dict[str, Any],
-    raw: Any = None,
-    occurred_at: datetime | None = None,
-    ignore_reason: str = "",
-) -> tuple[InboundEvent, bool]:
-    """Store an incoming event once and queue its processing after commit.
-
-    Returns ``(event, created)``; a second call with the same ``dedupe_key`` returns the stored
-    event and ``created=False`` and queues nothing (duplicates are no-ops). With
-    ``ignore_reason`` the event is only kept (state ignored, the reason as its note): flows never
-    see it.
-    """
-    try:
-        with transaction.atomic():
-            event = InboundEvent.objects.create(
-                kind=kind, dedupe_key=dedupe_key[:255], contact=contact, channel=channel,
-                payload=payload, raw=raw, occurred_at=occurred_at,
-                state=InboundEvent.State.IGNORED if ignore_reason else InboundEvent.State.PENDING,
-                error=ignore_reason[:2000],
-            )
-    except IntegrityError:
-        return InboundEvent.objects.get(dedupe_key=dedupe_key[:255]), False
-    if ignore_reason:
-        return event, True
-    if contact is not None:
-        from flows.tasks import enqueue_contact_processing
-
-        enqueue_contact_processing(contact.pk)
-    else:
-        InboundEvent.objects.filter(pk=event.pk).update(state=InboundEvent.State.IGNORED,
-                                                       error="no contact: kept for inspection")
-    return event, True
 
 
 # --- Processing events ------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_contact_processing(contact_id: int) -> None:
-    """Queue the processing of a contact's pending events once the current transaction commits."""
-    transaction.on_commit(lambda: contact_events_process.delay(contact_id))
+def contact_events_queue(contact_id: int) -> None:
+    """Queue the processing of a contact's pending events (the inbox's dispatcher, see flows.apps)."""
+    contact_events_process.delay(contact_id)
 
 
 @shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,

@@ -7,12 +7,34 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core.signals import domain_event
         from flows.engine.runtime import register_service
-        from flows.signals import domain_event
+        from flows.nodes.registry import register_name_check
         from integrations.webhooks.receivers import on_domain_event
 
         # Runtime services that the node types of this app call through ``ctx.runtime.call``.
         register_service("route_to_team", "integrations.routing.services:run_route_to_team")
         register_service("set_conversation_state", "integrations.routing.services:run_set_conversation_state")
         register_service("notify", "integrations.routing.notify:run_notify")
+        register_name_check("credential", _credential_exists)
+        register_name_check("subscription", _subscription_exists)
+        register_name_check("team", _team_exists)
         domain_event.connect(on_domain_event, dispatch_uid="integrations.webhooks")
+
+
+def _credential_exists(name: str) -> bool:
+    from integrations.vault.selectors import credential_get_by_name
+
+    return credential_get_by_name(name) is not None
+
+
+def _subscription_exists(name: str) -> bool:
+    from integrations.models import WebhookSubscription
+
+    return WebhookSubscription.objects.filter(name=name).exists()
+
+
+def _team_exists(name: str) -> bool:
+    from integrations.routing.selectors import team_get_by_name
+
+    return team_get_by_name(name) is not None

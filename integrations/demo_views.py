@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flows.api.errors import error_response
+from core.errors import error_response
 from integrations.demo import DEMO_CREDENTIAL, DEMO_ORDERS
 from integrations.vault.selectors import credential_get_by_name
 

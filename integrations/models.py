@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from flows.crypto import EncryptedTextField, mask
+from core.crypto import EncryptedTextField, mask
 
 
 def validate_business_hours(timezone: str, hours, holidays) -> dict[str, list[str]]:

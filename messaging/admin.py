@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from polymorphic.admin import PolymorphicChildModelAdmin, PolymorphicChildModelFilter, PolymorphicParentModelAdmin
 
-from flows.admin import PrettyJSONMixin
-from flows.crypto import mask
+from core.admin import PrettyJSONMixin
+from core.crypto import mask
 from messaging.models import (
     Channel,
     ChannelAlert,
@@ -229,7 +229,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Summary")
     def summary_pretty(self, obj):
-        from flows.admin import pretty_json
+        from core.admin import pretty_json
 
         return pretty_json(obj.summary)
 

@@ -78,7 +78,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _allowed(self, user, contact_id: int) -> bool:
-        from flows.api.permissions import has_role
+        from core.permissions import has_role
         from messaging.selectors import sandbox_contact
 
         if user is None or not user.is_authenticated or not has_role(user, "viewer"):

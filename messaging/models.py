@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from polymorphic.models import PolymorphicModel
 
-from flows.crypto import EncryptedTextField
+from core.crypto import EncryptedTextField
 
 SERVICE_WINDOW = timedelta(hours=24)
 

@@ -1,8 +1,9 @@
 """WhatsApp's rules, checked before a message is queued. Each refusal says how to fix it.
 
 The engine calls :func:`outbound_check` through ``message_queue_outbound``; a refusal is a
-:class:`flows.nodes.base.StepError` whose message is shown on the node in the run trace, so it
-names the rule and the way out (pick another template, collect the opt-in, fix the number, ...).
+:class:`SendRefused`, which the flow runtime turns into a step error shown on the node in the run
+trace, so it names the rule and the way out (pick another template, collect the opt-in, fix the
+number, ...).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 
 from django.utils import timezone
 
-from flows.nodes.base import StepError
 from messaging.models import Contact, MessageTemplate
 from messaging.phones import InvalidPhone, phone_normalize, phone_restricted_region
 
@@ -20,6 +20,18 @@ FREE_FORM_KINDS = {"text", "interactive", "image", "audio", "video", "document",
 MAX_TEXT = 4096
 MAX_BUTTONS = 3
 MAX_LIST_ROWS = 10
+
+
+class SendRefused(Exception):
+    """WhatsApp would refuse (or forbid) this message. ``message`` says how to fix it."""
+
+    def __init__(self, message: str, *, code: str = "send_refused", details: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details or {}
+
+
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 
 
@@ -46,11 +58,11 @@ def _check_phone(contact: Contact) -> None:
     try:
         e164 = phone_normalize(contact.phone)
     except InvalidPhone as exc:
-        raise StepError(f"{exc}; fix the contact's phone number (E.164, e.g. +5511987654321)",
+        raise SendRefused(f"{exc}; fix the contact's phone number (E.164, e.g. +5511987654321)",
                         code="invalid_phone") from exc
     region = phone_restricted_region(e164)
     if region:
-        raise StepError(
+        raise SendRefused(
             f"WhatsApp Business cannot message numbers from {region} ({e164}); remove this contact from the flow",
             code="restricted_country",
         )
@@ -61,23 +73,23 @@ def _check_shape(kind: str, content: dict) -> None:
     if kind == "text":
         body = (content.get("text") or {}).get("body", "")
         if not body:
-            raise StepError("the message text is empty; write a text in the node", code="empty_text")
+            raise SendRefused("the message text is empty; write a text in the node", code="empty_text")
         if len(body) > MAX_TEXT:
-            raise StepError(f"the text has {len(body)} characters, WhatsApp takes at most {MAX_TEXT}; shorten it",
+            raise SendRefused(f"the text has {len(body)} characters, WhatsApp takes at most {MAX_TEXT}; shorten it",
                             code="text_too_long")
     if kind == "interactive":
         interactive = content.get("interactive") or {}
         action = interactive.get("action") or {}
         if len((interactive.get("body") or {}).get("text", "")) > 1024:
-            raise StepError("the text above the buttons has more than 1024 characters; shorten it",
+            raise SendRefused("the text above the buttons has more than 1024 characters; shorten it",
                             code="text_too_long")
         if interactive.get("type") == "button" and len(action.get("buttons") or []) > MAX_BUTTONS:
-            raise StepError(f"WhatsApp shows at most {MAX_BUTTONS} reply buttons; use a list for more options",
+            raise SendRefused(f"WhatsApp shows at most {MAX_BUTTONS} reply buttons; use a list for more options",
                             code="too_many_buttons")
         if interactive.get("type") == "list":
             rows = sum(len(s.get("rows") or []) for s in action.get("sections") or [])
             if rows > MAX_LIST_ROWS:
-                raise StepError(f"a list has at most {MAX_LIST_ROWS} rows (this one has {rows}); remove some",
+                raise SendRefused(f"a list has at most {MAX_LIST_ROWS} rows (this one has {rows}); remove some",
                                 code="too_many_rows")
 
 
@@ -88,16 +100,16 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
     if template is None:
         other = MessageTemplate.objects.filter(name=name).values_list("language", flat=True)
         hint = f" (it exists in {', '.join(sorted(set(other)))})" if other else ""
-        raise StepError(f"template '{name}' ({language}) does not exist on this channel{hint}; "
+        raise SendRefused(f"template '{name}' ({language}) does not exist on this channel{hint}; "
                         "sync templates or pick another", code="template_not_found")
     if template.status != MessageTemplate.Status.APPROVED:
-        raise StepError(f"template '{name}' ({language}) is {template.status}, not APPROVED; pick an approved one",
+        raise SendRefused(f"template '{name}' ({language}) is {template.status}, not APPROVED; pick an approved one",
                         code="template_not_approved")
     body = next((c for c in spec.get("components") or [] if str(c.get("type", "")).lower() == "body"),
                 {"parameters": []})
     given = len(body.get("parameters") or [])
     if given != template.parameter_count:
-        raise StepError(
+        raise SendRefused(
             f"template '{name}' expects {template.parameter_count} body variables, the node gives "
             f"{given}; map one value per variable", code="template_param_count",
         )
@@ -107,22 +119,22 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
         names = {p.get("parameter_name") for p in body.get("parameters") or []}
         missing = [p for p in named if p not in names]
         if missing:
-            raise StepError(f"template '{name}' uses named variables {', '.join(missing)}; give each value its name",
+            raise SendRefused(f"template '{name}' uses named variables {', '.join(missing)}; give each value its name",
                             code="template_param_names")
     category = str(template.category).lower()
     state = contact.consent_state(category)
     if template.category == MessageTemplate.Category.MARKETING:
         if state == Contact.Consent.OPTED_OUT:
-            raise StepError("this contact opted out of marketing messages; never send them marketing templates",
+            raise SendRefused("this contact opted out of marketing messages; never send them marketing templates",
                             code="opted_out")
         if state != Contact.Consent.OPTED_IN:
-            raise StepError(
+            raise SendRefused(
                 "marketing templates go only to contacts opted in to marketing "
                 f"(this contact: {state}); use a utility template or collect the opt-in first",
                 code="marketing_not_opted_in",
             )
     elif state == Contact.Consent.OPTED_OUT:
-        raise StepError(f"this contact opted out of {category} messages; do not send them {category} templates",
+        raise SendRefused(f"this contact opted out of {category} messages; do not send them {category} templates",
                         code="opted_out")
     return template
 
@@ -135,18 +147,18 @@ def send_time_check(*, contact: Contact, channel, kind: str, content: dict) -> N
 
 
 def outbound_check(*, contact: Contact, channel, kind: str, content: dict) -> MessageTemplate | None:
-    """Raise :class:`StepError` when WhatsApp would refuse (or forbid) this message.
+    """Raise :class:`SendRefused` when WhatsApp would refuse (or forbid) this message.
 
     Returns the template record for template messages.
     """
     _check_phone(contact)
     if channel is None:
-        raise StepError("the contact has no channel to be reached on; set one on the contact", code="no_channel")
+        raise SendRefused("the contact has no channel to be reached on; set one on the contact", code="no_channel")
     if channel.is_paused:
-        raise StepError(f"channel '{channel}' is paused ({channel.pause_reason}); fix it in the admin and resume it",
+        raise SendRefused(f"channel '{channel}' is paused ({channel.pause_reason}); fix it in the admin and resume it",
                         code="channel_paused")
     if kind in FREE_FORM_KINDS and not contact.in_service_window(timezone.now()):
-        raise StepError(
+        raise SendRefused(
             "outside the 24-hour window since the contact's last message: use a template (Enviar template)",
             code="outside_window",
         )

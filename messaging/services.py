@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from flows.signals import domain_event_emit
+from core.signals import domain_event_emit
 from messaging.models import Channel, Contact, Conversation, Message
 from messaging.phones import phone_from_wa_id, phone_normalize
 
@@ -161,7 +161,7 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | Non
     """Check WhatsApp's rules, store the message as queued, and deliver it after commit.
 
     Idempotent: the same ``idempotency_key`` returns the message already queued (a retried
-    step never sends twice). Raises :class:`flows.nodes.base.StepError` when a rule refuses.
+    step never sends twice). Raises :class:`messaging.rules.SendRefused` when a rule refuses.
     """
     existing = Message.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -356,12 +356,11 @@ def message_deliver_attempt(*, message_id: int) -> float | None:
             return None
         if channel.is_paused:
             return None  # kept queued; channel_resume() sends it
-        from flows.nodes.base import StepError
-        from messaging.rules import send_time_check
+        from messaging.rules import SendRefused, send_time_check
 
         try:
             send_time_check(contact=message.contact, channel=channel, kind=message.kind, content=message.content)
-        except StepError as exc:
+        except SendRefused as exc:
             message_status_advance(message=message, status=Message.Status.FAILED, error_code=exc.code,
                                    error=f"not sent: {exc.message}")
             return None
@@ -405,7 +404,7 @@ def message_record_sent(*, message_id: int, provider_message_id: str, delivered:
         if delivered:
             message_status_advance(message=message, status=Message.Status.DELIVERED)
     # Statuses that raced ahead of this write were kept as events; apply them now.
-    from flows.models import InboundEvent
+    from core.models import InboundEvent
     from messaging.webhooks import status_apply
 
     for event in InboundEvent.objects.filter(dedupe_key__startswith=f"wa:status:{provider_message_id}:"):
@@ -444,7 +443,7 @@ def _delivery_failed(*, message_id: int, channel: Channel, exc) -> float | None:
 
 def contact_opt_out_marketing(*, contact: Contact, channel: Channel | None, source: str, dedupe: str) -> None:
     """Meta said the user stopped marketing (131050): record it and tell the flows."""
-    from flows.services import event_record
+    from core.inbox import event_record
 
     contact_consent_set(contact=contact, categories=["marketing"], state=Contact.Consent.OPTED_OUT, source=source)
     event_record(kind="opt_out", dedupe_key=dedupe, contact=contact, channel=channel,

@@ -56,7 +56,7 @@ def sandbox_messages(request: HttpRequest) -> JsonResponse:
 
 def _may_play(request: HttpRequest) -> bool:
     """Playing a customer starts flows: the editor role (the same as running a test)."""
-    from flows.api.permissions import has_role
+    from core.permissions import has_role
 
     return has_role(request.user, "editor")
 

@@ -4,7 +4,7 @@ Path of an update (docs/whatsapp.md):
   POST /webhooks/whatsapp/ → :func:`webhook_receive` checks ``X-Hub-Signature-256`` and stores the
   raw body as a :class:`WebhookDelivery` → 200 → the ``webhook_delivery_process`` task runs
   :func:`webhook_delivery_process`, which walks every entry/change and turns each message into
-  an ``InboundEvent`` (``flows.services.event_record``), each status into a Message update and
+  an ``InboundEvent`` (``core.inbox.event_record``), each status into a Message update and
   each template status into a template update. The sandbox phone builds the same Cloud-API
   shaped payload and goes through the very same functions.
 """
@@ -25,6 +25,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.inbox import event_record
 from messaging.models import (
     Channel,
     Contact,
@@ -375,8 +376,6 @@ def normalize_message(message: dict[str, Any], *, contact_name: str, phone: str)
 
 def inbound_message_process(*, channel: Channel, message: dict[str, Any], names: dict[str, str]) -> None:
     """One inbound message: contact, stored Message, 24-h window, consent keywords, and the flow event."""
-    from flows.services import event_record
-
     wamid = str(message.get("id", ""))
     sender = str(message.get("from", ""))
     if not wamid or not sender:
@@ -405,8 +404,6 @@ def inbound_message_process(*, channel: Channel, message: dict[str, Any], names:
 
 def _consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, Any], at: datetime) -> None:
     """Opt-out/opt-in by keyword ("SAIR") or button (reply id/payload), configurable in settings."""
-    from flows.services import event_record
-
     text = _fold(payload.get("text", ""))
     reply_id = _fold(payload.get("reply_id", ""))
     out_words = _setting_set("WHATSAPP_OPT_OUT_KEYWORDS", ["SAIR", "PARAR", "STOP", "CANCELAR", "DESCADASTRAR"])
@@ -434,8 +431,6 @@ def status_apply(*, channel: Channel | None, status: dict[str, Any], replay: boo
     worker died) is matched by ``biz_opaque_callback_data`` (our idempotency key); failing that it
     is kept as an event and applied when the wamid is recorded (:func:`message_record_sent`).
     """
-    from flows.services import event_record
-
     wamid, state = str(status.get("id", "")), str(status.get("status", ""))
     if not wamid or state not in ("sent", "delivered", "read", "failed"):
         return
@@ -498,8 +493,6 @@ def template_status_apply(*, waba_id: str, value: dict[str, Any]) -> None:
 
 def group_update_store(*, entry: dict[str, Any], field: str, value: dict[str, Any]) -> None:
     """Group updates are stored (as contact-less events, ignored by flows) and nothing more."""
-    from flows.services import event_record
-
     for group in value.get("groups") or [{}]:
         key = ":".join(str(group.get(k, "")) for k in ("group_id", "type", "request_id", "timestamp"))
         event_record(kind="system", dedupe_key=f"wa:group:{field}:{key}", contact=None, channel=None,

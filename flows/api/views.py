@@ -12,10 +12,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import error_response
+from core.permissions import user_roles
 from flows import selectors, services
 from flows.api import serializers as s
-from flows.api.errors import error_response
-from flows.api.permissions import user_roles
 from flows.models import Flow, FlowRun, TestRun
 from flows.nodes import registry
 from flows.validation import definition_validate

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from flows import expressions
-from flows.nodes.base import StepError
+from flows.engine.outcomes import StepError
 
 if TYPE_CHECKING:
     from flows.engine.runtime import Runtime

@@ -12,14 +12,14 @@ from typing import Any
 
 from django.conf import settings
 
+from core.logging import mask_text
+from core.signals import domain_event_emit
 from flows.engine.context import StepContext
 from flows.engine.graph import compiled_revision
+from flows.engine.outcomes import End, Next, StepError, Wait
 from flows.engine.runtime import DefaultRuntime, Runtime
-from flows.logging import mask_text
 from flows.models import FlowRun, InboundEvent, RunStep
 from flows.nodes import registry
-from flows.nodes.base import End, Next, StepError, Wait
-from flows.signals import domain_event_emit
 
 logger = logging.getLogger(__name__)
 

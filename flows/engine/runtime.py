@@ -59,16 +59,21 @@ class DefaultRuntime:
         return timezone.now()
 
     def send(self, *, run, kind, content, idempotency_key):
+        from flows.engine.outcomes import StepError
+        from messaging.rules import SendRefused
         from messaging.services import message_queue_outbound
 
-        message = message_queue_outbound(
-            contact=run.contact,
-            conversation=run.conversation,
-            kind=kind,
-            content=content,
-            run=run,
-            idempotency_key=idempotency_key,
-        )
+        try:
+            message = message_queue_outbound(
+                contact=run.contact,
+                conversation=run.conversation,
+                kind=kind,
+                content=content,
+                run=run,
+                idempotency_key=idempotency_key,
+            )
+        except SendRefused as exc:
+            raise StepError(exc.message, code=exc.code, details=exc.details) from exc
         return {"message_id": message.pk, "status": message.status}
 
     def ai_reply(self, *, run, assistant, text, memory_turns):
@@ -78,7 +83,7 @@ class DefaultRuntime:
         return self.call("http_request", run=run, request=request)
 
     def call(self, name, **kwargs):
-        from flows.nodes.base import StepError
+        from flows.engine.outcomes import StepError
 
         dotted = SERVICES.get(name)
         if dotted is None:

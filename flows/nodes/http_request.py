@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flows.nodes import registry
 from flows.nodes.base import FAILURE, Next, NodeType, Port, StepError, ValidationIssue, labels
 from flows.nodes.registry import register
 
@@ -126,7 +127,7 @@ class HttpRequestNode(NodeType):
         return [f"vars.{name}" for name in names]
 
     def validate(self, node_id, config):
-        from integrations.http.jsonpath import JSONPathError, parse
+        from flows.jsonpath import JSONPathError, parse
 
         issues = []
         for index, mapping in enumerate(config.get("response_mapping") or []):
@@ -147,7 +148,7 @@ class HttpRequestNode(NodeType):
             issues.append(ValidationIssue(
                 "body_with_get",
                 labels("GET e HEAD não levam corpo.", "GET and HEAD do not carry a body."), node_id, "body_type"))
-        if config.get("credential") and not _credential_exists(config["credential"]):
+        if config.get("credential") and not registry.name_exists("credential", config["credential"]):
             issues.append(ValidationIssue(
                 "credential_unknown",
                 labels(f"A credencial '{config['credential']}' não está no cofre.",
@@ -156,7 +157,7 @@ class HttpRequestNode(NodeType):
         return issues
 
     def execute(self, ctx):
-        from integrations.http.jsonpath import MISSING, JSONPathError, get
+        from flows.jsonpath import MISSING, JSONPathError, get
 
         config = ctx.config
         body_type = config.get("body_type") or "none"
@@ -214,12 +215,3 @@ def _check_size(variable: str, value: Any) -> None:
     if size > MAX_VARIABLE_BYTES:
         raise StepError(f"vars.{variable} would hold {size // 1024} KB (at most {MAX_VARIABLE_BYTES // 1024} KB): "
                         "map only the fields you need", code="http_variable_too_large")
-
-
-def _credential_exists(name: str) -> bool:
-    try:
-        from integrations.vault.selectors import credential_get_by_name
-
-        return credential_get_by_name(name) is not None
-    except Exception:  # no database at hand (e.g. offline validation): do not guess
-        return True

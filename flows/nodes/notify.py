@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flows.nodes import registry
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
 from flows.nodes.registry import register
 
@@ -44,7 +45,7 @@ class NotifyNode(NodeType):
             return [ValidationIssue(f"{need}_required",
                                     labels(f"Informe o campo '{need}' para este canal.",
                                            f"Give '{need}' for this channel."), node_id, need)]
-        if need and not _target_exists(need, config[need]):
+        if need and not registry.name_exists(need, config[need]):
             return [ValidationIssue(f"{need}_unknown",
                                     labels(f"'{config[need]}' não existe ({need}).", f"'{config[need]}' does not exist ({need})."),
                                     node_id, need)]
@@ -65,13 +66,3 @@ class NotifyNode(NodeType):
             credential=config.get("credential") or "",
         )
         return Next("next", result)
-
-
-def _target_exists(kind: str, name: str) -> bool:
-    try:
-        from integrations.models import Credential, WebhookSubscription
-
-        model = WebhookSubscription if kind == "subscription" else Credential
-        return model.objects.filter(name=name).exists()
-    except Exception:  # no database at hand (e.g. offline validation): do not guess
-        return True

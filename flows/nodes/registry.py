@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flows.nodes.base import NodeType
 
 _registry: dict[str, NodeType] = {}
@@ -21,3 +23,26 @@ def get(key: str) -> NodeType | None:
 
 def all_types() -> list[NodeType]:
     return sorted(_registry.values(), key=lambda t: (t.category, t.key))
+
+
+# --- Named things a node's config refers to (credentials, teams, subscriptions) -----------------
+# Apps above flows (integrations) own those records; they register a check per kind from their
+# AppConfig.ready(), so validation can say "credential 'x' is not in the vault" without flows
+# importing them.
+_name_checks: dict[str, Callable[[str], bool]] = {}
+
+
+def register_name_check(kind: str, exists: Callable[[str], bool]) -> None:
+    """Register ``exists(name) -> bool`` for one kind of named record (e.g. ``credential``)."""
+    _name_checks[kind] = exists
+
+
+def name_exists(kind: str, name: str) -> bool:
+    """Whether a record of that kind and name exists. True when nobody can tell (no check, no database)."""
+    check = _name_checks.get(kind)
+    if check is None:
+        return True
+    try:
+        return bool(check(name))
+    except Exception:  # no database at hand (e.g. offline validation): do not guess
+        return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flows.nodes import registry
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
 from flows.nodes.registry import register
 
@@ -46,7 +47,7 @@ class RouteToTeamNode(NodeType):
 
     def validate(self, node_id, config):
         team = (config.get("team") or "").strip()
-        if team and "{{" not in team and not _team_exists(team):
+        if team and "{{" not in team and not registry.name_exists("team", team):
             return [ValidationIssue("team_unknown",
                                     labels(f"A equipe '{team}' não existe.", f"Team '{team}' does not exist."),
                                     node_id, "team")]
@@ -70,12 +71,3 @@ class RouteToTeamNode(NodeType):
         ctx.vars["assigned_team"] = result["team"]
         ctx.vars["team_open"] = result["team_open"]
         return Next("next", result)
-
-
-def _team_exists(name: str) -> bool:
-    try:
-        from integrations.routing.selectors import team_get_by_name
-
-        return team_get_by_name(name) is not None
-    except Exception:  # no database at hand (e.g. offline validation): do not guess
-        return True

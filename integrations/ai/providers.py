@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import requests
 
-from flows.logging import mask_text
+from core.logging import mask_text
 from integrations.ai.retrieval import Index
 from integrations.http import client
 from integrations.http.guard import BlockedAddress, guard_for

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flows.api.errors import error_response
+from core.errors import error_response
 from flows.nodes.base import StepError
 from integrations.ai.services import knowledge_entry_create
 from integrations.api import serializers as s

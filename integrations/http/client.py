@@ -23,7 +23,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
-from flows.logging import mask_text
+from core.logging import mask_text
 from integrations.http.guard import BlockedAddress, Guard, guard_for
 
 logger = logging.getLogger(__name__)

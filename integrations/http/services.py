@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import requests
 from django.conf import settings
 
-from flows.logging import mask_text
+from core.logging import mask_text
 from flows.nodes.base import StepError
 from integrations.http import client
 from integrations.http.guard import BlockedAddress, guard_for

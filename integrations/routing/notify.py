@@ -12,7 +12,7 @@ from django.core.mail import BadHeaderError, send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from flows.logging import mask_text
+from core.logging import mask_text
 from flows.nodes.base import StepError
 from integrations.http import client
 from integrations.http.guard import BlockedAddress, guard_for

@@ -13,8 +13,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.signals import domain_event_emit
 from flows.nodes.base import StepError
-from flows.signals import domain_event_emit
 from integrations.models import Team
 from integrations.routing.selectors import team_get_by_name
 from messaging.models import Conversation

@@ -13,8 +13,8 @@ from urllib.parse import quote, quote_plus
 from django.db import transaction
 from django.utils import timezone
 
-from flows.crypto import mask
-from flows.logging import register_secret
+from core.crypto import mask
+from core.logging import register_secret
 from integrations.models import Credential
 
 MASK = "••••"

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from flows.logging import mask_text
+from core.logging import mask_text
 from integrations.http import client
 from integrations.http.guard import BlockedAddress, guard_for
 from integrations.models import IntegrationAlert, WebhookDelivery, WebhookSubscription

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from flows.crypto import mask
+from core.crypto import mask
 from messaging.models import Channel, Contact, Message, MessageTemplate
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from core.logging import register_secret
+from core.signals import domain_event
 from flows import services
 from flows.engine.interpreter import Interpreter
-from flows.logging import register_secret
 from flows.models import FlowRun, InboundEvent, RunStep, TestRun
 from flows.nodes import registry
 from flows.nodes.base import Next, NodeType, labels
 from flows.services import contact_events_process, event_record, timers_fire_due
-from flows.signals import domain_event
 from messaging.models import Message
 from tests.factories import chain, definition, edge, make_contact, make_flow, node
 from tests.flows.helpers import inbound

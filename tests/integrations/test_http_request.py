@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
+from flows.jsonpath import MISSING, JSONPathError, get, parse
 from flows.models import RunStep
 from flows.nodes.base import Next, StepError
-from integrations.http.jsonpath import MISSING, JSONPathError, get, parse
 from integrations.models import Credential
 from integrations.vault.services import credential_create
 from tests.factories import chain, definition, edge, node
@@ -270,7 +270,7 @@ def test_unknown_host_name_fails_clearly(flow_run, fake_dns):
 def test_percent_encoded_query_secret_is_masked_in_debug_logs(flow_run, company_api, allow_local, caplog):
     from urllib.parse import quote_plus
 
-    from flows.logging import MaskSecretsFilter
+    from core.logging import MaskSecretsFilter
 
     awkward = "k3y/with+plus=and&amp-0123456789"
     credential_create(name="q2", kind="query", secret=awkward, query_param="key")

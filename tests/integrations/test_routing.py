@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 
+from core.signals import domain_event
 from flows.nodes.base import StepError
-from flows.signals import domain_event
 from integrations.models import Team, WebhookDelivery
 from integrations.vault.services import credential_create
 from integrations.webhooks.services import webhook_subscription_create

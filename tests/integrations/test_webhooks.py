@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flows.signals import domain_event_emit
+from core.signals import domain_event_emit
 from integrations.models import IntegrationAlert, WebhookDelivery, WebhookSubscription
 from integrations.webhooks import signing
 from integrations.webhooks.services import (
@@ -162,7 +162,7 @@ def test_signing_secret_is_encrypted_at_rest_and_masked_in_logs(subscription, ca
     assert stored.startswith("fernet:") and secret not in stored
     import logging
 
-    from flows.logging import MaskSecretsFilter
+    from core.logging import MaskSecretsFilter
 
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "leaked %s", (secret,), None)
     MaskSecretsFilter().filter(record)

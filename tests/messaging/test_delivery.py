@@ -214,10 +214,10 @@ def test_account_errors_pause_the_channel_and_alert(customer, cloud_channel, fak
     message.refresh_from_db()
     assert message.status == "queued"  # kept, not lost
     # While paused: nothing leaves, and flows get a clear refusal.
-    from flows.nodes.base import StepError
+    from messaging.rules import SendRefused
 
     customer.channel = channel
-    with pytest.raises(StepError, match="paused"):
+    with pytest.raises(SendRefused, match="paused"):
         queue(customer, django_capture_on_commit_callbacks, key="k2")
     assert message_deliver_attempt(message_id=message.pk) is None and len(fake_graph.sent) == 1
     # Fixed and resumed: the waiting message goes.

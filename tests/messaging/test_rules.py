@@ -1,4 +1,4 @@
-"""Every rule checked before sending: each refusal is a StepError that says how to fix it."""
+"""Every rule checked before sending: each refusal is a SendRefused that says how to fix it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flows.nodes.base import StepError
 from messaging.models import Contact
 from messaging.phones import phone_restricted_region
-from messaging.rules import outbound_check
+from messaging.rules import SendRefused, outbound_check
 from tests.factories import make_contact, make_template
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def template_content(name="lembrete", language="pt_BR", params=("Ana",), named=F
 
 
 def refuse(contact, kind, content, code):
-    with pytest.raises(StepError) as info:
+    with pytest.raises(SendRefused) as info:
         outbound_check(contact=contact, channel=contact.channel, kind=kind, content=content)
     assert info.value.code == code, info.value.message
     return info.value.message
@@ -153,7 +152,7 @@ def test_opt_out_stops_marketing_at_once(contact, django_capture_on_commit_callb
                                content=template_content("promo"), idempotency_key="a")
         contact_consent_set(contact=Contact.objects.get(pk=contact.pk), categories=["marketing"],
                             state="opted_out", source="keyword SAIR")
-        with pytest.raises(StepError, match="opted out"):
+        with pytest.raises(SendRefused, match="opted out"):
             message_queue_outbound(contact=Contact.objects.get(pk=contact.pk), conversation=None, kind="template",
                                    content=template_content("promo"), idempotency_key="b")
 

@@ -324,7 +324,7 @@ def test_failed_status_keeps_code_and_reason(client, cloud_channel, sheena, djan
 
 def test_same_wamid_and_status_twice_is_a_no_op(client, cloud_channel, sheena, django_capture_on_commit_callbacks,
                                                 monkeypatch):
-    from flows import signals
+    from core import signals
 
     emitted = []
     monkeypatch.setattr("messaging.services.domain_event_emit", lambda **kw: emitted.append(kw["event_type"]))

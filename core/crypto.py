@@ -59,7 +59,7 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         plain = decrypt_text(value)
-        from flows.logging import register_secret
+        from core.logging import register_secret
 
         register_secret(plain)
         return plain
@@ -68,7 +68,7 @@ class EncryptedTextField(models.TextField):
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
-        from flows.logging import register_secret
+        from core.logging import register_secret
 
         register_secret(value)
         return encrypt_text(value)

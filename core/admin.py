@@ -1,0 +1,54 @@
+"""Admin building blocks shared by every app, and the admin of the inbox (events)."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from core import inbox
+from core.models import InboundEvent
+
+
+def pretty_json(value) -> str:
+    return format_html('<pre style="white-space:pre-wrap;max-width:900px">{}</pre>',
+                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+class PrettyJSONMixin:
+    """Shows every JSONField of the model read-only and indented."""
+
+    json_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *(f"{name}_pretty" for name in self.json_fields)]
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or []), *self.json_fields]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.json_fields:
+            def show(self, obj, _name=name):
+                return pretty_json(getattr(obj, _name))
+
+            show.short_description = name
+            setattr(cls, f"{name}_pretty", show)
+
+
+@admin.action(description="Process again (back to pending)")
+def reprocess_events(modeladmin, request, queryset):
+    for event in queryset.exclude(contact__isnull=True):
+        inbox.event_reprocess(event=event)
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(PrettyJSONMixin, admin.ModelAdmin):
+    json_fields = ("payload", "raw")
+    list_display = ["id", "kind", "contact", "state", "attempts", "received_at", "processed_at"]
+    list_filter = ["kind", "state"]
+    search_fields = ["dedupe_key", "contact__phone", "error"]
+    raw_id_fields = ["contact", "channel"]
+    readonly_fields = ["dedupe_key", "kind", "state", "attempts", "error", "received_at", "processed_at", "occurred_at"]
+    actions = [reprocess_events]
