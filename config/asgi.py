@@ -12,10 +12,20 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from messaging import asgi as webhook_asgi  # noqa: E402
+
+
+async def http_app(scope, receive, send):
+    """Meta's webhook POSTs skip the middleware (messaging/asgi.py); everything else is Django."""
+    if webhook_asgi.handles(scope):
+        await webhook_asgi.whatsapp_webhook(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

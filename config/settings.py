@@ -90,8 +90,18 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Connections come from a bounded pool in every process (web, workers, beat): adding processes
+# cannot exhaust PostgreSQL's max_connections, and no request or task opens a connection of its
+# own. Budget per process: FLUXO_DB_POOL_SIZE (README, "Connection budget"). Celery keeps its
+# connection between tasks (CELERY_DB_REUSE_MAX below) instead of closing it around each one.
+FLUXO_DB_POOL_SIZE = int(os.environ.get("FLUXO_DB_POOL_SIZE", "8"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and FLUXO_DB_POOL_SIZE > 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1, "max_size": FLUXO_DB_POOL_SIZE, "timeout": 20,
+            "max_idle": 300, "max_lifetime": 3600,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -139,6 +149,32 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Queues, each with its own workers in production (README, "Production topology"):
+#   inbound  — webhook deliveries, a contact's events, timers (the flows run here; database only)
+#   outbound — sends to the Graph API (network; never waits behind inbound work)
+#   calls    — http_request / ai_reply / notify calls made outside any transaction
+#   celery   — periodic housekeeping
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Drains take their queue's work in batches; producers wake one drain per shard (core/kick.py).
+FLUXO_INBOUND_SHARDS = int(os.environ.get("FLUXO_INBOUND_SHARDS", "4"))
+FLUXO_INBOUND_BATCH = int(os.environ.get("FLUXO_INBOUND_BATCH", "50"))
+FLUXO_OUTBOUND_SHARDS = int(os.environ.get("FLUXO_OUTBOUND_SHARDS", "4"))
+FLUXO_OUTBOUND_BATCH = int(os.environ.get("FLUXO_OUTBOUND_BATCH", "50"))
+FLUXO_OUTBOUND_IN_FLIGHT = int(os.environ.get("FLUXO_OUTBOUND_IN_FLIGHT", "8"))
+CELERY_TASK_ROUTES = {
+    "messaging.tasks.inbound_drain": {"queue": "inbound"},
+    "messaging.tasks.outbound_drain": {"queue": "outbound"},
+    "messaging.tasks.inbound_delivery_process": {"queue": "inbound"},
+    "messaging.tasks.webhook_delivery_process": {"queue": "inbound"},
+    "flows.tasks.contact_events_process": {"queue": "inbound"},
+    "flows.tasks.timers_sweep": {"queue": "inbound"},
+    "flows.tasks.timers_fire_due": {"queue": "inbound"},
+    "messaging.tasks.message_deliver": {"queue": "outbound"},
+    "flows.tasks.external_call_execute": {"queue": "calls"},
+}
+# Close the worker's database connection only every 2 x this many tasks (Celery's default closes
+# it around every task: a new PostgreSQL backend per task).
+CELERY_DB_REUSE_MAX = int(os.environ.get("CELERY_DB_REUSE_MAX", "1000"))
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -150,6 +186,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs. Each one takes a lock or claims rows with SKIP LOCKED, so running several
 # schedulers by mistake does no harm.
 FLUXO_TIMER_INTERVAL = float(os.environ.get("FLUXO_TIMER_INTERVAL", "1.0"))
+FLUXO_TIMER_SWEEPERS = int(os.environ.get("FLUXO_TIMER_SWEEPERS", "2"))
 CELERY_BEAT_SCHEDULE = {
     "flows-timers-fire-due": {"task": "flows.tasks.timers_fire_due", "schedule": FLUXO_TIMER_INTERVAL},
     "flows-events-requeue-stale": {"task": "flows.tasks.events_requeue_stale", "schedule": 30.0},

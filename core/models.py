@@ -23,6 +23,7 @@ class InboundEvent(models.Model):
         SCHEDULE = "schedule", "Schedule"
         TIMER = "timer", "Timer (delay or wait timeout)"
         TEST_CONTROL = "test_control", "Test-run control"
+        CALL_RESULT = "call_result", "Result of a call to an outside system"
         SYSTEM = "system", "System or account update"
 
     class State(models.TextChoices):

@@ -8,6 +8,7 @@ transaction commits, so they never see (or announce) rolled-back work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -16,5 +17,7 @@ from django.dispatch import Signal
 domain_event = Signal()  # kwargs: event_type: str, data: dict
 
 
-def domain_event_emit(*, event_type: str, data: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: domain_event.send(sender=None, event_type=event_type, data=data))
+def domain_event_emit(*, event_type: str, data: dict[str, Any] | Callable[[], dict[str, Any]]) -> None:
+    """Announce ``event_type`` after commit. ``data`` may be a function, called then (ids known at commit)."""
+    transaction.on_commit(lambda: domain_event.send(sender=None, event_type=event_type,
+                                                    data=data() if callable(data) else data))

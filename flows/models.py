@@ -79,6 +79,7 @@ class FlowRun(models.Model):
         DELAY = "delay", "Delay"
         REPLY = "reply", "Reply (with timeout)"
         SUBFLOW = "subflow", "Subflow"
+        CALL = "call", "Call to an outside system"
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="runs")
     revision = models.ForeignKey(FlowRevision, on_delete=models.PROTECT, related_name="runs")

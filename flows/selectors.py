@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from django.db.models import Count, Q
 
-from flows.engine.graph import compiled_revision
 from flows.models import Flow, FlowRun
-from flows.nodes import registry
-
-
-def flows_triggered_by(*, kind: str, payload: dict[str, Any]) -> Iterator[tuple[Flow, str]]:
-    """The active flows whose published triggers match an event, as ``(flow, trigger node id)``.
-
-    One message starts one flow: the most specific trigger wins (keyword/regex over catch-all),
-    then the oldest flow. Other events (external, opt-in/out) start every flow that matches.
-    """
-    trigger_type = registry.get("trigger")
-    matches: list[tuple[int, int, Flow, str]] = []
-    flows = Flow.objects.filter(status=Flow.Status.ACTIVE, published_revision__isnull=False).select_related("published_revision")
-    for flow in flows:
-        compiled = compiled_revision(flow.published_revision)
-        best = None  # within one flow too, the most specific matching trigger is the entry
-        for node_id in compiled.trigger_ids:
-            node = compiled.nodes[node_id]
-            node_type = registry.get(node["type"])
-            config = node.get("config") or {}
-            if node_type is trigger_type and trigger_type.matches(config, kind, payload):
-                candidate = (-trigger_type.specificity(config), flow.pk, flow, node_id)
-                if best is None or candidate[0] < best[0]:
-                    best = candidate
-        if best is not None:
-            matches.append(best)
-    matches.sort(key=lambda m: (m[0], m[1]))
-    if kind in ("message", "interactive_reply"):
-        matches = matches[:1]
-    for _, _, flow, node_id in matches:
-        yield flow, node_id
+from flows.triggers import flows_triggered_by  # noqa: F401  (moved; the name is kept here)
 
 
 def flow_list(*, search: str = "", status: str = ""):

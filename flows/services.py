@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -17,138 +17,19 @@ from flows.engine.calendar import WEEKDAYS
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, InboundEvent, TestRun, UserPreference
-from flows.selectors import flows_triggered_by
 from flows.spec import CURRENT_SPEC_VERSION, SpecVersionError, definition_schema, spec_migrate
 from flows.trace import trace_notify_contact
 from flows.validation import definition_validate
 from messaging.models import Contact, SandboxChannel
-from messaging.services import conversation_current, message_record_inbound
+from messaging.services import message_record_inbound
 
 logger = logging.getLogger(__name__)
 
 
-# --- Processing events ------------------------------------------------------------------------
-
-
-def contact_events_process(*, contact_id: int) -> int:
-    """Process the contact's pending events one by one, oldest first. Returns how many.
-
-    Each event runs in its own transaction holding the contact's row lock, so one contact's
-    events never run concurrently and always in arrival order, across any number of workers.
-    A database error rolls the event back to pending (the task retries); an error in our code
-    marks the event failed with the reason, kept for inspection, and the next event goes on.
-    """
-
-    processed = 0
-    while True:
-        with transaction.atomic():
-            contact = Contact.objects.select_for_update().filter(pk=contact_id).first()
-            if contact is None:
-                return processed
-            event = (InboundEvent.objects.filter(contact_id=contact_id, state=InboundEvent.State.PENDING)
-                     .order_by("id").first())
-            if event is None:
-                return processed
-            event.attempts += 1
-            try:
-                with transaction.atomic():
-                    outcome = event_process(event=event, contact=contact)
-                event.state = outcome
-            except OperationalError:
-                raise
-            except Exception as exc:
-                logger.exception("event %s failed", event.pk)
-                event.state = InboundEvent.State.FAILED
-                event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            event.processed_at = timezone.now()
-            event.save(update_fields=["state", "error", "attempts", "processed_at"])
-            processed += 1
-            # Peek now rather than in a new transaction: an event recorded after this point
-            # queues its own task when it commits, so stopping here loses nothing.
-            more = InboundEvent.objects.filter(contact_id=contact_id, state=InboundEvent.State.PENDING).exists()
-        if not more:
-            return processed
-
-
-def event_process(*, event: InboundEvent, contact) -> str:
-    """Give one event to the contact's waiting run, or start the flows it triggers.
-
-    Precondition: the caller holds the contact's lock inside a transaction.
-    Returns the event's new state (done or ignored).
-    """
-
-    interpreter = Interpreter()
-    kind = event.kind
-    if kind == InboundEvent.Kind.TIMER:
-        run = (FlowRun.objects.select_related("revision", "flow", "contact")
-               .filter(pk=event.payload.get("run_id"), contact=contact).first())
-        if run is None or not interpreter.run_resume(run=run, event=event):
-            event.error = "stale timer: the run had moved on"
-            return InboundEvent.State.IGNORED
-        return InboundEvent.State.DONE
-
-    waiting = (FlowRun.objects.select_related("revision", "flow", "contact")
-               .filter(contact=contact, status=FlowRun.Status.WAITING).order_by("-id"))
-    for run in waiting:
-        if interpreter.run_resume(run=run, event=event):
-            return InboundEvent.State.DONE
-
-    if contact.is_test:
-        test = TestRun.objects.select_related("flow", "revision").filter(contact=contact).first()
-        if test is None or test.status != TestRun.Status.OPEN or kind not in ("message", "interactive_reply"):
-            return InboundEvent.State.IGNORED
-        if test.run_id and FlowRun.objects.filter(pk=test.run_id, status__in=FlowRun.OPEN_STATUSES).exists():
-            return InboundEvent.State.IGNORED  # the run is busy elsewhere (a delay): the message is kept, not used
-
-        triggers = compiled_revision(test.revision).trigger_ids
-        if not triggers:
-            event.error = "the tested revision has no trigger"
-            return InboundEvent.State.IGNORED
-        run = interpreter.run_start(flow=test.flow, revision=test.revision, contact=contact,
-                                    trigger_node_id=triggers[0], event=event, is_test=True,
-                                    conversation=conversation_current(contact=contact))
-        test.run = run
-        test.save(update_fields=["run"])
-        return InboundEvent.State.DONE
-
-    if kind == InboundEvent.Kind.SCHEDULE:
-
-        flow = Flow.objects.select_related("published_revision").filter(
-            pk=event.payload.get("flow_id"), status=Flow.Status.ACTIVE).first()
-        if flow is None or flow.published_revision is None:
-            return InboundEvent.State.IGNORED
-        interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
-                              trigger_node_id=event.payload["node_id"], event=event)
-        return InboundEvent.State.DONE
-
-    started = 0
-
-    conversation = conversation_current(contact=contact)
-    for flow, trigger_node_id in flows_triggered_by(kind=kind, payload=event.payload):
-        interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
-                              trigger_node_id=trigger_node_id, event=event, conversation=conversation)
-        started += 1
-    return InboundEvent.State.DONE if started else InboundEvent.State.IGNORED
-
-
-def timers_fire_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Turn due delays and wait timeouts into timer events, each queued in its contact's order.
-
-    Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` so several schedulers or workers
-    never fire one timer twice (and the event's dedupe key makes a repeat a no-op anyway).
-    """
-
-    now = now or timezone.now()
-    with transaction.atomic():
-        due = list(FlowRun.objects.select_for_update(skip_locked=True, of=("self",))
-                   .select_related("contact")
-                   .filter(status=FlowRun.Status.WAITING, wake_at__lte=now).order_by("wake_at")[:limit])
-        for run in due:
-            event_record(kind=InboundEvent.Kind.TIMER, dedupe_key=f"timer:{run.pk}:{run.wait_token}",
-                         contact=run.contact, payload={"run_id": run.pk, "token": run.wait_token,
-                                                       "due_at": run.wake_at.isoformat()})
-            FlowRun.objects.filter(pk=run.pk).update(wake_at=None)
-    return len(due)
+# --- Processing events (flows.processing) ------------------------------------------------------
+# contact_events_process, event_process, timers_sweep and timers_fire_due live in flows.processing;
+# the names are kept here for callers of this module.
+from flows.processing import contact_events_process, event_process, timers_fire_due, timers_sweep  # noqa: E402,F401
 
 
 def events_requeue_stale(*, older_than_seconds: int = 20) -> int:

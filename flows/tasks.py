@@ -26,10 +26,38 @@ def contact_events_process(self, contact_id: int) -> int:
 
 @shared_task(acks_late=True)
 def timers_fire_due() -> int:
-    """Turn due delays and wait timeouts into timer events (claimed with SKIP LOCKED)."""
-    from flows.services import timers_fire_due as fire
+    """Periodic (every FLUXO_TIMER_INTERVAL s): when timers are due, start the sweepers.
 
-    return fire()
+    One indexed probe when nothing is due. Otherwise ``FLUXO_TIMER_SWEEPERS`` sweep tasks go to the
+    inbound queue; each holds a slot lock, so at most that many sweep at once, sharing the due
+    runs through ``SKIP LOCKED``.
+    """
+    from django.conf import settings
+
+    from flows.processing import timers_due_exist
+
+    if not timers_due_exist():
+        return 0
+    sweepers = int(getattr(settings, "FLUXO_TIMER_SWEEPERS", 2))
+    for slot in range(sweepers):
+        timers_sweep.delay(slot)
+    return sweepers
+
+
+@shared_task(acks_late=True)
+def timers_sweep(slot: int = 0) -> int:
+    """Resume due timers in batches until none is due (one sweeper per slot at a time)."""
+    from django.core.cache import cache
+
+    from flows.processing import timers_sweep as sweep
+
+    lock = f"fluxo:lock:timers-sweep:{slot}"
+    if not cache.add(lock, "1", timeout=120):
+        return 0
+    try:
+        return sweep(max_batches=500)
+    finally:
+        cache.delete(lock)
 
 
 @shared_task(acks_late=True)
@@ -54,3 +82,12 @@ def runs_expire_stale() -> int:
     from flows.services import runs_expire_stale as expire
 
     return expire()
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_jitter=True,
+             max_retries=5)
+def external_call_execute(run_id: int, token: str) -> bool:
+    """Make a waiting run's call (HTTP, AI, notification) outside any transaction; its result resumes the run."""
+    from flows.calls import call_execute
+
+    return call_execute(run_id=run_id, token=token)

@@ -20,6 +20,13 @@ class IntegrationsConfig(AppConfig):
         register_name_check("subscription", _subscription_exists)
         register_name_check("team", _team_exists)
         domain_event.connect(on_domain_event, dispatch_uid="integrations.webhooks")
+        from django.db.models.signals import post_delete, post_save
+
+        from integrations.models import WebhookSubscription
+        from integrations.webhooks.services import subscriptions_forget
+
+        post_save.connect(subscriptions_forget, sender=WebhookSubscription, dispatch_uid="subscriptions-forget-save")
+        post_delete.connect(subscriptions_forget, sender=WebhookSubscription, dispatch_uid="subscriptions-forget-del")
 
 
 def _credential_exists(name: str) -> bool:

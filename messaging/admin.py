@@ -237,8 +237,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         from django.db import transaction
 
-        from messaging.tasks import webhook_delivery_process
+        from messaging.tasks import inbound_delivery_process
 
         ids = list(queryset.values_list("pk", flat=True))
-        queryset.update(state=WebhookDelivery.State.PENDING, error="")
-        transaction.on_commit(lambda: [webhook_delivery_process.delay(pk) for pk in ids])
+        queryset.update(state=WebhookDelivery.State.PENDING, error="", attempts=0)
+        transaction.on_commit(lambda: [inbound_delivery_process.delay(pk, None) for pk in ids])

@@ -98,6 +98,11 @@ class Contact(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
     last_inbound_at = models.DateTimeField(null=True, blank=True)
+    current_conversation = models.ForeignKey(
+        "Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The conversation an inbound message continues (kept by the inbound path; a completed one is "
+                  "replaced by a new one).",
+    )
     is_test = models.BooleanField(
         default=False, help_text="A test-run contact of the editor: only its test run sees its events."
     )
@@ -166,13 +171,17 @@ class Message(models.Model):
         RECEIVED = "received", "Received"
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
+        UNCERTAIN = "uncertain", "Sent, not confirmed"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         READ = "read", "Read"
         FAILED = "failed", "Failed"
 
     # Statuses only move forward along this rank ("read" may arrive before "delivered").
-    STATUS_RANK = {"received": 0, "queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+    STATUS_RANK = {"received": 0, "queued": 0, "sending": 1, "uncertain": 1, "sent": 2, "delivered": 3, "read": 4,
+                   "failed": 5}
+    # Outbound messages not yet settled: a contact's next message waits behind these (in order).
+    UNSETTLED = ("queued", "sending", "uncertain")
 
     direction = models.CharField(max_length=3, choices=Direction.choices)
     kind = models.CharField(max_length=32, help_text="text, template, interactive, image, reaction, ...")
@@ -190,6 +199,9 @@ class Message(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    possible_duplicate = models.BooleanField(
+        default=False, help_text="Sent again after an attempt whose outcome was never known: the customer may "
+                                 "have received it twice.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -197,6 +209,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The sender's head-of-line check: a contact's unsettled outbound messages, in order.
+            models.Index(fields=["contact", "id"], name="message_unsettled_by_contact",
+                         condition=models.Q(direction="out", status__in=("queued", "sending", "uncertain"))),
+            # The outbound drain's scan for messages to send.
+            models.Index(fields=["id"], name="message_to_send",
+                         condition=models.Q(direction="out", status__in=("queued", "uncertain"))),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} {self.kind} {self.status}"
@@ -277,6 +297,12 @@ class WebhookDelivery(models.Model):
         UNREADABLE = "unreadable", "Unreadable payload"
 
     source = models.CharField(max_length=16, default="meta", help_text="meta | sandbox")
+    sender = models.CharField(
+        max_length=32, blank=True, default="",
+        help_text="The wa_id of the customer who wrote (one sender), '*' for several, empty for statuses. A sender's "
+                  "deliveries are processed in the order they were stored.")
+    shard = models.PositiveSmallIntegerField(
+        default=0, help_text="Which inbound drain takes it (a sender's deliveries always share one).")
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
     body = models.TextField(help_text="The raw request body, as received.")
     signature = models.CharField(max_length=100, blank=True)
@@ -290,6 +316,12 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["sender", "id"], name="delivery_pending_by_sender",
+                         condition=models.Q(state="pending")),
+            models.Index(fields=["shard", "id"], name="delivery_pending_by_shard",
+                         condition=models.Q(state="pending")),
+        ]
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.state})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 from django.conf import settings
 
@@ -12,14 +14,20 @@ class InvalidPhone(ValueError):
 
 def phone_normalize(raw: str, *, region: str | None = None) -> str:
     """Return the E.164 form of ``raw`` or raise :class:`InvalidPhone` with a human reason."""
-    text = (raw or "").strip()
+    return _normalized(raw or "", region or settings.FLUXO_DEFAULT_REGION)
+
+
+@lru_cache(maxsize=65536)
+def _normalized(raw: str, region: str) -> str:
+    # Cached: every inbound message and every send parses its number (phonenumbers is slow for that).
+    text = raw.strip()
     if not text:
         raise InvalidPhone("phone number is empty")
     # WhatsApp sends wa_id without '+': treat a long run of digits as international.
     if text.isdigit() and len(text) > 11:
         text = "+" + text
     try:
-        number = phonenumbers.parse(text, region or settings.FLUXO_DEFAULT_REGION)
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(f"'{raw}' is not a phone number: {exc}") from exc
     if not phonenumbers.is_valid_number(number):
@@ -48,6 +56,7 @@ def phone_restricted_region(e164: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def phone_from_wa_id(wa_id: str) -> str:
     """E.164 of a WhatsApp id (digits, no '+').
 

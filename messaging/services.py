@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 import random
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.signals import domain_event_emit
@@ -20,7 +19,7 @@ from messaging.phones import phone_from_wa_id, phone_normalize
 logger = logging.getLogger(__name__)
 
 
-def _sandbox_touch(channel: Channel | None, contact_id: int) -> None:
+def sandbox_touch(channel: Channel | None, contact_id: int) -> None:
     """Wake the sandbox page of this contact (only sandbox channels have one)."""
     if channel is not None and getattr(channel, "provider_key", "") == "sandbox":
         from messaging.consumers import sandbox_notify
@@ -155,23 +154,38 @@ def _template_quick_replies(template, content: dict[str, Any]) -> list[dict[str,
     return buttons
 
 
-@transaction.atomic
-def message_queue_outbound(*, contact: Contact, conversation: Conversation | None, kind: str,
+def message_queue_outbound(*, contact: Contact, conversation: Conversation | int | None, kind: str,
                            content: dict[str, Any], run=None, idempotency_key: str) -> Message:
-    """Check WhatsApp's rules, store the message as queued, and deliver it after commit.
+    """Check WhatsApp's rules, store the message as queued, and send it after commit.
 
-    Idempotent: the same ``idempotency_key`` returns the message already queued (a retried
-    step never sends twice). Raises :class:`messaging.rules.SendRefused` when a rule refuses.
+    Inside a unit of work (``core.unit``: the flow engine's) the row is written with the unit's
+    other rows at its end, and only a contact's first message of the unit queues a send task:
+    the ones after it follow the sender's chain. Outside one, it is written at once, and the same
+    ``idempotency_key`` returns the message already queued (a repeated call never sends twice);
+    inside one the unique key is the guard, since a unit's rows commit or roll back together.
+    Raises :class:`messaging.rules.SendRefused` when a rule refuses.
     """
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    from core.unit import current
     from messaging.rules import outbound_check
 
-    channel = contact.channel
+    unit = current()
+    if unit is None:
+        existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    channel = contact.channel if contact.channel_id else None
+    if channel is not None and not getattr(channel, "provider_key", ""):
+        from messaging.channels import channel_get
+
+        channel = channel_get(contact.channel_id)  # the concrete (polymorphic) channel
     template = outbound_check(contact=contact, channel=channel, kind=kind, content=content)
+    if isinstance(conversation, Conversation):
+        conversation = conversation.pk
     if conversation is None:
-        conversation = conversation_current(contact=contact)
+        conversation = contact.current_conversation_id
+    if conversation is None:
+        current_one = conversation_current(contact=contact)
+        conversation = current_one.pk if current_one else None
     stored = dict(content)
     preview = _render_preview(kind, content, template)
     if preview:
@@ -180,16 +194,36 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | Non
         buttons = _template_quick_replies(template, content)
         if buttons:
             stored["template_buttons"] = buttons
-    message = Message.objects.create(
+    message = Message(
         direction=Message.Direction.OUTBOUND, kind=kind, content=stored, contact=contact,
-        conversation=conversation, channel=channel, run=run, idempotency_key=idempotency_key,
+        conversation_id=conversation,
+        channel_id=channel.pk if channel is not None else None, run=run, idempotency_key=idempotency_key,
         status=Message.Status.QUEUED,
     )
-    from messaging.tasks import message_deliver
+    from messaging.outbound import outbound_kick
 
-    transaction.on_commit(lambda: message_deliver.delay(message.pk))
-    _sandbox_touch(channel, contact.pk)
+    if unit is None:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            outbound_kick(contact.pk)
+    elif _unit_first_outbound(unit, contact.pk):
+        unit.add(message)
+        outbound_kick(contact.pk)  # the contact's shard drain sends it (and the ones after it) after commit
+    else:
+        unit.add(message)
+    sandbox_touch(channel, contact.pk)
     return message
+
+
+def _unit_first_outbound(unit, contact_id: int) -> bool:
+    """Whether this unit of work has not queued a message to this contact before (remembered on the unit)."""
+    seen = getattr(unit, "_outbound_contacts", None)
+    if seen is None:
+        seen = unit._outbound_contacts = set()
+    if contact_id in seen:
+        return False
+    seen.add(contact_id)
+    return True
 
 
 def message_status_advance(*, message: Message, status: str, at: datetime | None = None,
@@ -275,6 +309,9 @@ def channel_pause(*, channel: Channel, code: str, reason: str) -> bool:
     now = timezone.now()
     Channel.objects.filter(pk=channel.pk).update(paused_at=now, pause_reason=f"{code}: {reason}"[:2000])
     channel.paused_at, channel.pause_reason = now, f"{code}: {reason}"
+    from messaging.channels import channels_forget
+
+    transaction.on_commit(channels_forget)
     ChannelAlert.objects.create(channel=channel, code=code, message=f"Channel paused: {reason}")
     logger.error("channel %s paused: %s %s", channel.pk, code, reason)
     domain_event_emit(event_type="channel.paused", data={"channel_id": channel.pk, "code": code, "reason": reason})
@@ -282,19 +319,30 @@ def channel_pause(*, channel: Channel, code: str, reason: str) -> bool:
 
 
 def channel_resume(*, channel: Channel) -> int:
-    """Resume a paused channel, resolve its alerts and send what waited. Returns messages re-queued."""
+    """Resume a paused channel, resolve its alerts and send what waited. Returns the contacts re-queued.
+
+    Only each contact's first waiting message gets a task: the rest follow in order (the sender's chain).
+    """
+    from django.db.models import Exists, OuterRef
+
+    from messaging.channels import channels_forget
     from messaging.models import ChannelAlert
-    from messaging.tasks import message_deliver
+    from messaging.outbound import outbound_kick
 
     with transaction.atomic():
         Channel.objects.filter(pk=channel.pk).update(paused_at=None, pause_reason="")
         channel.paused_at, channel.pause_reason = None, ""
         ChannelAlert.objects.filter(channel=channel, resolved_at__isnull=True).update(resolved_at=timezone.now())
-        ids = list(Message.objects.filter(channel=channel, direction=Message.Direction.OUTBOUND,
-                                          status=Message.Status.QUEUED).values_list("pk", flat=True))
-        Message.objects.filter(pk__in=ids).update(next_attempt_at=None)
-        transaction.on_commit(lambda: [message_deliver.delay(pk) for pk in ids])
-    return len(ids)
+        waiting = Message.objects.filter(channel=channel, direction=Message.Direction.OUTBOUND,
+                                         status=Message.Status.QUEUED)
+        waiting.update(next_attempt_at=None)
+        earlier = Message.objects.filter(contact_id=OuterRef("contact_id"), direction=Message.Direction.OUTBOUND,
+                                         status__in=Message.UNSETTLED, pk__lt=OuterRef("pk"))
+        heads = list(waiting.filter(~Exists(earlier)).values_list("contact_id", flat=True))
+        transaction.on_commit(channels_forget)
+        for contact_id in sorted(set(heads)):
+            outbound_kick(contact_id)
+    return len(heads)
 
 
 # --- Delivery -------------------------------------------------------------------------------
@@ -312,133 +360,11 @@ def retry_delay(*, code: str, attempt: int) -> float:
     return base + random.uniform(0, base * 0.25)
 
 
-def _sending_lease() -> timedelta:
-    return timedelta(seconds=float(getattr(settings, "WHATSAPP_SENDING_LEASE", 300)))
+def message_deliver_attempt(*, message_id: int) -> None:
+    """Send this message if it heads its contact's queue (then its next ones). See :mod:`messaging.outbound`."""
+    from messaging.outbound import message_send
 
-
-def _max_attempts() -> int:
-    return int(getattr(settings, "WHATSAPP_MAX_ATTEMPTS", 8))
-
-
-def _channel_of(message: Message) -> Channel | None:
-    # The polymorphic manager returns the concrete channel (and so its provider and secrets).
-    return Channel.objects.filter(pk=message.channel_id).first() if message.channel_id else None
-
-
-def message_deliver_attempt(*, message_id: int) -> float | None:
-    """Try to send one queued outbound message. Returns seconds until it should be tried again, or None.
-
-    Exactly-once as far as Fluxo can make it (docs/whatsapp.md):
-      1. claim: in one transaction, a ``queued`` message becomes ``sending`` (attempts + 1, a lease
-         in ``next_attempt_at``); a duplicate task finds it not queued and does nothing;
-      2. send: the HTTP call happens outside any transaction (no row lock held over the network);
-      3. record: in a second transaction the wamid and ``sent`` are stored.
-    A worker that dies between 2 and 3 leaves the message ``sending``: Meta's status webhook
-    carries our key back (``biz_opaque_callback_data``) and completes it; if none arrives before
-    the lease ends, :func:`messages_requeue_stale` sends again: at-least-once in that one window.
-    """
-    from messaging.providers.base import ProviderError
-    from messaging.providers.registry import provider_for
-    from messaging.ratelimit import send_slot_wait
-
-    now = timezone.now()
-    with transaction.atomic():
-        message = (Message.objects.select_for_update().select_related("contact")
-                   .filter(pk=message_id, direction=Message.Direction.OUTBOUND).first())
-        if message is None or message.status != Message.Status.QUEUED:
-            return None
-        if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
-            return None  # a later retry is already scheduled; this is a duplicate task
-        channel = _channel_of(message)
-        if channel is None:
-            message_status_advance(message=message, status=Message.Status.FAILED, error_code="no_channel",
-                                   error="the contact has no channel; set one on the contact")
-            return None
-        if channel.is_paused:
-            return None  # kept queued; channel_resume() sends it
-        from messaging.rules import SendRefused, send_time_check
-
-        try:
-            send_time_check(contact=message.contact, channel=channel, kind=message.kind, content=message.content)
-        except SendRefused as exc:
-            message_status_advance(message=message, status=Message.Status.FAILED, error_code=exc.code,
-                                   error=f"not sent: {exc.message}")
-            return None
-        wait = send_slot_wait(channel=channel, recipient=message.contact.phone)
-        if wait > 0:
-            message.next_attempt_at = now + timedelta(seconds=wait)
-            message.save(update_fields=["next_attempt_at"])
-            return wait
-        message.status = Message.Status.SENDING
-        message.attempts += 1
-        message.next_attempt_at = now + _sending_lease()
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
-
-    try:
-        result = provider_for(channel).send(message)
-    except ProviderError as exc:
-        return _delivery_failed(message_id=message.pk, channel=channel, exc=exc)
-    except Exception as exc:  # noqa: BLE001 - a bug must not leave the message claimed forever
-        logger.exception("sending message %s failed unexpectedly", message.pk)
-        return _delivery_failed(message_id=message.pk, channel=channel,
-                                exc=ProviderError(f"internal error: {type(exc).__name__}: {exc}", code="internal"))
-    message_record_sent(message_id=message.pk, provider_message_id=result.provider_message_id,
-                        delivered=result.status == "delivered")
-    _sandbox_touch(channel, message.contact_id)
-    return None
-
-
-def message_record_sent(*, message_id: int, provider_message_id: str, delivered: bool = False) -> None:
-    """Store the wamid of a sent message and apply any status Meta reported before we knew it."""
-    with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("contact").get(pk=message_id)
-        fields = []
-        if not message.provider_message_id:
-            message.provider_message_id, fields = provider_message_id, ["provider_message_id"]
-        if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
-            message.error_code, message.error, message.next_attempt_at = "", "", None
-            fields += ["error_code", "error", "next_attempt_at"]
-        if fields:
-            message.save(update_fields=fields)
-        message_status_advance(message=message, status=Message.Status.SENT)
-        if delivered:
-            message_status_advance(message=message, status=Message.Status.DELIVERED)
-    # Statuses that raced ahead of this write were kept as events; apply them now.
-    from core.models import InboundEvent
-    from messaging.webhooks import status_apply
-
-    for event in InboundEvent.objects.filter(dedupe_key__startswith=f"wa:status:{provider_message_id}:"):
-        with transaction.atomic():
-            status_apply(channel=_channel_of(message), status=event.raw or {}, replay=True)
-
-
-def _delivery_failed(*, message_id: int, channel: Channel, exc) -> float | None:
-    now = timezone.now()
-    with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("contact").get(pk=message_id)
-        if message.status != Message.Status.SENDING:
-            return None
-        message.error_code, message.error = exc.code, exc.message
-        if exc.pause_channel:
-            # Not this message's fault: it waits, queued, until someone fixes the channel.
-            channel_pause(channel=channel, code=exc.code, reason=exc.message)
-            message.status, message.next_attempt_at = Message.Status.QUEUED, None
-            message.save(update_fields=["status", "next_attempt_at", "error_code", "error"])
-            return None
-        if exc.retryable and message.attempts < _max_attempts():
-            delay = exc.retry_after or retry_delay(code=exc.code, attempt=message.attempts)
-            message.status, message.next_attempt_at = Message.Status.QUEUED, now + timedelta(seconds=delay)
-            message.save(update_fields=["status", "next_attempt_at", "error_code", "error"])
-            logger.warning("message %s: %s; retry %s in %.1fs", message.pk, exc.code, message.attempts, delay)
-            return delay
-        error = exc.message if not exc.retryable else f"gave up after {message.attempts} attempts: {exc.message}"
-        message.next_attempt_at = None
-        message.save(update_fields=["next_attempt_at"])
-        message_status_advance(message=message, status=Message.Status.FAILED, error_code=exc.code, error=error)
-        if exc.code == "131050":
-            contact_opt_out_marketing(contact=message.contact, channel=channel, source="error 131050",
-                                      dedupe=f"wa:optout:send:{message.pk}")
-    return None
+    message_send(message_id=message_id)
 
 
 def contact_opt_out_marketing(*, contact: Contact, channel: Channel | None, source: str, dedupe: str) -> None:
@@ -458,40 +384,12 @@ def _lock_acquire(name: str, ttl: int) -> bool:
 
 
 def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> int:
-    """Queue again what a lost task or a dead worker left behind. Returns the number re-queued.
-
-    * ``queued`` messages nobody picked up for ``grace_seconds`` (lost broker message, crash
-      before the on-commit hook ran, or a retry whose countdown task died with its worker);
-    * ``sending`` messages whose lease ran out: the worker died mid-send. They go back to
-      ``queued`` and are sent again (the documented at-least-once window).
-    Paused channels are skipped: resuming them re-queues their messages.
-    """
-    from messaging.tasks import message_deliver
+    """Periodic: re-queue the heads of contacts' queues that a lost task or a dead worker left behind."""
+    from messaging.outbound import messages_requeue_stale as requeue
 
     if not _lock_acquire("messages-requeue", 30):
         return 0
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=grace_seconds)
-    outbound = Message.objects.filter(direction=Message.Direction.OUTBOUND, channel__paused_at__isnull=True)
-    expired = list(outbound.filter(status=Message.Status.SENDING, next_attempt_at__lt=now)
-                   .values_list("pk", flat=True)[:limit])
-    for pk in expired:
-        with transaction.atomic():
-            message = Message.objects.select_for_update(skip_locked=True).filter(
-                pk=pk, status=Message.Status.SENDING, next_attempt_at__lt=now).first()
-            if message is None:
-                continue
-            message.status, message.next_attempt_at = Message.Status.QUEUED, None
-            message.error = "the worker stopped while sending; sending again (at-least-once, see docs/whatsapp.md)"
-            message.save(update_fields=["status", "next_attempt_at", "error"])
-            logger.warning("message %s: sending lease expired, re-queued", pk)
-    stale = list(outbound.filter(status=Message.Status.QUEUED).filter(
-        models.Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | models.Q(next_attempt_at__lt=cutoff)
-    ).values_list("pk", flat=True)[:limit])
-    ids = sorted(set(stale) | set(expired))
-    for pk in ids:
-        message_deliver.delay(pk)
-    return len(ids)
+    return requeue(grace_seconds=grace_seconds, limit=limit)
 
 
 # --- Templates ------------------------------------------------------------------------------

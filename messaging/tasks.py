@@ -12,40 +12,84 @@ logger = logging.getLogger(__name__)
 
 @shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, retry_jitter=True,
              max_retries=10)
-def message_deliver(message_id: int) -> None:
-    """Send one queued message; schedules itself again when rate-limited or after a retryable error.
+def message_deliver(message_id: int, recheck: bool = False) -> None:
+    """Send a queued message when it heads its contact's queue, then the contact's next ones.
 
-    Idempotent: only a ``queued`` message is claimed (see ``services.message_deliver_attempt``).
-    A countdown task lost with its worker is picked up by ``messages_requeue_stale``.
+    Idempotent: only a queued head is claimed (``messaging.outbound``); a message that must wait
+    schedules one attempt at its slot. A countdown task lost with its worker is picked up by
+    ``messages_requeue_stale``.
     """
-    from messaging.services import message_deliver_attempt
+    from messaging.outbound import message_send
 
-    delay = message_deliver_attempt(message_id=message_id)
-    if delay:
-        message_deliver.apply_async((message_id,), countdown=delay)
+    message_send(message_id=message_id, recheck=recheck)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8)
-def webhook_delivery_process(self, delivery_id: int) -> None:
-    """Turn a stored webhook delivery into events; retried with backoff + jitter if an item fails."""
-    from messaging.webhooks import webhook_delivery_process as process
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def outbound_drain(self, shard: int) -> int:
+    """Send a shard's due messages until none is left (woken by core.kick, or at a slot or retry time)."""
+    from messaging.outbound import messages_drain
 
     try:
-        process(delivery_id=delivery_id)
-    except Exception as exc:
-        import random
+        return messages_drain(shard=shard)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
-        countdown = min(600, 2 ** (self.request.retries + 1)) * (1 + random.random() * 0.25)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+
+def _backoff(retries: int) -> float:
+    import random
+
+    return min(600, 2 ** (retries + 1)) * (1 + random.random() * 0.25)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def inbound_delivery_process(self, delivery_id: int, sender: str | None = None, careful: bool = False) -> None:
+    """Process a stored webhook delivery: messages recorded and the flows run, in one transaction.
+
+    A database error is retried with backoff and jitter. Any other failure is counted on the
+    delivery (``delivery_failure_note``) and retried in careful mode, which keeps the good items and
+    records the bad ones; after ``WHATSAPP_DELIVERY_MAX_ATTEMPTS`` the delivery is parked as failed.
+    """
+    from messaging.inbound import delivery_failure_note, delivery_process
+
+    try:
+        again_after = delivery_process(delivery_id=delivery_id, sender=sender, careful=careful)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    except Exception as exc:
+        logger.exception("webhook delivery %s failed", delivery_id)
+        attempts = delivery_failure_note(delivery_id=delivery_id, error=f"{type(exc).__name__}: {exc}")
+        if attempts:
+            raise self.retry(args=(delivery_id, sender, True), countdown=_backoff(attempts - 1)) from exc
+        return
+    if again_after:  # careful mode kept the good items; the failed ones get another try later
+        raise self.retry(args=(delivery_id, sender, True), countdown=_backoff(again_after - 1))
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def inbound_drain(self, shard: int) -> int:
+    """Process a shard's pending webhook deliveries in batches until none is left (woken by core.kick)."""
+    from messaging.inbound import deliveries_drain
+
+    try:
+        return deliveries_drain(shard=shard)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def webhook_delivery_process(delivery_id: int) -> None:
+    """Kept for tasks queued before the inbound path was renamed: same as ``inbound_delivery_process``."""
+    inbound_delivery_process.delay(delivery_id, None)
 
 
 @shared_task(acks_late=True)
 def messages_requeue_stale() -> int:
-    """Periodic: re-queue messages and webhook deliveries that a dead worker or lost task left behind."""
+    """Periodic: re-queue messages and webhook deliveries that a dead worker or lost task left behind,
+    and apply statuses that arrived before their message's wamid was recorded."""
     from messaging.services import messages_requeue_stale as requeue
-    from messaging.webhooks import webhook_deliveries_requeue_stale
+    from messaging.webhooks import statuses_reconcile, webhook_deliveries_requeue_stale
 
-    return requeue() + webhook_deliveries_requeue_stale()
+    return requeue() + webhook_deliveries_requeue_stale() + statuses_reconcile()
 
 
 @shared_task(acks_late=True)

@@ -11,7 +11,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from messaging import selectors
-from messaging.webhooks import SignatureInvalid, SignatureMissing, verify_token_matches, webhook_receive
+from messaging.ingest import (
+    PayloadTooLarge,
+    SignatureInvalid,
+    SignatureMissing,
+    max_body_bytes,
+    verify_token_matches,
+    webhook_receive,
+)
 
 
 @csrf_exempt
@@ -25,7 +32,15 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
         return HttpResponseForbidden("verification failed")
     try:
-        webhook_receive(body=request.body, signature=request.headers.get("X-Hub-Signature-256"))
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > max_body_bytes():
+        return HttpResponse("payload too large", status=413, content_type="text/plain")
+    try:
+        webhook_receive(body=request.read(max_body_bytes() + 1), signature=request.headers.get("X-Hub-Signature-256"))
+    except PayloadTooLarge:
+        return HttpResponse("payload too large", status=413, content_type="text/plain")
     except SignatureMissing:
         return HttpResponse("missing X-Hub-Signature-256", status=401, content_type="text/plain")
     except SignatureInvalid:

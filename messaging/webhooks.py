@@ -1,23 +1,21 @@
-"""Inbound WhatsApp webhooks: signature check, store-first receive, and normalization into events.
+"""Inbound WhatsApp webhooks: what an update means (normalization, statuses, templates, consent).
 
-Path of an update (docs/whatsapp.md):
-  POST /webhooks/whatsapp/ → :func:`webhook_receive` checks ``X-Hub-Signature-256`` and stores the
-  raw body as a :class:`WebhookDelivery` → 200 → the ``webhook_delivery_process`` task runs
-  :func:`webhook_delivery_process`, which walks every entry/change and turns each message into
-  an ``InboundEvent`` (``core.inbox.event_record``), each status into a Message update and
-  each template status into a template update. The sandbox phone builds the same Cloud-API
-  shaped payload and goes through the very same functions.
+Path of an update (docs/whatsapp.md): ``POST /webhooks/whatsapp/`` → :mod:`messaging.ingest`
+checks the signature on the raw bytes and stores a :class:`WebhookDelivery` → 200 → the
+``inbound_delivery_process`` task runs :mod:`messaging.inbound`, which locks each sender's contact,
+records the message and runs the flows in one transaction, using the functions of this module for
+what a message, a status or a template update means. The sandbox phone builds the same Cloud-API
+shaped payload and goes through the very same path.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import unicodedata
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -26,265 +24,38 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.inbox import event_record
+from messaging.ingest import (  # noqa: F401  (the webhook's public names, re-exported)
+    SANDBOX_PREFIX,
+    PayloadTooLarge,
+    SignatureInvalid,
+    SignatureMissing,
+    delivery_store,
+    signature_expected,
+    signature_matches,
+    verify_token_matches,
+    webhook_receive,
+)
 from messaging.models import (
     Channel,
     Contact,
     Message,
     MessageTemplate,
-    SandboxChannel,
     WebhookDelivery,
     WhatsAppCloudChannel,
 )
-from messaging.phones import InvalidPhone
 from messaging.services import (
     channel_pause,
     contact_consent_set,
-    contact_get_or_create,
     contact_opt_out_marketing,
-    message_record_inbound,
     message_status_advance,
 )
 
 logger = logging.getLogger(__name__)
 
-SANDBOX_PREFIX = "sandbox-"
 INTERACTIVE_REPLY_TYPES = {"button", "button_reply", "list_reply"}
 MEDIA_TYPES = ("image", "audio", "video", "document", "sticker")
-GROUP_FIELDS_PREFIX = "group_"
 PAUSE_STATUS_CODES = {"190", "368", "131031", "130497"}
-
-
-class SignatureMissing(Exception):
-    pass
-
-
-class SignatureInvalid(Exception):
-    pass
-
-
-# --- Signature and receive ------------------------------------------------------------------
-
-
-def signature_expected(body: bytes, secret: str) -> str:
-    """``sha256=<hex>`` of the raw bytes: Meta escapes non-ASCII as \\uXXXX and signs what it sent."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_matches(body: bytes, header: str, secret: str) -> bool:
-    return bool(secret) and hmac.compare_digest(signature_expected(body, secret).encode(), header.strip().encode())
-
-
-def _ids_in(payload: Any) -> tuple[set[str], set[str]]:
-    """Phone number ids (``metadata.phone_number_id``) and WABA ids (``entry.id``) named by a payload."""
-    phone_ids: set[str] = set()
-    waba_ids: set[str] = set()
-    if not isinstance(payload, dict):
-        return phone_ids, waba_ids
-    for entry in payload.get("entry") or []:
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("id"):
-            waba_ids.add(str(entry["id"]))
-        for change in entry.get("changes") or []:
-            value = (change or {}).get("value") if isinstance(change, dict) else None
-            phone_id = ((value or {}).get("metadata") or {}).get("phone_number_id") if isinstance(value, dict) else None
-            if phone_id:
-                phone_ids.add(str(phone_id))
-    return phone_ids, waba_ids
-
-
-def verify_token_matches(token: str) -> bool:
-    """Whether ``hub.verify_token`` is a channel's verify token (or WHATSAPP_VERIFY_TOKEN). Constant-time."""
-    if not token:
-        return False
-    candidates = list(WhatsAppCloudChannel.objects.exclude(verify_token="").values_list("verify_token", flat=True))
-    if getattr(settings, "WHATSAPP_VERIFY_TOKEN", ""):
-        candidates.append(settings.WHATSAPP_VERIFY_TOKEN)
-    found = False
-    for candidate in candidates:
-        found |= hmac.compare_digest(candidate.encode(), token.encode())
-    return found
-
-
-def webhook_receive(*, body: bytes, signature: str | None) -> WebhookDelivery:
-    """Authenticate and store one POST from Meta; queue its processing after commit.
-
-    The key is the app secret of the channel owning ``metadata.phone_number_id`` (or, for
-    WABA-level updates such as template statuses, the channel of ``entry.id``). When the payload
-    names no known channel or cannot be parsed, the secrets of every Cloud API channel (and
-    ``WHATSAPP_APP_SECRET``) are tried: one Meta app serves many numbers, and a validly signed
-    update we cannot place is kept for inspection instead of lost.
-
-    Raises :class:`SignatureMissing` (→ 401) or :class:`SignatureInvalid` (→ 403).
-    """
-    if not signature:
-        raise SignatureMissing()
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        payload = None
-    phone_ids, waba_ids = _ids_in(payload)
-    candidates = list(WhatsAppCloudChannel.objects.filter(Q(phone_number_id__in=phone_ids) | Q(waba_id__in=waba_ids)))
-    # The channel a delivery belongs to: the owner of its phone number id; WABA-level updates
-    # (template statuses) carry no phone number id and belong to the WABA's channel.
-    owners = [c for c in candidates if c.phone_number_id in phone_ids] or ([] if phone_ids else candidates)
-    if any(pid.startswith(SANDBOX_PREFIX) for pid in phone_ids) and not owners:
-        raise SignatureInvalid()  # sandbox payloads never come over HTTP
-    secret_ok = any(signature_matches(body, signature, channel.app_secret) for channel in candidates)
-    if not secret_ok:
-        extra = [ch.app_secret for ch in WhatsAppCloudChannel.objects.exclude(pk__in=[c.pk for c in candidates])]
-        extra.append(getattr(settings, "WHATSAPP_APP_SECRET", ""))
-        secret_ok = any(signature_matches(body, signature, secret) for secret in extra if secret)
-    matched: Channel | None = owners[0] if owners else None
-    if not secret_ok:
-        logger.warning("webhook with a wrong signature refused (%d bytes, phone ids %s)", len(body), sorted(phone_ids))
-        raise SignatureInvalid()
-    if payload is None or not isinstance(payload, dict):
-        state, error = WebhookDelivery.State.UNREADABLE, "body is not a JSON object"
-    elif matched is None:
-        state, error = WebhookDelivery.State.UNKNOWN_CHANNEL, f"no channel owns phone number ids {sorted(phone_ids)}"
-    else:
-        state, error = WebhookDelivery.State.PENDING, ""
-    if error:
-        logger.warning("webhook kept for inspection: %s", error)
-    return _delivery_store(source="meta", body=body.decode("utf-8", errors="replace"), signature=signature[:100],
-                           channel=matched, state=state, error=error)
-
-
-def _delivery_store(*, source: str, body: str, signature: str, channel: Channel | None, state: str,
-                    error: str = "") -> WebhookDelivery:
-    from messaging.tasks import webhook_delivery_process as task
-
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.create(source=source, body=body, signature=signature, channel=channel,
-                                                  state=state, error=error)
-        if state == WebhookDelivery.State.PENDING:
-            transaction.on_commit(lambda: task.delay(delivery.pk))
-    return delivery
-
-
-# --- Processing -----------------------------------------------------------------------------
-
-
-def webhook_delivery_process(*, delivery_id: int) -> dict[str, int] | None:
-    """Turn one stored delivery into events and updates. Idempotent: every item is deduped.
-
-    The whole batch is handled under the delivery's row lock; each item runs in its own
-    savepoint so one bad item does not lose the others. If any item failed, the delivery is
-    marked failed and the exception re-raised (the task retries; done items are no-ops then).
-    """
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update(skip_locked=True).filter(pk=delivery_id).first()
-        if delivery is None or delivery.state in (WebhookDelivery.State.PROCESSED,
-                                                  WebhookDelivery.State.UNKNOWN_CHANNEL,
-                                                  WebhookDelivery.State.UNREADABLE):
-            return None
-        delivery.attempts += 1
-        try:
-            payload = json.loads(delivery.body)
-        except ValueError:
-            delivery.state, delivery.error = WebhookDelivery.State.UNREADABLE, "body is not JSON"
-            delivery.save(update_fields=["state", "error", "attempts"])
-            return None
-        summary, errors = payload_process(payload)
-        delivery.summary = summary
-        delivery.processed_at = timezone.now()
-        if errors:
-            delivery.state, delivery.error = WebhookDelivery.State.FAILED, "\n".join(errors)[:10000]
-        elif summary.get("unknown_channel") and not summary.get("items"):
-            delivery.state = WebhookDelivery.State.UNKNOWN_CHANNEL
-            delivery.error = "no channel owns this phone number id"
-        elif summary.get("malformed") and not summary.get("items"):
-            delivery.state = WebhookDelivery.State.UNREADABLE
-            delivery.error = "no entry/changes of the Cloud API shape in this payload"
-        else:
-            delivery.state, delivery.error = WebhookDelivery.State.PROCESSED, ""
-        delivery.save(update_fields=["state", "error", "attempts", "summary", "processed_at"])
-    if errors:
-        raise RuntimeError(f"delivery {delivery_id}: {len(errors)} item(s) failed: {errors[0]}")
-    return summary
-
-
-def _channel_for_phone_id(phone_id: str, cache: dict[str, Channel | None]) -> Channel | None:
-    if phone_id not in cache:
-        channel: Channel | None = None
-        if phone_id.startswith(SANDBOX_PREFIX):
-            pk = phone_id[len(SANDBOX_PREFIX):]
-            channel = SandboxChannel.objects.filter(pk=pk).first() if pk.isdigit() else None
-        else:
-            channel = WhatsAppCloudChannel.objects.filter(phone_number_id=phone_id).first()
-        cache[phone_id] = channel
-    return cache[phone_id]
-
-
-def _dicts(items: Any, count=None) -> list[dict[str, Any]]:
-    """The objects of a list from the payload; anything else is counted as malformed and skipped."""
-    items = items if isinstance(items, list) else ([] if items is None else [items])
-    good = [item for item in items if isinstance(item, dict)]
-    if count is not None and len(good) != len(items):
-        count("malformed", len(items) - len(good))
-    return good
-
-
-def payload_process(payload: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
-    """Walk every entry and change of one webhook payload. Returns (counts, item errors)."""
-    summary: dict[str, int] = {}
-    errors: list[str] = []
-    channels: dict[str, Channel | None] = {}
-
-    def count(key: str, n: int = 1) -> None:
-        summary[key] = summary.get(key, 0) + n
-
-    def run(label: str, function, *args, **kwargs) -> None:
-        try:
-            with transaction.atomic():
-                function(*args, **kwargs)
-            count("items")
-        except Exception as exc:  # noqa: BLE001 - recorded on the delivery, retried by the task
-            logger.exception("webhook item %s failed", label)
-            errors.append(f"{label}: {type(exc).__name__}: {exc}")
-
-    entries = payload.get("entry")
-    for entry in entries if isinstance(entries, list) else [entries] if entries else []:
-        changes = entry.get("changes") if isinstance(entry, dict) else None
-        if not isinstance(changes, list):
-            count("malformed")
-            continue
-        for change in changes:
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                count("malformed")
-                continue
-            field = str(change.get("field", ""))
-            if field == "messages":
-                phone_id = str((value.get("metadata") or {}).get("phone_number_id", ""))
-                channel = _channel_for_phone_id(phone_id, channels)
-                if channel is None:
-                    count("unknown_channel")
-                    continue
-                names = {str(c.get("wa_id")): ((c.get("profile") or {}).get("name") or "")
-                         for c in _dicts(value.get("contacts"))}
-                for message in _dicts(value.get("messages"), count):
-                    count(f"message:{message.get('type', '?')}")
-                    run(f"message {message.get('id')}", inbound_message_process, channel=channel, message=message,
-                        names=names)
-                for status in _dicts(value.get("statuses"), count):
-                    count(f"status:{status.get('status', '?')}")
-                    run(f"status {status.get('id')}:{status.get('status')}", status_apply, channel=channel,
-                        status=status)
-                for error in value.get("errors") or []:
-                    count("error")
-                    logger.warning("WhatsApp reported an error for channel %s: %s", channel.pk, error)
-            elif field == "message_template_status_update":
-                count("template_status")
-                run(f"template {value.get('message_template_name')}", template_status_apply,
-                    waba_id=str(entry.get("id", "")), value=value)
-            elif field.startswith(GROUP_FIELDS_PREFIX):
-                count("group")
-                run("group update", group_update_store, entry=entry, field=field, value=value)
-            else:
-                count(f"ignored:{field}")
-    return summary, errors
+STATUS_WAITING = "no message with this wamid yet: applied when it is recorded"
 
 
 def _ts(raw: Any) -> datetime:
@@ -300,8 +71,13 @@ def _fold(text: str) -> str:
     return " ".join("".join(c for c in plain if c.isalnum() or c.isspace()).split()).upper()
 
 
-def _setting_set(name: str, default: list[str]) -> set[str]:
-    return {_fold(item) for item in getattr(settings, name, default)}
+def _setting_set(name: str, default: list[str]) -> frozenset[str]:
+    return _folded_set(tuple(getattr(settings, name, default)))
+
+
+@lru_cache(maxsize=64)
+def _folded_set(items: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_fold(item) for item in items)
 
 
 def normalize_message(message: dict[str, Any], *, contact_name: str, phone: str) -> tuple[str, dict[str, Any]]:
@@ -374,35 +150,7 @@ def normalize_message(message: dict[str, Any], *, contact_name: str, phone: str)
     return kind, payload
 
 
-def inbound_message_process(*, channel: Channel, message: dict[str, Any], names: dict[str, str]) -> None:
-    """One inbound message: contact, stored Message, 24-h window, consent keywords, and the flow event."""
-    wamid = str(message.get("id", ""))
-    sender = str(message.get("from", ""))
-    if not wamid or not sender:
-        raise ValueError("message without id or from")
-    try:
-        contact, _ = contact_get_or_create(phone=sender, name=names.get(sender, ""), channel=channel, verified=True)
-    except InvalidPhone as exc:
-        raise ValueError(f"sender {sender!r}: {exc}") from exc
-    at = _ts(message.get("timestamp"))
-    kind, payload = normalize_message(message, contact_name=names.get(sender, "") or contact.name,
-                                      phone=contact.phone)
-    stored, started = message_record_inbound(contact=contact, channel=channel, kind=payload["type"],
-                                             content=message, provider_message_id=wamid, at=at)
-    payload["conversation_started"] = started
-    if stored.conversation_id:
-        payload["conversation_id"] = stored.conversation_id
-    payload["channel_id"] = channel.pk
-    _consent_keywords(contact=contact, channel=channel, payload=payload, at=at)
-    event_record(kind=kind, dedupe_key=f"wa:msg:{wamid}", contact=contact, channel=channel, payload=payload,
-                 raw=message, occurred_at=at)
-    if channel.provider_key == "sandbox":
-        from messaging.consumers import sandbox_notify
-
-        sandbox_notify(contact.pk)
-
-
-def _consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, Any], at: datetime) -> None:
+def consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, Any], at: datetime) -> None:
     """Opt-out/opt-in by keyword ("SAIR") or button (reply id/payload), configurable in settings."""
     text = _fold(payload.get("text", ""))
     reply_id = _fold(payload.get("reply_id", ""))
@@ -427,18 +175,22 @@ def _consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, 
 def status_apply(*, channel: Channel | None, status: dict[str, Any], replay: bool = False) -> None:
     """One status (sent/delivered/read/failed): dedupe by (wamid, status), never move backwards.
 
-    A status for a wamid Fluxo has not recorded yet (the send's own write lost the race, or the
-    worker died) is matched by ``biz_opaque_callback_data`` (our idempotency key); failing that it
-    is kept as an event and applied when the wamid is recorded (:func:`message_record_sent`).
+    A status for a wamid Fluxo has not recorded yet (the send's own write lost the race, the
+    worker died, or the send timed out and is ``uncertain``) is matched by
+    ``biz_opaque_callback_data`` (our idempotency key): that confirms the send, and the contact's
+    next message goes (``messaging.outbound.message_confirmed``). A status matching no message is
+    kept as an event for inspection.
     """
     wamid, state = str(status.get("id", "")), str(status.get("status", ""))
     if not wamid or state not in ("sent", "delivered", "read", "failed"):
         return
+    event = None
     if not replay:
-        _, created = event_record(kind="status", dedupe_key=f"wa:status:{wamid}:{state}", contact=None,
-                                  channel=channel, payload={"type": "status", "status": state, "message_id": wamid,
-                                                            "recipient": status.get("recipient_id", "")},
-                                  raw=status, occurred_at=_ts(status.get("timestamp")))
+        event, created = event_record(kind="status", dedupe_key=f"wa:status:{wamid}:{state}", contact=None,
+                                      channel=channel, payload={"type": "status", "status": state,
+                                                                "message_id": wamid,
+                                                                "recipient": status.get("recipient_id", "")},
+                                      raw=status, occurred_at=_ts(status.get("timestamp")))
         if not created:
             return  # the same (wamid, status) again: a no-op
     message = Message.objects.select_for_update().select_related("contact").filter(provider_message_id=wamid).first()
@@ -447,27 +199,64 @@ def status_apply(*, channel: Channel | None, status: dict[str, Any], replay: boo
         message = Message.objects.select_for_update().select_related("contact").filter(idempotency_key=key).first()
         if message is not None and not message.provider_message_id:
             message.provider_message_id = wamid
-            if message.status in (Message.Status.SENDING, Message.Status.QUEUED):
+            if message.status in Message.UNSETTLED:
                 message.next_attempt_at = None
             message.save(update_fields=["provider_message_id", "next_attempt_at"])
     if message is None:
+        if event is not None:
+            # Ahead of our own record of the send: statuses_reconcile() applies it once the wamid is known.
+            type(event).objects.filter(pk=event.pk).update(error=STATUS_WAITING)
         return
+    was_unsettled = message.direction == Message.Direction.OUTBOUND and message.status in Message.UNSETTLED
     error_code, error = "", ""
     if state == "failed":
-        first = (status.get("errors") or [{}])[0]
+        errors = status.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
         error_code = str(first.get("code", ""))
-        details = (first.get("error_data") or {}).get("details") or first.get("message") or first.get("title", "")
+        error_data = first.get("error_data") if isinstance(first.get("error_data"), dict) else {}
+        details = str(error_data.get("details") or first.get("message") or first.get("title", ""))
         from messaging.providers.whatsapp_cloud import REASONS
 
         reason = REASONS.get(int(error_code)) if error_code.isdigit() else None
         error = f"{reason} ({details})" if reason else details
     message_status_advance(message=message, status=state, at=_ts(status.get("timestamp")), error_code=error_code,
                            error=error)
+    if was_unsettled and message.status not in Message.UNSETTLED:
+        from messaging.outbound import message_confirmed
+
+        message_confirmed(message=message)
     if state == "failed" and error_code == "131050":
         contact_opt_out_marketing(contact=message.contact, channel=channel, source="error 131050",
                                   dedupe=f"wa:optout:{wamid}")
     if state == "failed" and error_code in PAUSE_STATUS_CODES and channel is not None:
         channel_pause(channel=channel, code=error_code, reason=error)
+
+
+def statuses_reconcile(*, max_age_hours: float = 24.0, limit: int = 1000) -> int:
+    """Periodic: apply statuses that arrived before Fluxo recorded the wamid of their message.
+
+    Rare (Meta echoes our idempotency key, which matches the message at once), so this costs
+    nothing on the send path. Returns how many statuses were applied.
+    """
+    from datetime import timedelta
+
+    from core.models import InboundEvent
+
+    since = timezone.now() - timedelta(hours=max_age_hours)
+    waiting = list(InboundEvent.objects.filter(kind="status", error=STATUS_WAITING, received_at__gte=since)
+                   .order_by("id")[:limit])
+    known = set(Message.objects.filter(provider_message_id__in={e.payload.get("message_id") for e in waiting})
+                .values_list("provider_message_id", flat=True))
+    applied = 0
+    for event in waiting:
+        if event.payload.get("message_id") not in known:
+            continue
+        with transaction.atomic():
+            status_apply(channel=Channel.objects.filter(pk=event.channel_id).first(), status=event.raw or {},
+                         replay=True)
+            InboundEvent.objects.filter(pk=event.pk).update(error="applied after its message was recorded")
+        applied += 1
+    return applied
 
 
 def template_status_apply(*, waba_id: str, value: dict[str, Any]) -> None:
@@ -542,27 +331,26 @@ def sandbox_inbound_submit(*, contact: Contact, text: str = "", reply_id: str = 
     if context_message_id:
         message["context"] = {"from": "sandbox", "id": context_message_id}
     body = json.dumps(sandbox_payload(channel=channel, contact=contact, message=message))
-    return _delivery_store(source="sandbox", body=body, signature="", channel=channel,
-                           state=WebhookDelivery.State.PENDING)
+    return delivery_store(source="sandbox", body=body, signature="", channel_id=channel.pk,
+                          state=WebhookDelivery.State.PENDING, sender=message["from"])
 
 
 def webhook_deliveries_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 200) -> int:
-    """Queue again deliveries stored but never processed (the task was lost), or failed ones."""
+    """Queue again deliveries stored but never processed (the task was lost, the worker died)."""
     from datetime import timedelta
 
     from messaging.services import _lock_acquire
-    from messaging.tasks import webhook_delivery_process as task
+    from messaging.tasks import inbound_delivery_process as task
 
     if not _lock_acquire("webhooks-requeue", 30):
         return 0
     cutoff = timezone.now() - timedelta(seconds=grace_seconds)
-    ids = list(WebhookDelivery.objects.filter(
-        Q(state=WebhookDelivery.State.PENDING) | Q(state=WebhookDelivery.State.FAILED, attempts__lt=10),
-        received_at__lt=cutoff,
-    ).values_list("pk", flat=True)[:limit])
-    for pk in ids:
-        task.delay(pk)
-    return len(ids)
+    # Pending only: a failed delivery was parked on purpose (poison input), an operator reprocesses it.
+    rows = list(WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, received_at__lt=cutoff)
+                .order_by("id").values_list("pk", "sender")[:limit])
+    for pk, sender in rows:
+        task.delay(pk, sender)
+    return len(rows)
 
 
 def webhook_deliveries_prune(*, days: float | None = None) -> int:
@@ -574,3 +362,10 @@ def webhook_deliveries_prune(*, days: float | None = None) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PROCESSED, received_at__lt=cutoff).delete()
     return deleted
+
+
+def webhook_delivery_process(*, delivery_id: int, careful: bool = False) -> int:
+    """Process one stored delivery now (tests, the admin's reprocess action). See :mod:`messaging.inbound`."""
+    from messaging.inbound import delivery_process
+
+    return delivery_process(delivery_id=delivery_id, careful=careful)

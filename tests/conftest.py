@@ -18,6 +18,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_redis)
 
 
+@pytest.fixture(autouse=True)
+def _kick_flags_cleared():
+    """Drain wake-up flags (core.kick) live in Redis: each test starts with none raised."""
+    if settings.FLUXO_TEST_HAS_REDIS:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter("fluxo:kick:*"))
+        if keys:
+            client.delete(*keys)
+    yield
+
+
 @pytest.fixture
 def channel(db):
     from tests.factories import make_channel

@@ -62,7 +62,8 @@ class Proc:
 
 
 def start_worker(name: str, **env: str) -> Proc:
-    return Proc(name, [CELERY, "-A", "config", "worker", "--pool=solo", "-n", f"{name}@%h", "--without-gossip",
+    return Proc(name, [CELERY, "-A", "config", "worker", "--pool=solo", "-n", f"{name}@%h",
+                       "-Q", env.pop("QUEUES", "inbound,outbound,calls,celery"), "--without-gossip",
                        "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"], process_env(**env))
 
 

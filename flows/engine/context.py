@@ -16,17 +16,56 @@ if TYPE_CHECKING:
     from flows.models import FlowRun
 
 
+class ContactScope(dict):
+    """``{{contact.*}}``: a dict whose ``tags`` are read from the database only when an expression asks."""
+
+    def __init__(self, contact) -> None:
+        name = contact.name or ""
+        super().__init__({
+            "id": contact.pk,
+            "name": name,
+            "first_name": name.split()[0] if name.strip() else "",
+            "phone": contact.phone,
+            "attributes": dict(contact.attributes or {}),
+            "opted_in_marketing": contact.consent_state("marketing") == "opted_in",
+        })
+        self._contact = contact
+
+    def __contains__(self, key: object) -> bool:
+        return key == "tags" or super().__contains__(key)
+
+    def __missing__(self, key: str) -> Any:
+        if key != "tags":
+            raise KeyError(key)
+        contact = self._contact
+        tags = sorted(contact.tags.values_list("name", flat=True)) if contact.pk else []
+        self["tags"] = tags
+        return tags
+
+
+class RunScope(dict):
+    """``{{run.*}}``; the id of a run still in the unit of work is written out when an expression asks."""
+
+    def __init__(self, run) -> None:
+        super().__init__({"flow": run.flow.name, "started_at": (run.context or {}).get("started_at", "")})
+        self._run = run
+
+    def __contains__(self, key: object) -> bool:
+        return key == "id" or super().__contains__(key)
+
+    def __missing__(self, key: str) -> Any:
+        if key != "id":
+            raise KeyError(key)
+        if self._run.pk is None:
+            from core.unit import flush_current
+
+            flush_current()
+        self["id"] = self._run.pk
+        return self._run.pk
+
+
 def contact_scope(contact) -> dict[str, Any]:
-    name = contact.name or ""
-    return {
-        "id": contact.pk,
-        "name": name,
-        "first_name": name.split()[0] if name.strip() else "",
-        "phone": contact.phone,
-        "attributes": dict(contact.attributes or {}),
-        "tags": sorted(contact.tags.values_list("name", flat=True)) if contact.pk else [],
-        "opted_in_marketing": contact.consent_state("marketing") == "opted_in",
-    }
+    return ContactScope(contact)
 
 
 @dataclass
@@ -63,7 +102,7 @@ class StepContext:
             "vars": ctx.get("vars", {}),
             "reply": ctx.get("reply", {}),
             "contact": self._contact_scope,
-            "run": {"id": self.run.pk, "flow": self.run.flow.name, "started_at": ctx.get("started_at", "")},
+            "run": RunScope(self.run),
             "now": timezone.localtime(self.now()).isoformat(),  # in TIME_ZONE, so {{now|date}} is the local day
         }
 
@@ -87,4 +126,6 @@ class StepContext:
                             details={"field": field_name, "expression": exc.expression}) from exc
 
     def idempotency_key(self, suffix: str = "") -> str:
-        return f"run:{self.run.pk}:step:{self.step_seq}{':' + suffix if suffix else ''}"
+        """Stable for this step of this run: the run's own key (ids of new runs come at the unit's end)."""
+        base = self.run.context.get("_key") or self.run.pk
+        return f"run:{base}:step:{self.step_seq}{':' + suffix if suffix else ''}"

@@ -1,19 +1,24 @@
 """The graph interpreter: steps a run over its pinned revision until a wait, a delay or an end.
 
 Preconditions: callers hold the contact's lock and an open transaction (see
-``flows.services.contact_events_process``); every side effect goes through the runtime.
+``flows.processing``); every side effect goes through the runtime. Inside a unit of work
+(``core.unit``) the run, its steps and its messages are written with bulk statements at the end
+of the unit; outside one, at once.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from typing import Any
 
 from django.conf import settings
 
 from core.logging import mask_text
 from core.signals import domain_event_emit
+from core.unit import current as current_unit
+from core.unit import flush_current
 from flows.engine.context import StepContext
 from flows.engine.graph import compiled_revision
 from flows.engine.outcomes import End, Next, StepError, Wait
@@ -34,6 +39,31 @@ def _masked(value: Any) -> Any:
     return value
 
 
+def run_save(run: FlowRun) -> None:
+    """Write the run's state: at the unit's flush when one is active, else now."""
+    unit = current_unit()
+    if unit is None:
+        run.save()
+    elif not unit.is_pending(run):
+        unit.update(run)
+
+
+def run_write_now(run: FlowRun) -> None:
+    """Write the run's state now, flushing the unit first (a subflow child may read it back at once)."""
+    if current_unit() is not None:
+        flush_current()
+    if run.pk is not None and not run._state.adding:
+        run.save()
+
+
+def _step_store(step: RunStep) -> None:
+    unit = current_unit()
+    if unit is None:
+        step.save(force_insert=True)
+    else:
+        unit.add(step)
+
+
 class Interpreter:
     def __init__(self, runtime: Runtime | None = None):
         self.runtime = runtime or DefaultRuntime()
@@ -47,11 +77,19 @@ class Interpreter:
                   trigger_payload: dict[str, Any] | None = None) -> FlowRun:
         payload = dict(trigger_payload if trigger_payload is not None else (event.payload if event else {}))
         payload.setdefault("kind", event.kind if event else "manual")
-        run = FlowRun.objects.create(
-            flow=flow, revision=revision, contact=contact, conversation=conversation, trigger_event=event,
+        now = self.runtime.now()
+        run = FlowRun(
+            flow=flow, revision=revision, contact=contact, trigger_event=event,
             parent_run=parent_run, is_test=is_test, current_node=trigger_node_id, status=FlowRun.Status.ACTIVE,
-            context={"trigger": payload, "vars": {}, "started_at": self.runtime.now().isoformat()},
+            context={"trigger": payload, "vars": {}, "started_at": now.isoformat(), "_key": uuid.uuid4().hex},
         )
+        if conversation is not None:
+            run.conversation_id = conversation if isinstance(conversation, int) else conversation.pk
+        unit = current_unit()
+        if unit is None:
+            run.save(force_insert=True)
+        else:
+            unit.add(run)  # inserted at the unit's end, with its final state
         self._advance(run, trigger_node_id, event=event, resuming=False)
         return run
 
@@ -146,13 +184,16 @@ class Interpreter:
             step_input: dict[str, Any] = {"config": node.get("config") or {}}
             if resuming:
                 step_input = {"event_kind": ctx.event_kind, "event": ctx.event}
-            step = RunStep.objects.create(
+            step = RunStep(
                 run=run, seq=run.step_count, node_id=node_id, node_type=node_type.key,
-                event=event, port=port, outcome=kind, input=_masked(step_input), output=_masked(outcome.output),
+                event=event if isinstance(event, InboundEvent) else None, port=port, outcome=kind, input=_masked(step_input), output=_masked(outcome.output),
                 error=mask_text(error), started_at=started_at, duration_us=duration_us,
             )
+            _step_store(step)
             self.runtime.step_recorded(step)
             contact_scope = ctx._contact_scope
+            if resuming:
+                run.context.pop("_call", None)  # the answered call (its node read it in resume())
             resuming, resume_kind, resume_payload = False, None, None
             steps_this_event += 1
 
@@ -175,7 +216,12 @@ class Interpreter:
                 run.wake_at = outcome.wake_at
                 run.wait_token = FlowRun.new_wait_token()
                 run.current_node = node_id
-                run.save()
+                if outcome.call is not None:
+                    from flows.calls import call_schedule
+
+                    run.context["_call"] = {**outcome.call, "token": run.wait_token}
+                    call_schedule(run)
+                run_save(run)
                 return
             self._finish(run, outcome.status, outcome.reason)
             return
@@ -188,12 +234,14 @@ class Interpreter:
         run.status = status
         run.end_reason = reason[:2000]
         run.wait_kind, run.wake_at, run.wait_token = "", None, ""
+        run.context.pop("_call", None)
         run.ended_at = self.runtime.now()
-        run.save()
+        run_save(run)
         if not run.is_test and status in (FlowRun.Status.COMPLETED, FlowRun.Status.FAILED):
+            # Data read at commit: a run written by a unit of work has its id only then.
             domain_event_emit(event_type=f"run.{status}",
-                              data={"run_id": run.pk, "flow_id": run.flow_id, "contact": run.contact.phone,
-                                    "reason": run.end_reason})
+                              data=lambda: {"run_id": run.pk, "flow_id": run.flow_id, "contact": run.contact.phone,
+                                            "reason": run.end_reason})
         if run.parent_run_id:
             parent = FlowRun.objects.select_related("revision", "flow", "contact").get(pk=run.parent_run_id)
             self.run_resume_from_child(run=parent, child=run)

@@ -23,13 +23,17 @@ class Next:
 class Wait:
     """Pause the run on this node until an event answers it or ``wake_at`` passes.
 
-    ``kind`` is ``delay`` (only the timer resumes it) or ``reply`` (the contact's next message
-    resumes it; the timer, if any, is the timeout). The node's ``resume()`` decides the port.
+    ``kind`` is ``delay`` (only the timer resumes it), ``reply`` (the contact's next message
+    resumes it; the timer, if any, is the timeout) or ``call``: ``call`` names a runtime service
+    and its arguments, which run outside any transaction once the run is stored
+    (``flows.calls``); their result comes back as a ``call_result`` event, and ``wake_at`` is the
+    deadline. The node's ``resume()`` decides the port.
     """
 
     kind: str
     wake_at: datetime | None = None
     output: dict[str, Any] = field(default_factory=dict)
+    call: dict[str, Any] | None = None  # {"service": name, "kwargs": {...}} for kind "call"
 
 
 @dataclass

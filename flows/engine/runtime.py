@@ -66,7 +66,7 @@ class DefaultRuntime:
         try:
             message = message_queue_outbound(
                 contact=run.contact,
-                conversation=run.conversation,
+                conversation=run.conversation_id,
                 kind=kind,
                 content=content,
                 run=run,
@@ -74,7 +74,8 @@ class DefaultRuntime:
             )
         except SendRefused as exc:
             raise StepError(exc.message, code=exc.code, details=exc.details) from exc
-        return {"message_id": message.pk, "status": message.status}
+        return {"message_id": message.pk, "status": message.status} if message.pk else {
+            "idempotency_key": message.idempotency_key, "status": message.status}
 
     def ai_reply(self, *, run, assistant, text, memory_turns):
         return self.call("ai_reply", run=run, assistant=assistant, text=text, memory_turns=memory_turns)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, labels
+from datetime import timedelta
+
+from flows.calls import call_accepts, call_outcome
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, Wait, labels
 from flows.nodes.registry import register
+
+CALL_DEADLINE_SECONDS = 180  # the provider's own timeout is shorter; beyond it the node fails over
 
 
 @register
@@ -39,10 +44,20 @@ class AIReplyNode(NodeType):
     def execute(self, ctx):
         config = ctx.config
         text = ctx.render(config["input"], field_name="input")
-        result = ctx.runtime.ai_reply(run=ctx.run, assistant=config["assistant"], text=text,
-                                      memory_turns=int(config.get("memory_turns", 6)))
+        # The provider is asked outside the transaction and the contact's lock (flows.calls); the run waits.
+        return Wait("call", wake_at=ctx.now() + timedelta(seconds=CALL_DEADLINE_SECONDS), output={"input": text},
+                    call={"service": "ai_reply", "kwargs": {"assistant": config["assistant"], "text": text,
+                                                            "memory_turns": int(config.get("memory_turns", 6))}})
+
+    def accepts(self, ctx):
+        return call_accepts(ctx)
+
+    def resume(self, ctx):
+        config = ctx.config
+        result = call_outcome(ctx)
         answer = (result or {}).get("text") or ""
         if not answer:
             raise StepError("the assistant gave no answer", code="ai_no_answer", details=result or {})
         ctx.vars[config["output_variable"]] = answer
+        text = ((ctx.run.context.get("_call") or {}).get("kwargs") or {}).get("text", "")
         return Next("next", {"input": text, **result})

@@ -9,10 +9,14 @@ so no secret ever sits in the flow definition or its step traces.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
+
+from flows.calls import call_accepts, call_outcome
 from flows.nodes import registry
-from flows.nodes.base import FAILURE, Next, NodeType, Port, StepError, ValidationIssue, labels
+from flows.nodes.base import FAILURE, Next, NodeType, Port, StepError, ValidationIssue, Wait, labels
 from flows.nodes.registry import register
 
 VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -20,6 +24,7 @@ SUCCESS = Port("success", labels("Sucesso", "Success"))
 MAX_BODY_DEPTH = 20
 OUTPUT_PREVIEW = 2000
 MAX_VARIABLE_BYTES = 64 * 1024  # run variables live in the run's context row: keep them small
+CALL_GRACE_SECONDS = 60  # beyond the call's own time budget: queueing, a busy calls worker
 
 STRING_MAP = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}, "maxProperties": 50}
 
@@ -157,8 +162,6 @@ class HttpRequestNode(NodeType):
         return issues
 
     def execute(self, ctx):
-        from flows.jsonpath import MISSING, JSONPathError, get
-
         config = ctx.config
         body_type = config.get("body_type") or "none"
         request = {
@@ -175,8 +178,22 @@ class HttpRequestNode(NodeType):
             "fail_on_error": config.get("fail_on_error", True),
             "idempotency_key": ctx.idempotency_key(),
         }
+        # The call is made outside the transaction and the contact's lock (flows.calls); the run waits.
+        budget = request["timeout"] * (request["retries"] + 1) + request["retries"] * 2
+        deadline = min(budget, float(settings.FLUXO_HTTP_MAX_TOTAL_SECONDS)) + CALL_GRACE_SECONDS
+        return Wait("call", wake_at=ctx.now() + timedelta(seconds=deadline),
+                    output={"request": {"method": request["method"], "url": request["url"]}},
+                    call={"service": "http_request", "kwargs": {"request": request}})
+
+    def accepts(self, ctx):
+        return call_accepts(ctx)
+
+    def resume(self, ctx):
+        from flows.jsonpath import MISSING, JSONPathError, get
+
+        config = ctx.config
         try:
-            result = ctx.runtime.http_request(run=ctx.run, request=request)
+            result = call_outcome(ctx)
         except StepError as exc:
             # Keep what is known of the failure where the failure path can branch on it.
             if config.get("save_response_as"):

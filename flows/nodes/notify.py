@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flows.calls import call_accepts, call_outcome
 from flows.nodes import registry
-from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, Wait, labels
 from flows.nodes.registry import register
+
+CALL_DEADLINE_SECONDS = 120
 
 
 @register
@@ -57,12 +62,19 @@ class NotifyNode(NodeType):
 
     def execute(self, ctx):
         config = ctx.config
-        result = ctx.runtime.call(
-            "notify", run=ctx.run, channel=config["channel"],
-            message=ctx.render(config["message"], field_name="message"),
-            team=ctx.render(config.get("team") or "", field_name="team").strip(),
-            subject=ctx.render(config.get("subject") or "", field_name="subject"),
-            to=list(config.get("to") or []), subscription=config.get("subscription") or "",
-            credential=config.get("credential") or "",
-        )
-        return Next("next", result)
+        kwargs = {
+            "channel": config["channel"], "message": ctx.render(config["message"], field_name="message"),
+            "team": ctx.render(config.get("team") or "", field_name="team").strip(),
+            "subject": ctx.render(config.get("subject") or "", field_name="subject"),
+            "to": list(config.get("to") or []), "subscription": config.get("subscription") or "",
+            "credential": config.get("credential") or "",
+        }
+        # Slack, e-mail or a webhook: sent outside the transaction and the contact's lock (flows.calls).
+        return Wait("call", wake_at=ctx.now() + timedelta(seconds=CALL_DEADLINE_SECONDS),
+                    output={"channel": kwargs["channel"]}, call={"service": "notify", "kwargs": kwargs})
+
+    def accepts(self, ctx):
+        return call_accepts(ctx)
+
+    def resume(self, ctx):
+        return Next("next", call_outcome(ctx))

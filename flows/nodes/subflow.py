@@ -40,7 +40,7 @@ class SubflowNode(NodeType):
 
     def execute(self, ctx):
         from flows.engine.graph import compiled_revision
-        from flows.engine.interpreter import Interpreter
+        from flows.engine.interpreter import Interpreter, run_write_now
         from flows.models import Flow, FlowRun
 
         depth, parent = 0, ctx.run
@@ -63,13 +63,17 @@ class SubflowNode(NodeType):
             raise StepError(f"flow '{flow.name}' has no trigger to start from", code="subflow_no_trigger")
         # A child that ends at once looks its parent up in the database: store this run as active first,
         # or a subflow wait it just left would look current and the parent would be resumed twice.
-        ctx.run.save()
+        run_write_now(ctx.run)
         child = Interpreter(ctx.runtime).run_start(
             flow=flow, revision=revision, contact=ctx.run.contact, trigger_node_id=triggers[0],
-            conversation=ctx.run.conversation, is_test=ctx.run.is_test, parent_run=ctx.run,
+            conversation=ctx.run.conversation_id, is_test=ctx.run.is_test, parent_run=ctx.run,
             trigger_payload={**ctx.run.context.get("trigger", {}), "parent_run_id": ctx.run.pk},
         )
         ctx.invalidate_contact()  # the child may have changed the contact (name, attributes, tags)
+        if child.pk is None:
+            from core.unit import flush_current
+
+            flush_current()  # the child's id goes into this step's output and the parent's wait
         if child.status in FlowRun.OPEN_STATUSES:
             return Wait("subflow", output={"child_run_id": child.pk})
         return self._finish(ctx, child.status, child.context.get("vars", {}), child.pk)

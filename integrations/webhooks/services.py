@@ -63,12 +63,40 @@ def webhook_subscription_enable(*, subscription: WebhookSubscription) -> Webhook
     return subscription
 
 
-@transaction.atomic
+_SUBSCRIPTIONS_TTL = 2.0
+_subscriptions: dict[str, Any] = {"at": -1e9, "rows": []}
+
+
+def active_subscriptions() -> list[WebhookSubscription]:
+    """The active subscriptions, read at most every ``_SUBSCRIPTIONS_TTL`` seconds per process.
+
+    Domain events come several per inbound message; with nobody subscribed they must cost nothing
+    (no query, no transaction). A subscription saved in this process is seen at once; one saved
+    elsewhere within two seconds.
+    """
+    import time
+
+    now = time.monotonic()
+    if now - _subscriptions["at"] > _SUBSCRIPTIONS_TTL:
+        _subscriptions["rows"] = list(WebhookSubscription.objects.filter(is_active=True))
+        _subscriptions["at"] = now
+    return _subscriptions["rows"]
+
+
+def subscriptions_forget(*_args: Any, **_kwargs: Any) -> None:
+    _subscriptions["at"] = -1e9
+
+
 def webhook_event_fanout(*, event_type: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     """One delivery per active subscription that wants ``event_type``, queued after commit."""
-    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if s.wants(event_type)]
+    subscriptions = [s for s in active_subscriptions() if s.wants(event_type)]
     if not subscriptions:
         return []
+    with transaction.atomic():
+        return _fanout(subscriptions, event_type, data)
+
+
+def _fanout(subscriptions: list[WebhookSubscription], event_type: str, data: dict[str, Any]) -> list[WebhookDelivery]:
     now = timezone.now()
     deliveries = []
     event_id = None

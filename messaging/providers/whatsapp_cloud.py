@@ -231,6 +231,23 @@ def build_for_message(message) -> dict[str, Any]:
 # --- Client -----------------------------------------------------------------------------------
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a connection error happened before the request could be written (refused, DNS, TLS)."""
+    import urllib3.exceptions
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NewConnectionError | urllib3.exceptions.NameResolutionError
+                      | ConnectionRefusedError | urllib3.exceptions.SSLError):
+            return True
+        current = current.__context__ or current.__cause__ or (current.args[0] if current.args and
+                                                               isinstance(current.args[0], BaseException) else None)
+    reason = getattr(getattr(exc, "args", [None])[0], "reason", None)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError)
+
+
 class CloudClient:
     """Calls the Graph API for one channel. Every call has a timeout; errors raise ProviderError."""
 
@@ -257,11 +274,19 @@ class CloudClient:
         try:
             response = self.session.request(method, url, json=json, params=params, headers=headers,
                                             timeout=self.timeout)
+        except requests.ConnectTimeout as exc:
+            raise ProviderError("Graph API did not accept the connection in time; retried with backoff",
+                                code="connect_timeout", retryable=True) from exc
         except requests.Timeout as exc:
-            raise ProviderError(f"Graph API timed out ({type(exc).__name__}); retried with backoff",
-                                code="timeout", retryable=True) from exc
-        except requests.RequestException as exc:
+            # The request went out and no answer came: Meta may have taken it.
+            raise ProviderError(f"Graph API did not answer in time ({type(exc).__name__})", code="timeout",
+                                retryable=True, uncertain=method == "POST") from exc
+        except requests.ConnectionError as exc:
+            refused = _never_sent(exc)
             raise ProviderError(f"Graph API unreachable ({type(exc).__name__}); retried with backoff",
+                                code="connection", retryable=True, uncertain=method == "POST" and not refused) from exc
+        except requests.RequestException as exc:
+            raise ProviderError(f"Graph API request failed ({type(exc).__name__}); retried with backoff",
                                 code="connection", retryable=True) from exc
         try:
             data = response.json()

@@ -41,6 +41,9 @@ def inbound(contact, text: str = "oi", *, kind: str = "message", process: bool =
             "from": contact.phone, **payload}
     event, _ = event_record(kind=kind, dedupe_key=f"test:{message_id}", contact=contact, payload=body)
     if process:
+        from tests.calls import calls_settle
+
         contact_events_process(contact_id=contact.pk)
+        calls_settle()  # outside calls are made by the calls worker: here, at once
     event.refresh_from_db()
     return event

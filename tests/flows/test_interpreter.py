@@ -222,8 +222,21 @@ def test_a_due_timer_fires_once(contact):
     inbound(contact, "start")
     later = timezone.now() + timedelta(hours=2)
     assert timers_fire_due(now=later) == 1
-    assert timers_fire_due(now=later) == 0  # claimed: wake_at cleared
-    assert InboundEvent.objects.filter(kind=InboundEvent.Kind.TIMER).count() == 1
+    assert timers_fire_due(now=later) == 0  # resumed in place: wake_at cleared, the run moved on
+    run = flow.runs.get()
+    assert run.status == FlowRun.Status.COMPLETED
+    assert run.steps.filter(node_id="d", port="next").count() == 1  # the delay's resume, logged once
+
+
+def test_a_due_timer_waits_behind_the_contacts_pending_events(contact):
+    """A contact with an event still pending gets its timer as an event behind it, never ahead."""
+    flow = _delay_flow()
+    inbound(contact, "start")
+    earlier, _ = event_record(kind="external", dedupe_key="api:earlier", contact=contact, payload={"x": 1})
+    assert timers_fire_due(now=timezone.now() + timedelta(hours=2)) == 1
+    timer = InboundEvent.objects.get(kind=InboundEvent.Kind.TIMER)
+    assert timer.pk > earlier.pk and timer.state == InboundEvent.State.PENDING
+    assert flow.runs.get().status == FlowRun.Status.WAITING
     contact_events_process(contact_id=contact.pk)
     assert flow.runs.get().status == FlowRun.Status.COMPLETED
 
