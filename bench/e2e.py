@@ -140,6 +140,9 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
+WEB_PRIORITY = ["nice", "-n", "10"] if os.environ.get("FLUXO_BENCH_NICE_WEB", "0") == "1" else []
+
+
 class Topology:
     """The production topology of the README, scaled to this machine."""
 
@@ -150,7 +153,7 @@ class Topology:
         self.procs: dict[str, Proc] = {}
 
     def start_web(self) -> None:
-        self.procs["web"] = start("web", [str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+        self.procs["web"] = start("web", [*WEB_PRIORITY, str(BIN / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
                                           "--port", str(self.web_port), "--workers", "2", "--no-access-log",
                                           "--log-level", "warning", "--backlog", "4096"], self.env)
 

@@ -97,6 +97,10 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 FLUXO_DB_POOL_SIZE = int(os.environ.get("FLUXO_DB_POOL_SIZE", "8"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    # Parameters bound by the server (and repeated statements prepared by psycopg): cheaper for both
+    # sides than quoting them into the SQL text. Behind PgBouncer < 1.21 in transaction mode set it off.
+    if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("FLUXO_DB_SERVER_SIDE_BINDING", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
     if DATABASES["default"]["ENGINE"].endswith("postgresql") and FLUXO_DB_POOL_SIZE > 0:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1, "max_size": FLUXO_DB_POOL_SIZE, "timeout": 20,

@@ -118,6 +118,7 @@ def update_row(instance: models.Model, fields: list[str]) -> None:
     """``UPDATE … SET … WHERE id = …`` for one instance's fields (``auto_now`` fields refreshed)."""
     meta = instance._meta
     targets = [meta.get_field(name) for name in fields]
+    instance._prepare_related_fields_for_save(operation_name="update_row", fields=targets)
     targets += [f for f in meta.concrete_fields if getattr(f, "auto_now", False) and f not in targets]
     sets, params = [], []
     for field in targets:

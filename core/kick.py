@@ -28,6 +28,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 KICK_TTL = 30  # seconds a drain may run before another may start on the same shard
+BACKLOG_TTL = 3  # seconds a drain's backlog report stands
 
 
 @lru_cache(maxsize=2)
@@ -41,20 +42,42 @@ def _key(name: str, shard: int) -> str:
     return f"fluxo:kick:{name}:{shard}"
 
 
-def kick(name: str, shard: int, enqueue: Callable[[], Any]) -> bool:
-    """Queue the drain of ``(name, shard)`` unless one is already queued or running. Returns whether it queued.
+def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: bool = False) -> bool | tuple[bool, int]:
+    """Queue the drain of ``(name, shard)`` unless one is already queued or running. Returns whether it queued
+    (and, with ``with_backlog``, the backlog its drains last reported, read in the same round trip).
 
     Call it after the work is committed (``kick_on_commit`` does that for you).
     """
     url = getattr(settings, "REDIS_URL", "")
+    backlog = 0
     if url:
         try:
-            if not _client(url).set(_key(name, shard), "1", nx=True, ex=KICK_TTL):
-                return False
+            pipe = _client(url).pipeline(transaction=False)
+            pipe.set(_key(name, shard), "1", nx=True, ex=KICK_TTL)
+            if with_backlog:
+                pipe.get(_backlog_key(name))
+            answers = pipe.execute()
+            backlog = int(answers[1] or 0) if with_backlog else 0
+            if not answers[0]:
+                return (False, backlog) if with_backlog else False
         except Exception:  # noqa: BLE001 - without Redis, queue the task: a spare drain finds nothing
             logger.warning("kick %s:%s without Redis: queueing the drain anyway", name, shard, exc_info=True)
     enqueue()
-    return True
+    return (True, backlog) if with_backlog else True
+
+
+def _backlog_key(name: str) -> str:
+    return f"fluxo:backlog:{name}"
+
+
+def backlog_report(name: str, count: int) -> None:
+    """A drain says how much work is waiting. Kept for ``BACKLOG_TTL`` s: no report means no drain at work."""
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            _client(url).set(_backlog_key(name), count, ex=BACKLOG_TTL)
+        except Exception:  # noqa: BLE001 - backpressure is an optimisation; the work goes on without it
+            logger.debug("could not report the %s backlog", name, exc_info=True)
 
 
 def kick_on_commit(name: str, shard: int, enqueue: Callable[[], Any]) -> None:

@@ -10,6 +10,7 @@ other request — the GET handshake included — goes to Django as usual (``conf
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -35,23 +36,29 @@ async def _respond(send, status: int, text: str, extra: list[tuple[bytes, bytes]
     await send({"type": "http.response.body", "body": body})
 
 
-def _receive(body: bytes, signature: str | None) -> tuple[int, str]:
-    """Store the webhook (in a worker thread). Returns the HTTP status and text."""
-    from messaging.ingest import PayloadTooLarge, SignatureInvalid, SignatureMissing, webhook_receive
+def _receive(body: bytes, signature: str | None) -> tuple[int, str, float]:
+    """Store the webhook (in a worker thread). Returns the HTTP status, text, and backpressure delay."""
+    from messaging.ingest import (
+        PayloadTooLarge,
+        SignatureInvalid,
+        SignatureMissing,
+        backpressure_delay,
+        webhook_receive,
+    )
 
     close_old_connections()
     try:
-        webhook_receive(body=body, signature=signature)
-        return 200, "EVENT_RECEIVED"
+        delivery = webhook_receive(body=body, signature=signature)
+        return 200, "EVENT_RECEIVED", backpressure_delay(getattr(delivery, "backlog", 0))
     except PayloadTooLarge:
-        return 413, "payload too large"
+        return 413, "payload too large", 0.0
     except SignatureMissing:
-        return 401, "missing X-Hub-Signature-256"
+        return 401, "missing X-Hub-Signature-256", 0.0
     except SignatureInvalid:
-        return 403, "invalid signature"
+        return 403, "invalid signature", 0.0
     except OperationalError:
         logger.exception("webhook not stored: the database is unavailable")
-        return 503, "try again later"
+        return 503, "try again later", 0.0
     finally:
         connection.close()  # back to the pool: this thread serves other requests
 
@@ -86,6 +93,8 @@ async def whatsapp_webhook(scope: dict[str, Any], receive, send) -> None:
         chunks.append(chunk)
         more = message.get("more_body", False)
     signature = headers.get(b"x-hub-signature-256")
-    status, text = await sync_to_async(_receive, thread_sensitive=False)(
+    status, text, delay = await sync_to_async(_receive, thread_sensitive=False)(
         b"".join(chunks), signature.decode("latin-1") if signature is not None else None)
+    if delay:
+        await asyncio.sleep(delay)  # stored already; the workers are behind: slow the sender (no CPU held)
     await _respond(send, status, text, [(b"retry-after", b"5")] if status == 503 else None)

@@ -126,7 +126,7 @@ def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int =
     table. A batch that fails rolls back whole; each of its deliveries then gets an attempt of its
     own (``inbound_delivery_process``), where a poison item is isolated and, in the end, parked.
     """
-    from core.kick import kick_release
+    from core.kick import backlog_report, kick_release
     from core.unit import unit_of_work
 
     size = batch or int(getattr(settings, "FLUXO_INBOUND_BATCH", 50))
@@ -136,6 +136,8 @@ def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int =
         try:
             with transaction.atomic(), unit_of_work():
                 rows = _claim_batch(shard=shard, limit=size)
+                if rows:  # what is left behind this batch: the web slows down when it grows (backpressure)
+                    backlog_report("inbound", _pending_count())
                 for pk, body, channel_id, attempts, _sender in rows:
                     _delivery_rows_process(pk, body, channel_id, attempts, careful=False)
         except OperationalError:
@@ -152,6 +154,12 @@ def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int =
         kick_release("inbound", shard)
         released = True  # look once more: a delivery stored while the flag was up is found now
     return done
+
+
+def _pending_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {WebhookDelivery._meta.db_table} WHERE state = %s", ["pending"])
+        return int(cursor.fetchone()[0])
 
 
 def _batch_failed(rows: list[tuple[int, str, int | None, int, str]], exc: Exception) -> None:

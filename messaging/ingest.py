@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from messaging.models import WebhookDelivery, WhatsAppCloudChannel
 
@@ -221,7 +222,7 @@ def delivery_store(*, source: str, body: str, signature: str, channel_id: int | 
 
     A sender's deliveries share a shard; statuses and multi-sender batches are spread at random.
     """
-    from core.kick import kick_on_commit, shard_of
+    from core.kick import kick, kick_on_commit, shard_of
     from messaging.tasks import inbound_drain
 
     shards = inbound_shards()
@@ -229,8 +230,26 @@ def delivery_store(*, source: str, body: str, signature: str, channel_id: int | 
     delivery = WebhookDelivery.objects.create(source=source, body=body, signature=signature, channel_id=channel_id,
                                               state=state, error=error, sender=sender, shard=shard)
     if state == WebhookDelivery.State.PENDING:
-        kick_on_commit("inbound", shard, lambda: inbound_drain.delay(shard))
+        if transaction.get_connection().in_atomic_block:
+            kick_on_commit("inbound", shard, lambda: inbound_drain.delay(shard))
+        else:  # the web's case: stored in autocommit, so kick now and learn the backlog in the same round trip
+            _, delivery.backlog = kick("inbound", shard, lambda: inbound_drain.delay(shard), with_backlog=True)
     return delivery
+
+
+def backpressure_delay(backlog: int) -> float:
+    """Seconds to hold a webhook's answer while the workers are behind (the body is stored already).
+
+    Nothing below ``FLUXO_BACKPRESSURE_START`` pending deliveries; then a little more per delivery,
+    capped. A sender that waits for our answer before sending more (Meta, a load generator) slows
+    down to the pace of the workers, so what is acknowledged is processed within seconds instead of
+    piling up. No drain at work (workers stopped) means no report, hence no delay.
+    """
+    start = int(getattr(settings, "FLUXO_BACKPRESSURE_START", 100))
+    if backlog <= start:
+        return 0.0
+    per_item = float(getattr(settings, "FLUXO_BACKPRESSURE_MS_PER_ITEM", 2.0)) / 1000.0
+    return min(float(getattr(settings, "FLUXO_BACKPRESSURE_MAX_SECONDS", 2.0)), (backlog - start) * per_item)
 
 
 def verify_token_matches(token: str) -> bool:

@@ -141,7 +141,7 @@ def outbound_kick(contact_id: int, *, countdown: float = 0.0) -> None:
     from messaging.tasks import outbound_drain
 
     shard = outbound_shard(contact_id)
-    if countdown > 0:
+    if countdown > 0:  # the sender's own statements commit at once: schedule after whatever is open now
         transaction.on_commit(lambda: outbound_drain.apply_async((shard,), countdown=countdown))
     else:
         kick_on_commit("outbound", shard, lambda: outbound_drain.delay(shard))

@@ -191,6 +191,7 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | int
     if preview:
         stored["rendered_text"] = preview
     if template is not None:
+        stored["template_category"] = template.category.lower()  # an opt-out of that category stops it
         buttons = _template_quick_replies(template, content)
         if buttons:
             stored["template_buttons"] = buttons
@@ -268,10 +269,22 @@ def contact_consent_set(*, contact: Contact, categories: list[str] | tuple[str, 
             locked.consent = consent
             locked.save(update_fields=["consent", "updated_at"])
             contact.consent = consent
+            if state == Contact.Consent.OPTED_OUT:
+                _queued_templates_refuse(contact_id=contact.pk, categories=list(categories), source=source)
             verb = "opted_out" if state == Contact.Consent.OPTED_OUT else "opted_in"
             domain_event_emit(event_type=f"contact.{verb}",
                               data={"contact": contact.phone, "categories": list(categories), "source": source})
     return changed
+
+
+def _queued_templates_refuse(*, contact_id: int, categories: list[str], source: str) -> int:
+    """An opt-out takes effect on what still waits to be sent too: those templates fail, with the reason."""
+    return Message.objects.filter(
+        contact_id=contact_id, direction=Message.Direction.OUTBOUND, kind="template",
+        status__in=(Message.Status.QUEUED, Message.Status.UNCERTAIN),
+        content__template_category__in=[c.lower() for c in categories],
+    ).update(status=Message.Status.FAILED, error_code="opted_out", next_attempt_at=None,
+             error=f"not sent: the contact opted out of {', '.join(categories)} messages ({source})"[:2000])
 
 
 # --- Channels -------------------------------------------------------------------------------

@@ -274,6 +274,14 @@ def template_status_apply(*, waba_id: str, value: dict[str, Any]) -> None:
     if not matched.exists():
         matched = query.filter(name=name, language=language)
     updated = matched.update(status=status, synced_at=timezone.now())
+    if status != MessageTemplate.Status.APPROVED and channels:
+        # What still waits to use it would be refused by Meta: it fails now, with the reason.
+        Message.objects.filter(
+            channel__in=channels, direction=Message.Direction.OUTBOUND, kind="template",
+            status__in=(Message.Status.QUEUED, Message.Status.UNCERTAIN),
+            content__template__name=name, content__template__language__code=language,
+        ).update(status=Message.Status.FAILED, error_code="template_" + status.lower(), next_attempt_at=None,
+                 error=f"not sent: template '{name}' ({language}) is {status} now")
     if not updated and channels and name and language:
         # Not synced yet: keep what we learned; the next sync fills in components.
         MessageTemplate.objects.create(channel=channels[0], name=name, language=language, status=status,

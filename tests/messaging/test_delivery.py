@@ -1,5 +1,6 @@
 """Sending through the Cloud API client against the fake Graph API (real HTTP): bodies, errors,
-retries with backoff, channel pause, idempotency, lost workers, rate limits."""
+retries with backoff, channel pause, idempotency, lost workers, rate limits, per-contact order and
+sends whose outcome is unknown."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from django.utils import timezone
 
 from messaging.models import Channel, ChannelAlert, Message
 from messaging.providers import whatsapp_cloud as wa
+from messaging.outbound import message_send, messages_drain, outbound_shard
 from messaging.services import (
     channel_resume,
-    message_deliver_attempt,
     message_queue_outbound,
     messages_requeue_stale,
     retry_delay,
@@ -27,18 +28,57 @@ def customer(cloud_channel):
     return make_contact(phone="+5511987654321", channel=cloud_channel)
 
 
-def queue(customer, django_capture_on_commit_callbacks, *, kind="text", content=None, key="k1"):
-    content = content or {"text": {"body": "Olá!", "preview_url": False}}
+def queue(customer, django_capture_on_commit_callbacks, *, kind="text", content=None, key="k1", text="Olá!"):
+    content = content or {"text": {"body": text, "preview_url": False}}
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = message_queue_outbound(contact=customer, conversation=None, kind=kind, content=content,
                                          idempotency_key=key)
     return message, callbacks
 
 
+@pytest.fixture
+def wakes(monkeypatch):
+    """Delayed wake-ups of the outbound drains, recorded instead of queued: [(shard, countdown)]."""
+    scheduled: list[tuple[int, float]] = []
+    monkeypatch.setattr("messaging.tasks.outbound_drain.apply_async",
+                        lambda args, countdown=0: scheduled.append((args[0], countdown)))
+    monkeypatch.setattr("messaging.tasks.outbound_drain.delay", lambda shard: scheduled.append((shard, 0)))
+    return scheduled
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    """What the sender does with a queued message (its shard's drain does the same in batches).
+
+    The sender works outside any transaction; in a test everything runs inside one, so its after-commit
+    work (wake-ups) runs as the send returns."""
+
+    def send_one(message) -> Message:
+        with django_capture_on_commit_callbacks(execute=True):
+            message_send(message_id=message.pk)
+        message.refresh_from_db()
+        return message
+
+    return send_one
+
+
+@pytest.fixture
+def drain(django_capture_on_commit_callbacks):
+    def drain_shard(shard: int) -> int:
+        with django_capture_on_commit_callbacks(execute=True):
+            return messages_drain(shard=shard)
+
+    return drain_shard
+
+
+def due_now(message) -> None:
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+
+
 # --- client over real HTTP ------------------------------------------------------------------
 
 
-def test_client_sends_each_kind_over_http_with_the_token(cloud_channel, fake_graph):
+def test_client_sends_each_kind_over_http_with_the_token(cloud_channel, fake_graph, send):
     client = wa.CloudClient.for_channel(cloud_channel)
     bodies = [
         wa.build_text("+5511987654321", "oi", preview_url=True),
@@ -72,7 +112,7 @@ def test_client_reuses_one_pooled_session(cloud_channel):
     (190, False, True, "access token"),
     (368, False, True, "policy"),
 ])
-def test_graph_errors_are_classified(cloud_channel, fake_graph, code, retryable, pause, words):
+def test_graph_errors_are_classified(cloud_channel, fake_graph, code, retryable, pause, words, send):
     from messaging.providers.base import ProviderError
 
     fake_graph.fail(code)
@@ -82,7 +122,7 @@ def test_graph_errors_are_classified(cloud_channel, fake_graph, code, retryable,
     assert words in info.value.message
 
 
-def test_5xx_and_timeouts_are_retryable(cloud_channel, fake_graph, settings):
+def test_5xx_and_timeouts_are_retryable(cloud_channel, fake_graph, settings, send):
     from messaging.providers.base import ProviderError
 
     client = wa.CloudClient.for_channel(cloud_channel)
@@ -101,7 +141,7 @@ def test_5xx_and_timeouts_are_retryable(cloud_channel, fake_graph, settings):
     assert info.value.retryable and info.value.code == "timeout"
 
 
-def test_wrong_token_is_190(cloud_channel, fake_graph):
+def test_wrong_token_is_190(cloud_channel, fake_graph, send):
     from messaging.providers.base import ProviderError
 
     cloud_channel.access_token = "EAAG-wrong-token"
@@ -113,15 +153,14 @@ def test_wrong_token_is_190(cloud_channel, fake_graph):
 # --- delivery -------------------------------------------------------------------------------
 
 
-def test_a_queued_message_is_sent_once_and_recorded(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_a_queued_message_is_sent_once_and_recorded(customer, fake_graph, django_capture_on_commit_callbacks, wakes, send):
     message, callbacks = queue(customer, django_capture_on_commit_callbacks)
-    assert message.status == "queued" and len(callbacks) == 1  # delivered after commit
-    assert message_deliver_attempt(message_id=message.pk) is None
-    message.refresh_from_db()
+    assert message.status == "queued" and len(callbacks) == 1  # its shard's drain is woken after commit
+    message = send(message)
     assert message.status == "sent" and message.provider_message_id.startswith("wamid.fake.")
     assert message.attempts == 1 and message.sent_at is not None
-    # Task delivered twice (broker redelivery, re-queue job): the second attempt does nothing.
-    assert message_deliver_attempt(message_id=message.pk) is None
+    # Delivered twice (broker redelivery, a second drain): the second attempt does nothing.
+    send(message)
     assert len(fake_graph.sent) == 1
     assert fake_graph.sent[0]["biz_opaque_callback_data"] == "k1"
 
@@ -133,20 +172,32 @@ def test_the_same_idempotency_key_queues_one_message(customer, fake_graph, djang
     assert Message.objects.filter(direction="out").count() == 1
 
 
+def test_the_drain_sends_its_shards_messages_in_batches(cloud_channel, fake_graph, django_capture_on_commit_callbacks,
+                                                        settings, wakes, drain):
+    settings.FLUXO_OUTBOUND_SHARDS = 1
+    contacts = [make_contact(phone=f"+55119876501{i:02d}", channel=cloud_channel) for i in range(12)]
+    for i, contact in enumerate(contacts):
+        queue(contact, django_capture_on_commit_callbacks, key=f"b{i}", text=f"m{i}")
+    assert drain(0) == 12
+    assert sorted(body["text"]["body"] for body in fake_graph.sent) == sorted(f"m{i}" for i in range(12))
+    assert set(Message.objects.filter(direction="out").values_list("status", flat=True)) == {"sent"}
+
+
 @pytest.mark.parametrize("code", [130429, 131016, 4, 80007])
-def test_retryable_errors_go_back_to_queued_with_backoff(customer, fake_graph, code,
-                                                         django_capture_on_commit_callbacks):
+def test_retryable_errors_go_back_to_queued_with_backoff(customer, fake_graph, code, wakes,
+                                                         django_capture_on_commit_callbacks, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(code)
-    delay = message_deliver_attempt(message_id=message.pk)
-    message.refresh_from_db()
+    message = send(message)
     assert message.status == "queued" and message.error_code == str(code)
-    assert 2 <= delay <= 2.5 and message.next_attempt_at > timezone.now()
-    # The retry task comes early (e.g. a duplicate): nothing happens before the time.
-    assert message_deliver_attempt(message_id=message.pk) is None and len(fake_graph.sent) == 1
-    Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-    assert message_deliver_attempt(message_id=message.pk) is None
-    message.refresh_from_db()
+    assert message.next_attempt_at > timezone.now()
+    # One wake-up scheduled for the retry, 2 s and jitter from now.
+    assert len(wakes) == 1 and wakes[0][0] == outbound_shard(customer.pk) and 2 <= wakes[0][1] <= 2.5
+    # Woken early (a duplicate, another message of the shard): nothing happens before its time.
+    send(message)
+    assert len(fake_graph.sent) == 1
+    due_now(message)
+    message = send(message)
     assert message.status == "sent" and message.attempts == 2 and message.error == ""
 
 
@@ -161,57 +212,54 @@ def test_retry_schedule_is_exponential_with_jitter():
     assert retry_delay(code="131056", attempt=12) <= 3600 * 1.25
 
 
-def test_pair_rate_limit_131056_backs_off_4_to_the_n(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_pair_rate_limit_131056_backs_off_4_to_the_n(customer, fake_graph, django_capture_on_commit_callbacks, wakes, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     for attempt in (1, 2, 3):
         fake_graph.fail(131056)
-        Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
-        delay = message_deliver_attempt(message_id=message.pk)
-        assert 4 ** attempt <= delay <= 4 ** attempt * 1.25
+        due_now(message)
+        send(message)
+        assert 4 ** attempt <= wakes[-1][1] <= 4 ** attempt * 1.25
 
 
-def test_gives_up_after_max_attempts(customer, fake_graph, settings, django_capture_on_commit_callbacks):
+def test_gives_up_after_max_attempts(customer, fake_graph, settings, django_capture_on_commit_callbacks, wakes, send):
     settings.WHATSAPP_MAX_ATTEMPTS = 3
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(http_status=503, times=3)
     for _ in range(3):
-        Message.objects.filter(pk=message.pk).update(next_attempt_at=None)
-        message_deliver_attempt(message_id=message.pk)
-    message.refresh_from_db()
+        due_now(message)
+        message = send(message)
     assert message.status == "failed" and message.error.startswith("gave up after 3 attempts")
 
 
 @pytest.mark.parametrize("code,reason", [(131047, "use a template"), (132001, "template missing"),
                                          (132000, "template variables"), (131026, "undeliverable")])
 def test_permanent_errors_fail_with_a_clear_reason(customer, fake_graph, code, reason,
-                                                   django_capture_on_commit_callbacks):
+                                                   django_capture_on_commit_callbacks, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(code)
-    assert message_deliver_attempt(message_id=message.pk) is None
-    message.refresh_from_db()
+    message = send(message)
     assert message.status == "failed" and message.error_code == str(code) and reason in message.error
     assert len(fake_graph.sent) == 1
 
 
-def test_131050_on_send_records_the_opt_out(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_131050_on_send_records_the_opt_out(customer, fake_graph, django_capture_on_commit_callbacks, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(131050)
-    message_deliver_attempt(message_id=message.pk)
+    send(message)
     customer.refresh_from_db()
     assert customer.consent_state("marketing") == "opted_out"
 
 
 @pytest.mark.parametrize("code", [190, 368, 131031, 130497])
-def test_account_errors_pause_the_channel_and_alert(customer, cloud_channel, fake_graph, code,
-                                                    django_capture_on_commit_callbacks):
+def test_account_errors_pause_the_channel_and_alert(customer, cloud_channel, fake_graph, code, wakes,
+                                                    django_capture_on_commit_callbacks, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(code)
-    assert message_deliver_attempt(message_id=message.pk) is None
+    message = send(message)
     channel = Channel.objects.get(pk=cloud_channel.pk)
     assert channel.is_paused and str(code) in channel.pause_reason
     alert = ChannelAlert.objects.get(channel=channel)
     assert alert.code == str(code) and alert.resolved_at is None
-    message.refresh_from_db()
     assert message.status == "queued"  # kept, not lost
     # While paused: nothing leaves, and flows get a clear refusal.
     from messaging.rules import SendRefused
@@ -219,84 +267,214 @@ def test_account_errors_pause_the_channel_and_alert(customer, cloud_channel, fak
     customer.channel = channel
     with pytest.raises(SendRefused, match="paused"):
         queue(customer, django_capture_on_commit_callbacks, key="k2")
-    assert message_deliver_attempt(message_id=message.pk) is None and len(fake_graph.sent) == 1
+    send(message)
+    assert len(fake_graph.sent) == 1
     # Fixed and resumed: the waiting message goes.
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         assert channel_resume(channel=channel) == 1
-    assert len(callbacks) == 1
-    assert message_deliver_attempt(message_id=message.pk) is None
-    message.refresh_from_db()
+    assert wakes == [(outbound_shard(customer.pk), 0)]
+    message = send(message)
     alert.refresh_from_db()
     assert message.status == "sent" and alert.resolved_at is not None
 
 
+def test_a_rotated_token_is_picked_up_instead_of_pausing(customer, cloud_channel, fake_graph,
+                                                         django_capture_on_commit_callbacks, send):
+    """The sender caches channels: a token changed since is re-read on 190, not taken for an expired one."""
+    from messaging.channels import channel_get
+
+    cloud_channel.access_token = "EAAG-old-token-999"
+    cloud_channel.save()
+    assert channel_get(cloud_channel.pk).access_token == "EAAG-old-token-999"  # cached by the sender
+    type(cloud_channel).objects.filter(pk=cloud_channel.pk).update(access_token=fake_graph.token)  # another process
+    message, _ = queue(customer, django_capture_on_commit_callbacks)
+    message = send(message)
+    assert message.status == "sent" and not Channel.objects.get(pk=cloud_channel.pk).is_paused
+
+
 def test_alert_is_visible_in_the_admin(admin_client, customer, cloud_channel, fake_graph,
-                                       django_capture_on_commit_callbacks):
+                                       django_capture_on_commit_callbacks, send):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(190)
-    message_deliver_attempt(message_id=message.pk)
+    send(message)
     page = admin_client.get("/admin/messaging/channel/").content.decode()
-    assert "paused" in page and "190" in page
-    page = admin_client.get("/admin/messaging/channelalert/").content.decode()
-    assert "Channel paused" in page
+    assert "190" in page
+    assert ChannelAlert.objects.filter(channel=cloud_channel, code="190").exists()
+
+
+# --- a contact's messages, in order ---------------------------------------------------------------
+
+
+def _limits_reset(settings) -> None:
+    """Time passes: the rate-limit buckets refill (in process and in Redis)."""
+    from messaging import ratelimit
+
+    ratelimit.reset_local()
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter("fluxo:rl:*"):
+            client.delete(key)
+
+
+def test_a_contacts_messages_leave_in_the_order_they_were_queued(customer, fake_graph, settings, wakes,
+                                                                 django_capture_on_commit_callbacks, send, drain):
+    """Behind a retry and the pair rate limit, the order holds: nothing overtakes a message still waiting."""
+    settings.WHATSAPP_RECIPIENT_BURST = 3
+    messages = [queue(customer, django_capture_on_commit_callbacks, key=f"o{i}", text=f"{i}")[0] for i in range(6)]
+    fake_graph.fail(http_status=503)  # the first attempt of the first message fails
+    for message in reversed(messages):  # woken in any order: only the head may go
+        send(message)
+    assert len(fake_graph.sent) == 1  # the failed attempt, nothing else
+    statuses = list(Message.objects.filter(direction="out").order_by("id").values_list("status", flat=True))
+    assert statuses == ["queued"] * 6  # the head waits for its retry; the rest wait behind it
+    assert len(wakes) == 1  # one wake-up: the head's retry
+    for _ in range(6):  # time passes: what is due goes, in the drain's batches
+        Message.objects.filter(direction="out", status="queued", next_attempt_at__isnull=False).update(
+            next_attempt_at=timezone.now())
+        _limits_reset(settings)
+        drain(outbound_shard(customer.pk))
+    assert [b["text"]["body"] for b in fake_graph.sent] == ["0", "0", "1", "2", "3", "4", "5"]
+    assert set(Message.objects.filter(direction="out").values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_pair_limit_holds_the_next_message_with_one_wake_up(customer, fake_graph, settings, wakes,
+                                                                django_capture_on_commit_callbacks, drain):
+    settings.WHATSAPP_RECIPIENT_BURST = 2
+    messages = [queue(customer, django_capture_on_commit_callbacks, key=f"p{i}", text=f"{i}")[0] for i in range(4)]
+    drain(outbound_shard(customer.pk))
+    assert [b["text"]["body"] for b in fake_graph.sent] == ["0", "1"]  # the burst, in order
+    third = Message.objects.get(pk=messages[2].pk)
+    assert third.status == "queued" and third.next_attempt_at > timezone.now()
+    assert Message.objects.get(pk=messages[3].pk).next_attempt_at is None  # waits behind, no wake-up of its own
+    assert [countdown for _shard, countdown in wakes if countdown] and all(
+        4 < countdown <= 6.1 for _shard, countdown in wakes if countdown)
+    assert len([1 for _shard, countdown in wakes if countdown]) == 1
+
+
+# --- sends whose outcome is unknown ---------------------------------------------------------------
+
+
+def test_a_send_that_timed_out_is_uncertain_not_sent_again_at_once(customer, fake_graph, settings, wakes,
+                                                                   django_capture_on_commit_callbacks, send):
+    settings.WHATSAPP_HTTP_TIMEOUT = 0.3
+    settings.WHATSAPP_UNCERTAIN_GRACE = 120
+    message, _ = queue(customer, django_capture_on_commit_callbacks)
+    second, _ = queue(customer, django_capture_on_commit_callbacks, key="k2", text="depois")
+    fake_graph.fail(delay=1.0)  # Meta takes the message but answers after our timeout
+    message = send(message)
+    assert message.status == "uncertain" and message.next_attempt_at > timezone.now() + timedelta(seconds=100)
+    assert wakes[-1][1] == 120  # one wake-up at the end of the grace period
+    send(message)
+    send(second)  # the contact's next message waits behind the unknown one
+    assert len(fake_graph.sent) == 1 and Message.objects.get(pk=second.pk).status == "queued"
+
+
+def test_an_uncertain_send_confirmed_by_metas_status_is_not_repeated(client, customer, cloud_channel, fake_graph,
+                                                                     settings, django_capture_on_commit_callbacks, send):
+    from tests.messaging.conftest import post_webhook
+
+    settings.WHATSAPP_HTTP_TIMEOUT = 0.3
+    message, _ = queue(customer, django_capture_on_commit_callbacks)
+    second, _ = queue(customer, django_capture_on_commit_callbacks, key="k2", text="depois")
+    fake_graph.fail(delay=1.0)
+    send(message)
+    status = {"id": "wamid.LATE-ANSWER", "status": "sent", "timestamp": "1700000000", "recipient_id": "5511987654321",
+              "biz_opaque_callback_data": message.idempotency_key}
+    payload = {"object": "whatsapp_business_account", "entry": [{"id": cloud_channel.waba_id, "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp",
+                                       "metadata": {"phone_number_id": cloud_channel.phone_number_id},
+                                       "statuses": [status]}}]}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        post_webhook(client, payload)
+        from messaging.models import WebhookDelivery
+        from messaging.webhooks import webhook_delivery_process
+
+        webhook_delivery_process(delivery_id=WebhookDelivery.objects.latest("id").pk)
+    message.refresh_from_db()
+    assert message.status == "sent" and message.provider_message_id == "wamid.LATE-ANSWER"
+    assert not message.possible_duplicate
+    send(second)  # the queue moved on
+    assert [b["text"]["body"] for b in fake_graph.sent] == ["Olá!", "depois"]
+
+
+def test_an_uncertain_send_with_no_sign_is_sent_again_as_a_possible_duplicate(customer, fake_graph, settings, wakes,
+                                                                               django_capture_on_commit_callbacks, send):
+    settings.WHATSAPP_HTTP_TIMEOUT = 0.3
+    message, _ = queue(customer, django_capture_on_commit_callbacks)
+    fake_graph.fail(delay=1.0)
+    send(message)
+    due_now(message)  # the grace period passed with no status webhook
+    message = send(message)
+    assert message.status == "sent" and message.possible_duplicate and message.attempts == 2
+    assert len(fake_graph.sent) == 2
+
+
+def test_a_refused_connection_is_certain_and_retried_normally(customer, cloud_channel, settings, wakes,
+                                                              django_capture_on_commit_callbacks, send):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nobody listens here
+    cloud_channel.graph_api_base_url = f"http://127.0.0.1:{port}"
+    cloud_channel.save()
+    message, _ = queue(customer, django_capture_on_commit_callbacks)
+    message = send(message)
+    assert message.status == "queued" and message.error_code == "connection" and not message.possible_duplicate
 
 
 # --- lost workers -----------------------------------------------------------------------------
 
 
-def test_a_lost_queued_message_is_requeued(customer, fake_graph, django_capture_on_commit_callbacks, monkeypatch):
-    message, _ = queue(customer, django_capture_on_commit_callbacks)  # its on-commit task is "lost"
+def test_a_lost_queued_message_is_requeued(customer, fake_graph, django_capture_on_commit_callbacks, wakes):
+    message, _ = queue(customer, django_capture_on_commit_callbacks)  # its on-commit wake-up is "lost"
     Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - timedelta(minutes=5))
-    queued = []
-    monkeypatch.setattr("messaging.tasks.message_deliver.delay", lambda pk: queued.append(pk))
-    assert messages_requeue_stale() == 1 and queued == [message.pk]
+    assert messages_requeue_stale() == 1 and wakes == [(outbound_shard(customer.pk), 0)]
 
 
-def test_a_worker_dying_mid_send_is_recovered(customer, fake_graph, django_capture_on_commit_callbacks, monkeypatch):
-    """Claimed as sending, HTTP done, then the worker died before recording: the lease expires,
-    the message is re-queued and sent again (the documented at-least-once window)."""
+def test_a_worker_dying_mid_send_is_recovered(customer, fake_graph, django_capture_on_commit_callbacks, wakes, send):
+    """Claimed as sending, HTTP maybe done, then the worker died before recording: when the lease expires the
+    message is uncertain and is sent again, recorded as a possible duplicate (unless Meta's status came)."""
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     Message.objects.filter(pk=message.pk).update(status="sending", attempts=1,
                                                  next_attempt_at=timezone.now() - timedelta(seconds=1))
-    queued = []
-    monkeypatch.setattr("messaging.tasks.message_deliver.delay", lambda pk: queued.append(pk))
-    assert messages_requeue_stale() == 1 and queued == [message.pk]
+    assert messages_requeue_stale() == 1 and wakes == [(outbound_shard(customer.pk), 0)]
     message.refresh_from_db()
-    assert message.status == "queued" and "at-least-once" in message.error
-    message_deliver_attempt(message_id=message.pk)
-    message.refresh_from_db()
-    assert message.status == "sent" and message.attempts == 2
+    assert message.status == "uncertain" and "worker stopped" in message.error
+    message = send(message)
+    assert message.status == "sent" and message.attempts == 2 and message.possible_duplicate
 
 
 def test_a_message_inside_its_sending_lease_is_left_alone(customer, fake_graph, django_capture_on_commit_callbacks,
-                                                          monkeypatch):
+                                                          wakes):
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     Message.objects.filter(pk=message.pk).update(status="sending", next_attempt_at=timezone.now() + timedelta(minutes=4))
-    monkeypatch.setattr("messaging.tasks.message_deliver.delay", lambda pk: pytest.fail("must not requeue"))
-    assert messages_requeue_stale() == 0
+    assert messages_requeue_stale() == 0 and wakes == []
 
 
 # --- rate limits ------------------------------------------------------------------------------
 
 
-def test_per_recipient_limit_allows_a_small_burst_then_spaces_messages(customer, fake_graph, settings,
-                                                                        django_capture_on_commit_callbacks):
+def test_per_recipient_limit_allows_a_small_burst_then_spaces_messages(customer, fake_graph, settings, wakes,
+                                                                        django_capture_on_commit_callbacks, send):
     settings.WHATSAPP_RECIPIENT_BURST = 2
     messages = [queue(customer, django_capture_on_commit_callbacks, key=f"k{i}")[0] for i in range(3)]
-    results = [message_deliver_attempt(message_id=m.pk) for m in messages]
-    assert results[:2] == [None, None]
-    assert 4 < results[2] <= 6.1  # about one per 6 s after the burst
-    messages[2].refresh_from_db()
-    assert messages[2].status == "queued" and len(fake_graph.sent) == 2
+    send(messages[0])  # the chain: the first, then the next while the burst lasts
+    third = Message.objects.get(pk=messages[2].pk)
+    assert third.status == "queued" and len(fake_graph.sent) == 2
+    assert 4 < wakes[-1][1] <= 6.1  # about one per 6 s after the burst
 
 
-def test_per_sender_limit(cloud_channel, fake_graph, settings, django_capture_on_commit_callbacks):
+def test_per_sender_limit(cloud_channel, fake_graph, settings, wakes, django_capture_on_commit_callbacks, send):
     cloud_channel.messages_per_second = 2
     cloud_channel.save()
     contacts = [make_contact(phone=f"+55119876500{i:02d}", channel=cloud_channel) for i in range(3)]
     messages = [queue(c, django_capture_on_commit_callbacks, key=f"s{i}")[0] for i, c in enumerate(contacts)]
-    results = [message_deliver_attempt(message_id=m.pk) for m in messages]
-    assert results[:2] == [None, None] and 0 < results[2] <= 0.6
+    for message in messages:
+        send(message)
+    assert len(fake_graph.sent) == 2 and 0 < wakes[-1][1] <= 0.6
 
 
 @pytest.mark.redis
@@ -314,7 +492,7 @@ def test_limits_are_shared_through_redis(cloud_channel, settings):
     redis.Redis.from_url(settings.REDIS_URL).delete("fluxo:rl:test:shared")
 
 
-def test_template_message_carries_rendered_text_and_buttons(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_template_message_carries_rendered_text_and_buttons(customer, fake_graph, django_capture_on_commit_callbacks, send):
     from messaging.models import MessageTemplate
 
     MessageTemplate.objects.create(
@@ -326,12 +504,12 @@ def test_template_message_carries_rendered_text_and_buttons(customer, fake_graph
     message, _ = queue(customer, django_capture_on_commit_callbacks, kind="template", content=content)
     assert message.content["rendered_text"] == "Olá Ana, consulta em 10/12."
     assert message.content["template_buttons"] == [{"id": "Confirmo", "title": "Confirmo"}]
-    message_deliver_attempt(message_id=message.pk)
+    send(message)
     sent = fake_graph.sent[0]
     assert sent["type"] == "template" and "rendered_text" not in sent["template"]
 
 
-def test_an_opt_out_stops_queued_marketing_before_it_leaves(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_an_opt_out_stops_queued_marketing_before_it_leaves(customer, fake_graph, django_capture_on_commit_callbacks, send):
     from messaging.models import Contact, MessageTemplate
     from messaging.services import contact_consent_set
 
@@ -342,19 +520,25 @@ def test_an_opt_out_stops_queued_marketing_before_it_leaves(customer, fake_graph
     message, _ = queue(customer, django_capture_on_commit_callbacks, kind="template", content=content)
     contact_consent_set(contact=Contact.objects.get(pk=customer.pk), categories=["marketing"], state="opted_out",
                         source="keyword SAIR")
-    assert message_deliver_attempt(message_id=message.pk) is None
-    message.refresh_from_db()
-    assert message.status == "failed" and message.error_code == "opted_out" and fake_graph.sent == []
+    message.refresh_from_db()  # failed by the opt-out itself, before any send
+    assert message.status == "failed" and message.error_code == "opted_out"
+    send(message)
+    assert fake_graph.sent == []
 
 
-def test_a_template_paused_after_queueing_is_not_sent(customer, fake_graph, django_capture_on_commit_callbacks):
+def test_a_template_paused_after_queueing_is_not_sent(customer, fake_graph, django_capture_on_commit_callbacks, send):
     from messaging.models import MessageTemplate
 
-    template = MessageTemplate.objects.create(name="aviso", language="pt_BR", status="APPROVED", category="UTILITY",
+    template = MessageTemplate.objects.create(channel=customer.channel, name="aviso", language="pt_BR",
+                                              status="APPROVED", category="UTILITY",
                                               components=[{"type": "BODY", "text": "Aviso"}], parameter_count=0)
     content = {"template": {"name": "aviso", "language": {"code": "pt_BR"}, "components": []}}
     message, _ = queue(customer, django_capture_on_commit_callbacks, kind="template", content=content)
-    MessageTemplate.objects.filter(pk=template.pk).update(status="PAUSED")
-    message_deliver_attempt(message_id=message.pk)
-    message.refresh_from_db()
+    # Meta pauses the template: its status webhook fails what still waits to use it.
+    from messaging.webhooks import template_status_apply
+
+    template_status_apply(waba_id=customer.channel.waba_id, value={
+        "event": "PAUSED", "message_template_id": "", "message_template_name": "aviso",
+        "message_template_language": "pt_BR"})
+    message = send(message)
     assert message.status == "failed" and "PAUSED" in message.error and fake_graph.sent == []
