@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Channel, ChannelAlert, Message
-from messaging.providers import whatsapp_cloud as wa
 from messaging.outbound import message_send, messages_drain, outbound_shard
+from messaging.providers import whatsapp_cloud as wa
 from messaging.services import (
     channel_resume,
     message_queue_outbound,
@@ -529,7 +529,7 @@ def test_an_opt_out_stops_queued_marketing_before_it_leaves(customer, fake_graph
 def test_a_template_paused_after_queueing_is_not_sent(customer, fake_graph, django_capture_on_commit_callbacks, send):
     from messaging.models import MessageTemplate
 
-    template = MessageTemplate.objects.create(channel=customer.channel, name="aviso", language="pt_BR",
+    MessageTemplate.objects.create(channel=customer.channel, name="aviso", language="pt_BR",
                                               status="APPROVED", category="UTILITY",
                                               components=[{"type": "BODY", "text": "Aviso"}], parameter_count=0)
     content = {"template": {"name": "aviso", "language": {"code": "pt_BR"}, "components": []}}
