@@ -165,6 +165,11 @@ FLUXO_INBOUND_BATCH = int(os.environ.get("FLUXO_INBOUND_BATCH", "50"))
 FLUXO_OUTBOUND_SHARDS = int(os.environ.get("FLUXO_OUTBOUND_SHARDS", "4"))
 FLUXO_OUTBOUND_BATCH = int(os.environ.get("FLUXO_OUTBOUND_BATCH", "50"))
 FLUXO_OUTBOUND_IN_FLIGHT = int(os.environ.get("FLUXO_OUTBOUND_IN_FLIGHT", "8"))
+# Backpressure: past this many pending webhook deliveries the web holds its answers a little (the
+# body is stored already), up to FLUXO_BACKPRESSURE_MAX_SECONDS, so senders slow to the workers' pace.
+FLUXO_BACKPRESSURE_START = int(os.environ.get("FLUXO_BACKPRESSURE_START", "100"))
+FLUXO_BACKPRESSURE_MS_PER_ITEM = float(os.environ.get("FLUXO_BACKPRESSURE_MS_PER_ITEM", "2"))
+FLUXO_BACKPRESSURE_MAX_SECONDS = float(os.environ.get("FLUXO_BACKPRESSURE_MAX_SECONDS", "2"))
 CELERY_TASK_ROUTES = {
     "messaging.tasks.inbound_drain": {"queue": "inbound"},
     "messaging.tasks.outbound_drain": {"queue": "outbound"},

@@ -55,7 +55,7 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
             pipe = _client(url).pipeline(transaction=False)
             pipe.set(_key(name, shard), "1", nx=True, ex=KICK_TTL)
             if with_backlog:
-                pipe.get(_backlog_key(name))
+                pipe.get(_backlog_key(name, shard))
             answers = pipe.execute()
             backlog = int(answers[1] or 0) if with_backlog else 0
             if not answers[0]:
@@ -66,16 +66,16 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
     return (True, backlog) if with_backlog else True
 
 
-def _backlog_key(name: str) -> str:
-    return f"fluxo:backlog:{name}"
+def _backlog_key(name: str, shard: int) -> str:
+    return f"fluxo:backlog:{name}:{shard}"
 
 
-def backlog_report(name: str, count: int) -> None:
-    """A drain says how much work is waiting. Kept for ``BACKLOG_TTL`` s: no report means no drain at work."""
+def backlog_report(name: str, shard: int, count: int) -> None:
+    """A drain says how much work waits in its shard. Kept for ``BACKLOG_TTL`` s: no report, no drain at work."""
     url = getattr(settings, "REDIS_URL", "")
     if url:
         try:
-            _client(url).set(_backlog_key(name), count, ex=BACKLOG_TTL)
+            _client(url).set(_backlog_key(name, shard), count, ex=BACKLOG_TTL)
         except Exception:  # noqa: BLE001 - backpressure is an optimisation; the work goes on without it
             logger.debug("could not report the %s backlog", name, exc_info=True)
 
