@@ -60,7 +60,8 @@ def session_payload(request) -> dict:
         pref = UserPreference.objects.filter(user=user).first()
         language = pref.language if pref else "pt-BR"
     return {"authenticated": True, "user": {"id": user.pk, "username": user.username, "first_name": user.first_name,
-                                            "language": language, "roles": sorted(user_roles(user))}}
+                                            "language": language, "roles": sorted(user_roles(user)),
+                                            "is_staff": user.is_staff}}
 
 
 class SessionView(APIView):

@@ -1,5 +1,8 @@
 // The UI texts. pt-BR is the reference: `en` must have every key (the type checks it).
+import { workspaceEn, workspacePtBR } from "./workspace";
+
 export const ptBR = {
+  ...workspacePtBR,
   "common.add": "Adicionar",
   "common.cancel": "Cancelar",
   "common.close": "Fechar",
@@ -338,6 +341,7 @@ export const ptBR = {
 export type MessageKey = keyof typeof ptBR;
 
 export const en: Record<MessageKey, string> = {
+  ...workspaceEn,
   "common.add": "Add",
   "common.cancel": "Cancel",
   "common.close": "Close",
