@@ -63,6 +63,11 @@ class Team(models.Model):
         help_text='Weekday → list of [start, end], e.g. {"mon": [["09:00", "18:00"]]}',
     )
     holidays = models.JSONField(default=list, blank=True, help_text='ISO dates, e.g. ["2026-12-25"]')
+    holiday_country = models.CharField(
+        max_length=2, blank=True, default="",
+        help_text="Public holidays of this country close the team (the holidays library), e.g. BR.")
+    holiday_subdivision = models.CharField(
+        max_length=8, blank=True, default="", help_text="Also the holidays of this state, e.g. SP (blank: national only).")
     notify_email = models.EmailField(blank=True, help_text="Team mailbox for notifications (else the members').")
 
     class Meta:
@@ -78,12 +83,26 @@ class Team(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def all_holidays(self, years: list[int] | None = None) -> list[str]:
+        """The team's own dates plus its country's (and state's) public holidays for ``years``."""
+        from django.utils import timezone as tz
+
+        from integrations.holidays import public_holidays
+
+        dates = set(self.holidays or [])
+        if self.holiday_country:
+            now = tz.now().year
+            for year in years or [now - 1, now, now + 1]:
+                dates.update(item["date"] for item in public_holidays(
+                    country=self.holiday_country, subdivision=self.holiday_subdivision, year=year))
+        return sorted(dates)
+
     def hours(self):
         """The team's opening hours as a :class:`flows.engine.calendar.BusinessHours`."""
         from flows.engine.calendar import BusinessHours
 
         return BusinessHours.from_dict({"timezone": self.timezone, "hours": self.business_hours or {},
-                                        "holidays": self.holidays or []})
+                                        "holidays": self.all_holidays()})
 
     def is_open(self, moment) -> bool:
         """Open at ``moment``? A team without business hours is always open."""

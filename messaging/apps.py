@@ -1,7 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
     name = "messaging"
-    verbose_name = "Messaging"
+    verbose_name = _("Messaging")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from messaging import import_tasks  # noqa: F401  (the contact import's Celery task)

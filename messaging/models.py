@@ -62,6 +62,13 @@ class WhatsAppCloudChannel(Channel):
     graph_api_base_url = models.URLField(default="https://graph.facebook.com")
     graph_api_version = models.CharField(max_length=16, default="v23.0")
     messages_per_second = models.PositiveIntegerField(default=80)
+    # What the last check of the token against the Graph API (GET /{phone-number-id}) found.
+    verified_name = models.CharField(max_length=200, blank=True)
+    quality_rating = models.CharField(max_length=16, blank=True, help_text="GREEN, YELLOW, RED or UNKNOWN")
+    messaging_limit_tier = models.CharField(max_length=32, blank=True, help_text="e.g. TIER_1K, TIER_UNLIMITED")
+    throughput_level = models.CharField(max_length=16, blank=True, help_text="STANDARD or HIGH")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    check_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = "WhatsApp Cloud API channel"
@@ -116,6 +123,64 @@ class Contact(models.Model):
     def in_service_window(self, now=None) -> bool:
         now = now or timezone.now()
         return self.last_inbound_at is not None and now - self.last_inbound_at < SERVICE_WINDOW
+
+
+class ConsentEvent(models.Model):
+    """One change of a contact's consent for one message category: when, how and from where.
+
+    ``Contact.consent`` holds the current state (read before every send); this is its history,
+    written by the same service (``contact_consent_set``) so the two never disagree.
+    """
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_events")
+    category = models.CharField(max_length=32)
+    state = models.CharField(max_length=16, choices=Contact.Consent.choices)
+    source = models.CharField(max_length=200, help_text="keyword SAIR, error 131050, import #3, by hand, ...")
+    message = models.ForeignKey("Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                help_text="The inbound message that carried it, when there was one.")
+    contact_import = models.ForeignKey("ContactImport", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="consent_events")
+    actor = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text="Who changed it by hand or imported it.")
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.category} {self.state}"
+
+
+class ContactImport(models.Model):
+    """A CSV of contacts: uploaded, checked (dry run), then imported in one transaction."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed (nothing imported)"
+
+    filename = models.CharField(max_length=255, blank=True)
+    content = models.TextField(help_text="The CSV as uploaded (UTF-8).")
+    columns = models.JSONField(default=list)
+    row_count = models.PositiveIntegerField(default=0)
+    options = models.JSONField(default=dict, blank=True, help_text="Column mapping, default region, consent.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED, db_index=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.filename})"
 
 
 class Conversation(models.Model):

@@ -216,28 +216,39 @@ def message_status_advance(*, message: Message, status: str, at: datetime | None
 
 
 def contact_consent_set(*, contact: Contact, categories: list[str] | tuple[str, ...], state: str, source: str,
-                        at: datetime | None = None) -> bool:
+                        at: datetime | None = None, message_wamid: str = "", actor=None, contact_import=None,
+                        note: str = "") -> bool:
     """Record opt-in/opt-out for message categories. Returns whether anything changed.
 
     Takes effect at once: ``rules.outbound_check`` reads ``Contact.consent`` before every send.
+    Each change is also written to the contact's history (:class:`ConsentEvent`), with the inbound
+    message that carried it (``message_wamid``), the person (``actor``) or the import.
     """
+    from messaging.models import ConsentEvent
+
     at = at or timezone.now()
     with transaction.atomic():
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
         consent = dict(locked.consent or {})
-        changed = False
+        changed = []
         for category in categories:
             if (consent.get(category) or {}).get("state") != state:
                 consent[category] = {"state": state, "at": at.isoformat(), "source": source}
-                changed = True
+                changed.append(category)
         if changed:
             locked.consent = consent
             locked.save(update_fields=["consent", "updated_at"])
             contact.consent = consent
+            message = (Message.objects.filter(provider_message_id=message_wamid).only("pk").first()
+                       if message_wamid else None)
+            ConsentEvent.objects.bulk_create([
+                ConsentEvent(contact_id=contact.pk, category=category, state=state, source=source[:200],
+                             message=message, actor=actor, contact_import=contact_import, note=note[:300], at=at)
+                for category in changed])
             verb = "opted_out" if state == Contact.Consent.OPTED_OUT else "opted_in"
             domain_event_emit(event_type=f"contact.{verb}",
                               data={"contact": contact.phone, "categories": list(categories), "source": source})
-    return changed
+    return bool(changed)
 
 
 # --- Channels -------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = ["id", "name", "language", "category", "status", "parameter_count", "body_text", "components",
-                  "channel"]
+                  "channel", "synced_at"]
 
 
 class ContactSerializer(serializers.ModelSerializer):

@@ -285,6 +285,14 @@ class CloudClient:
     def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         self._request("POST", f"{self.phone_number_id}/messages", json=build_mark_read(message_id, typing=typing))
 
+    PHONE_NUMBER_FIELDS = ("display_phone_number,verified_name,quality_rating,messaging_limit_tier,throughput,"
+                           "name_status,code_verification_status")
+
+    def phone_number_info(self) -> dict[str, Any]:
+        """``GET /{phone-number-id}``: proves the token works for this number and says its display
+        number, verified name, quality rating and messaging limit tier."""
+        return self._request("GET", self.phone_number_id, params={"fields": self.PHONE_NUMBER_FIELDS})
+
     def templates_page(self, *, after: str | None = None, limit: int = 100) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "fields": "id,name,language,status,category,components"}
         if after:
