@@ -37,7 +37,8 @@ def _dates(country: str, subdivision: str, year: int, language: str) -> tuple[tu
 def public_holidays(*, country: str, subdivision: str = "", year: int, language: str = "") -> list[dict[str, str]]:
     """``[{"date": "2026-04-21", "name": "Tiradentes"}, ...]`` for one year (national + the state's)."""
     country, subdivision = country.upper(), subdivision.upper()
-    if subdivision and subdivision not in subdivisions(country):
+    states = subdivisions(country)  # raises UnknownCalendar for a country the library does not know
+    if subdivision and subdivision not in states:
         raise UnknownCalendar(f"'{subdivision}' is not a subdivision of {country}")
     supported = getattr(holidays_lib.country_holidays(country).__class__, "supported_languages", ()) or ()
     lang = language if language in supported else ""
