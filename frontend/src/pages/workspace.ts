@@ -1,16 +1,15 @@
 // The workspace pages (contacts, templates, channels, integrations, teams, assistants, settings),
-// one module per area under pages/<area>/. routes.tsx loads this lazily, as one chunk.
-import PlaceholderPage from "./PlaceholderPage";
+// one folder per area under pages/<area>/. routes.tsx loads this lazily, as one chunk.
+import "./workspace.css";
 
-export const ContactsPage = () => PlaceholderPage({ title: "nav.contacts" });
-export const ContactPage = () => PlaceholderPage({ title: "nav.contacts" });
-export const ContactImportPage = () => PlaceholderPage({ title: "nav.contacts" });
-export const TemplatesPage = () => PlaceholderPage({ title: "nav.templates" });
-export const ChannelsPage = () => PlaceholderPage({ title: "nav.channels" });
-export const ChannelPage = () => PlaceholderPage({ title: "nav.channels" });
-export const ChannelConnectPage = () => PlaceholderPage({ title: "nav.channels" });
-export const IntegrationsPage = () => PlaceholderPage({ title: "nav.integrations" });
-export const TeamsPage = () => PlaceholderPage({ title: "nav.teams" });
-export const AssistantsPage = () => PlaceholderPage({ title: "nav.assistants" });
-export const AssistantPage = () => PlaceholderPage({ title: "nav.assistants" });
-export const SettingsPage = () => PlaceholderPage({ title: "nav.settings" });
+export { AssistantPage, AssistantsPage } from "./assistants/AssistantsPage";
+export { ChannelConnectPage } from "./channels/ChannelConnectPage";
+export { ChannelPage } from "./channels/ChannelPage";
+export { ChannelsPage } from "./channels/ChannelsPage";
+export { ContactImportPage } from "./contacts/ContactImportPage";
+export { ContactPage } from "./contacts/ContactPage";
+export { ContactsPage } from "./contacts/ContactsPage";
+export { IntegrationsPage } from "./integrations/IntegrationsPage";
+export { SettingsPage } from "./settings/SettingsPage";
+export { TeamsPage } from "./teams/TeamsPage";
+export { TemplatesPage } from "./templates/TemplatesPage";

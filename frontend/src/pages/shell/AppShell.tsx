@@ -102,7 +102,7 @@ export function AppShell({
             <li>
               <a href="/admin/" className="nav-link" data-testid="nav-admin" title={t("shell.admin")}>
                 <span className="nav-icon" aria-hidden>
-                  ⛭
+                  ⚒
                 </span>
                 {!collapsed && <span>{t("shell.admin")}</span>}
               </a>
@@ -127,8 +127,8 @@ export function AppShell({
             </span>
           )}
           {!collapsed && <LanguageSwitch persist />}
-          <button type="button" className="link" onClick={onLogout} data-testid="logout">
-            {collapsed ? "⏻" : t("nav.logout")}
+          <button type="button" className="link" onClick={onLogout} data-testid="logout" title={t("nav.logout")}>
+            {collapsed ? "⇥" : t("nav.logout")}
           </button>
         </div>
       </nav>
