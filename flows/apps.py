@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FlowsConfig(AppConfig):
     name = "flows"
-    verbose_name = "Flows"
+    verbose_name = _("Flows")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

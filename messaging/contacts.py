@@ -17,6 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.signals import domain_event_emit
 from messaging.models import ConsentEvent, Contact, ContactImport, Tag
@@ -68,7 +69,7 @@ def contact_update(*, contact: Contact, name: str | None = None, attributes: dic
     if attributes is not None:
         bad = [key for key in attributes if not ATTRIBUTE_KEY.match(str(key))]
         if bad:
-            raise ImportRejected(f"attribute names use letters, digits and _ (not '{bad[0]}')", field="attributes")
+            raise ImportRejected(_("attribute names use letters, digits and _ (not '%(name)s')") % {"name": bad[0]}, field="attributes")
         contact.attributes = attributes
         fields.append("attributes")
     contact.save(update_fields=fields)
@@ -91,7 +92,8 @@ def contact_opt_out_by_hand(*, contact: Contact, categories: list[str], actor, n
     """A person records that the customer asked not to be messaged (phone call, e-mail, ...)."""
     unknown = [c for c in categories if c not in Contact.CONSENT_CATEGORIES]
     if unknown or not categories:
-        raise ImportRejected(f"categories are {', '.join(Contact.CONSENT_CATEGORIES)}", field="categories")
+        raise ImportRejected(_("categories are %(list)s") % {"list": ", ".join(Contact.CONSENT_CATEGORIES)},
+                             field="categories")
     who = getattr(actor, "username", "") or "?"
     return contact_consent_set(contact=contact, categories=categories, state=Contact.Consent.OPTED_OUT,
                                source=f"by hand ({who})", actor=actor, note=note)
@@ -125,17 +127,20 @@ class ImportOptions:
                       extra_tag=str(data.get("extra_tag") or "").strip()[:64],
                       skip_invalid=bool(data.get("skip_invalid")))
         if not options.phone:
-            raise ImportRejected("choose the column with the phone numbers", field="mapping.phone")
+            raise ImportRejected(_("choose the column with the phone numbers"), field="mapping.phone")
         for column in [options.phone, options.name, options.tags, options.consent, *options.attributes]:
             if column and column not in columns:
-                raise ImportRejected(f"the file has no column '{column}'", field="mapping")
+                raise ImportRejected(_("the file has no column '%(column)s'") % {"column": column}, field="mapping")
         if options.default_region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ImportRejected(f"'{options.default_region}' is not a region code (e.g. BR)", field="default_region")
+            raise ImportRejected(_("'%(region)s' is not a region code (e.g. BR)") % {"region": options.default_region},
+                                 field="default_region")
         if options.consent_category not in Contact.CONSENT_CATEGORIES:
-            raise ImportRejected(f"categories are {', '.join(Contact.CONSENT_CATEGORIES)}", field="consent_category")
+            raise ImportRejected(_("categories are %(list)s") % {"list": ", ".join(Contact.CONSENT_CATEGORIES)},
+                                 field="consent_category")
         for column in options.attributes:
             if not ATTRIBUTE_KEY.match(_fold(column)):
-                raise ImportRejected(f"column '{column}' cannot be an attribute name", field="mapping.attributes")
+                raise ImportRejected(_("column '%(column)s' cannot be an attribute name") % {"column": column},
+                                     field="mapping.attributes")
         return options
 
     def as_dict(self) -> dict[str, Any]:
@@ -155,20 +160,21 @@ def _read(content: str) -> tuple[list[str], list[list[str]]]:
     rows = list(csv.reader(io.StringIO(text), dialect))
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
-        raise ImportRejected("the file is empty", field="file")
+        raise ImportRejected(_("the file is empty"), field="file")
     header = [cell.strip() for cell in rows[0]]
     if len(set(header)) != len(header) or any(not name for name in header):
-        raise ImportRejected("the first line must name every column once (e.g. telefone;nome)", field="file")
+        raise ImportRejected(_("the first line must name every column once (e.g. telefone;nome)"), field="file")
     return header, rows[1:]
 
 
 def contact_import_upload(*, content: str, filename: str = "", user=None) -> ContactImport:
     """Store an uploaded CSV and read its columns (UTF-8; comma, semicolon or tab separated)."""
     if len(content.encode("utf-8")) > MAX_IMPORT_BYTES:
-        raise ImportRejected(f"the file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", field="file")
+        raise ImportRejected(_("the file is larger than %(n)d MB") % {"n": MAX_IMPORT_BYTES // (1024 * 1024)},
+                             field="file")
     header, rows = _read(content)
     if len(rows) > MAX_IMPORT_ROWS:
-        raise ImportRejected(f"at most {MAX_IMPORT_ROWS} rows per file", field="file")
+        raise ImportRejected(_("at most %(n)d rows per file") % {"n": MAX_IMPORT_ROWS}, field="file")
     return ContactImport.objects.create(filename=filename[:255], content=content, columns=header,
                                         row_count=len(rows), created_by=user if getattr(user, "pk", None) else None)
 
@@ -230,16 +236,16 @@ def _check(contact_import: ContactImport, options: ImportOptions) -> tuple[list[
         restricted = phone_restricted_region(phone)
         if restricted:
             bad.append({"line": number, "phone": raw_phone, "code": "phone_restricted",
-                        "reason": f"WhatsApp Business may not message numbers from {restricted}"})
+                        "reason": _("WhatsApp Business may not message numbers from %(region)s") % {"region": restricted}})
             continue
         if phone in seen:
             bad.append({"line": number, "phone": raw_phone, "code": "duplicate",
-                        "reason": f"{phone} is already on line {seen[phone]}"})
+                        "reason": _("%(phone)s is already on line %(line)d") % {"phone": phone, "line": seen[phone]}})
             continue
         consent = _consent_value(cell(row, options.consent)) if options.consent else None
         if consent is False:
             bad.append({"line": number, "phone": raw_phone, "code": "consent_unreadable",
-                        "reason": f"consent '{cell(row, options.consent)}' is not sim/não (yes/no)"})
+                        "reason": _("consent '%(value)s' is not sim/não (yes/no)") % {"value": cell(row, options.consent)}})
             continue
         seen[phone] = number
         tags = [t.strip() for t in re.split(r"[,|]", cell(row, options.tags)) if t.strip()] if options.tags else []
@@ -279,12 +285,14 @@ def contact_import_queue(*, contact_import: ContactImport, data: dict[str, Any])
 
     options = ImportOptions.parse(data, contact_import.columns)
     if contact_import.status in (ContactImport.Status.QUEUED, ContactImport.Status.RUNNING, ContactImport.Status.DONE):
-        raise ImportRejected(f"this import is already {contact_import.get_status_display().lower()}", field="status")
+        raise ImportRejected(_("this import is already %(status)s") % {"status": contact_import.get_status_display().lower()},
+                             field="status")
     good, bad = _check(contact_import, options)
     if bad and not options.skip_invalid:
-        raise ImportRejected(f"{len(bad)} row(s) have problems: fix the file, or choose to skip them", field="file")
+        raise ImportRejected(_("%(n)d row(s) have problems: fix the file, or choose to skip them") % {"n": len(bad)},
+                             field="file")
     if not good:
-        raise ImportRejected("no row can be imported", field="file")
+        raise ImportRejected(_("no row can be imported"), field="file")
     contact_import.options = options.as_dict()
     contact_import.status = ContactImport.Status.QUEUED
     contact_import.error = ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class InvalidPhone(ValueError):
@@ -14,16 +15,16 @@ def phone_normalize(raw: str, *, region: str | None = None) -> str:
     """Return the E.164 form of ``raw`` or raise :class:`InvalidPhone` with a human reason."""
     text = (raw or "").strip()
     if not text:
-        raise InvalidPhone("phone number is empty")
+        raise InvalidPhone(_("phone number is empty"))
     # WhatsApp sends wa_id without '+': treat a long run of digits as international.
     if text.isdigit() and len(text) > 11:
         text = "+" + text
     try:
         number = phonenumbers.parse(text, region or settings.FLUXO_DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"'{raw}' is not a phone number: {exc}") from exc
+        raise InvalidPhone(_("'%(raw)s' is not a phone number") % {"raw": raw}) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"'{raw}' is not a valid phone number (write it as +55 11 98765-4321)")
+        raise InvalidPhone(_("'%(raw)s' is not a valid phone number (write it as +55 11 98765-4321)") % {"raw": raw})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -56,7 +57,7 @@ def phone_from_wa_id(wa_id: str) -> str:
     """
     digits = "".join(ch for ch in str(wa_id) if ch.isdigit())
     if not digits:
-        raise InvalidPhone(f"'{wa_id}' is not a WhatsApp id")
+        raise InvalidPhone(_("'%(id)s' is not a WhatsApp id") % {"id": wa_id})
     try:
         return phone_normalize("+" + digits)
     except InvalidPhone:

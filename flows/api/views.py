@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -78,7 +79,7 @@ class SessionView(APIView):
     @extend_schema(request=LanguageSerializer, responses={200: dict})
     def patch(self, request):
         if not request.user.is_authenticated:
-            return error_response("not_authenticated", "Sign in first.", http_status=401)
+            return error_response("not_authenticated", _("Sign in first."), http_status=401)
         data = LanguageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_language_set(user=request.user, language=data.validated_data["language"])
@@ -98,8 +99,8 @@ def _credentials_user(request):
 
 
 def _wrong_credentials() -> Response:
-    return error_response("invalid_credentials", "Wrong username or password.",
-                          details={"password": ["Wrong username or password."]})
+    message = _("Wrong username or password.")
+    return error_response("invalid_credentials", message, details={"password": [message]})
 
 
 class LoginView(APIView):

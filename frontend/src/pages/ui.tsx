@@ -112,7 +112,13 @@ export function can(roles: string[], role: "editor" | "admin"): boolean {
   return roles.includes(role) || roles.includes("admin");
 }
 
-/** Reads a chosen file as text (UTF-8). */
+/** Reads a chosen file as text (UTF-8); FileReader where Blob.text is missing (older engines). */
 export function readFile(file: File): Promise<string> {
-  return file.text();
+  if (typeof file.text === "function") return file.text();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result ?? ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(file, "utf-8");
+  });
 }

@@ -5,7 +5,7 @@ import { ws, type AskResult, type Assistant, type KnowledgeEntry } from "../../a
 import { useT, type MessageKey } from "../../i18n";
 import { Link, navigate } from "../../router";
 import type { PageProps } from "../../routes";
-import { ErrorNote, PageHeader, Pill, can, errorText, useLoad } from "../ui";
+import { ErrorNote, PageHeader, Pill, can, errorText, readFile, useLoad } from "../ui";
 
 export function AssistantsPage({ user }: PageProps) {
   const { t } = useT();
@@ -290,7 +290,7 @@ export function AssistantPage({ user, params }: PageProps) {
                     event.target.value = "";
                     if (file)
                       void act(async () => {
-                        const result = await ws.importKnowledge(assistant.id, await file.text());
+                        const result = await ws.importKnowledge(assistant.id, await readFile(file));
                         setNotice(t("ws.assistants.imported", { n: result.created }));
                       });
                   }}

@@ -5,7 +5,7 @@ import { ws, type DryRun, type ImportMapping, type ImportState, type ImportUploa
 import { useT, type MessageKey } from "../../i18n";
 import { Link } from "../../router";
 import type { PageProps } from "../../routes";
-import { ErrorNote, PageHeader, errorText } from "../ui";
+import { ErrorNote, PageHeader, errorText, readFile } from "../ui";
 
 const REGIONS = ["BR", "PT", "US", "AR", "MX", "CO", "CL", "ES"];
 
@@ -47,7 +47,7 @@ export function ContactImportPage(_props: PageProps) {
     setState(null);
     setBusy(true);
     try {
-      const uploaded = await ws.uploadImport(await file.text(), file.name);
+      const uploaded = await ws.uploadImport(await readFile(file), file.name);
       setUpload(uploaded);
       const guess = uploaded.suggested_mapping;
       setMapping({ phone: guess.phone ?? "", name: guess.name ?? "", tags: guess.tags ?? "", consent: guess.consent ?? "", attributes: guess.attributes ?? [] });

@@ -2,7 +2,7 @@
 // from which message or import), opt-out by hand, conversations, messages with statuses, and runs.
 import { useEffect, useState } from "react";
 import { endpoints } from "../../api/endpoints";
-import { ws, type ContactDetail, type RunSummary } from "../../api/workspace";
+import { ws, type ConsentEntry, type ContactDetail, type RunSummary } from "../../api/workspace";
 import { formatDateTime, useT, type MessageKey } from "../../i18n";
 import { Link } from "../../router";
 import type { PageProps } from "../../routes";
@@ -19,6 +19,22 @@ const STATUS_TONE: Record<string, "ok" | "bad" | "warn" | "neutral" | "info"> = 
   failed: "bad",
   received: "neutral",
 };
+
+/** How a consent change happened, in words: the server keeps a short machine-like source. */
+export function sourceLabel(t: (key: MessageKey, params?: Record<string, string | number>) => string, entry: ConsentEntry): string {
+  const source = entry.source;
+  if (entry.import) return t("ws.source.import", { id: entry.import.id });
+  if (source.startsWith("by hand")) return t("ws.source.byHand");
+  if (source.startsWith("keyword ")) return t("ws.source.keyword", { word: source.slice(8) });
+  if (source.startsWith("button ")) return t("ws.source.button", { id: source.slice(7) });
+  if (source.startsWith("error 131050")) return t("ws.source.metaStop");
+  return source;
+}
+
+function noteLabel(t: (key: MessageKey, params?: Record<string, string | number>) => string, note: string): string {
+  const line = /^line (\d+)$/.exec(note);
+  return line ? t("ws.source.line", { n: line[1] }) : `“${note}”`;
+}
 
 function Details({ contact, editable, onSaved }: { contact: ContactDetail; editable: boolean; onSaved: (next: ContactDetail) => void }) {
   const { t } = useT();
@@ -197,8 +213,8 @@ function Consent({ contact, editable, onSaved }: { contact: ContactDetail; edita
                   <Pill tone={consentTone(entry.state)}>{t(`ws.consent.${entry.state}` as MessageKey)}</Pill>
                 </td>
                 <td>
-                  {entry.source}
-                  {entry.note && <div className="muted small">“{entry.note}”</div>}
+                  {sourceLabel(t, entry)}
+                  {entry.note && <div className="muted small">{noteLabel(t, entry.note)}</div>}
                 </td>
                 <td className="small">
                   {entry.message && (
@@ -206,11 +222,7 @@ function Consent({ contact, editable, onSaved }: { contact: ContactDetail; edita
                       {t("ws.contact.fromMessage")}: “{entry.message.text}”
                     </span>
                   )}
-                  {entry.import && (
-                    <span>
-                      {t("ws.contact.fromImport")} #{entry.import.id} ({entry.import.filename})
-                    </span>
-                  )}
+                  {entry.import && <span>{entry.import.filename}</span>}
                   {!entry.message && !entry.import && entry.actor && (
                     <span>
                       {t("ws.contact.byPerson")}: {entry.actor}
