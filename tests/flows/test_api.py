@@ -51,11 +51,13 @@ def test_login_is_required(db):
 
 def test_a_user_without_a_role_is_refused(db):
     nobody = client_for(make_user("nobody", role=None))
-    response = nobody.get("/api/flows/")
+    response = nobody.get("/api/flows/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     error = error_of(response)
     assert error["code"] == "permission_denied"
     assert error["message"] == "Your role does not allow this action."
+    # pt-BR is the default language when the caller names none.
+    assert error_of(nobody.get("/api/flows/"))["message"] == "Seu papel não permite esta ação."
 
 
 def test_a_viewer_reads_but_does_not_write(flow):
@@ -486,7 +488,8 @@ def test_session_login_language_and_logout(db):
     assert anonymous.status_code == 200 and anonymous.json() == {"authenticated": False, "user": None}
     assert "csrftoken" in anonymous.cookies
 
-    wrong = client.post("/api/auth/login/", {"username": "lia", "password": "errada"}, format="json")
+    wrong = client.post("/api/auth/login/", {"username": "lia", "password": "errada"}, format="json",
+                        HTTP_ACCEPT_LANGUAGE="en")
     assert wrong.status_code == 400
     error = error_of(wrong)
     assert error["code"] == "invalid_credentials" and error["details"] == {"password": ["Wrong username or password."]}

@@ -235,8 +235,9 @@ def test_alert_is_visible_in_the_admin(admin_client, customer, cloud_channel, fa
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(190)
     message_deliver_attempt(message_id=message.pk)
-    page = admin_client.get("/admin/messaging/channel/").content.decode()
+    page = admin_client.get("/admin/messaging/channel/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "paused" in page and "190" in page
+    assert "pausado" in admin_client.get("/admin/messaging/channel/").content.decode()
     page = admin_client.get("/admin/messaging/channelalert/").content.decode()
     assert "Channel paused" in page
 

@@ -197,7 +197,7 @@ def test_import_upload_suggests_a_mapping_and_the_dry_run_reports_bad_rows(chann
 
     # Bad rows refuse the run unless the person chooses to skip them.
     refused = editor.post(f"/api/contacts/imports/{uploaded['id']}/run/", MAPPING, format="json")
-    assert refused.status_code == 400 and "3 row(s)" in refused.json()["error"]["details"]["file"][0]
+    assert refused.status_code == 400 and "3 linha(s)" in refused.json()["error"]["details"]["file"][0]
     missing = editor.post(f"/api/contacts/imports/{uploaded['id']}/dry-run/",
                           {"mapping": {"phone": "Celular"}}, format="json")
     assert missing.status_code == 400 and "Celular" in str(missing.json())

@@ -32,6 +32,10 @@ export const workspacePtBR = {
   "ws.source.button": "O cliente tocou no botão “{id}”",
   "ws.source.metaStop": "A Meta avisou que o cliente parou o marketing (erro 131050)",
   "ws.source.line": "linha {n} do arquivo",
+  "ws.eventState.pending": "Na fila",
+  "ws.eventState.done": "Processado",
+  "ws.eventState.failed": "Com falha",
+  "ws.eventState.ignored": "Sem fluxo",
 
   "ws.name": "Nome",
   "ws.state": "Situação",
@@ -401,6 +405,10 @@ export const workspaceEn: Record<WorkspaceKey, string> = {
   "ws.source.button": "The customer tapped the “{id}” button",
   "ws.source.metaStop": "Meta said the customer stopped marketing (error 131050)",
   "ws.source.line": "line {n} of the file",
+  "ws.eventState.pending": "Queued",
+  "ws.eventState.done": "Processed",
+  "ws.eventState.failed": "Failed",
+  "ws.eventState.ignored": "No flow",
 
   "ws.name": "Name",
   "ws.state": "State",

@@ -25,7 +25,7 @@ function SecretOnce({ label, value, testId }: { label: string; value: string; te
 }
 
 function Calls({ integration }: { integration: ApiIntegration }) {
-  const { t, language } = useT();
+  const { t, tOptional, language } = useT();
   const { data, error } = useLoad(() => ws.calls(integration.id), [integration.id]);
   if (error) return <ErrorNote error={error} />;
   if (!data) return <p className="muted">{t("common.loading")}</p>;
@@ -50,10 +50,10 @@ function Calls({ integration }: { integration: ApiIntegration }) {
             </td>
             <td>{call.contact}</td>
             <td>
-              <Pill tone={call.state === "done" ? "ok" : call.state === "failed" ? "bad" : "neutral"}>{call.state}</Pill>
+              <Pill tone={call.state === "done" ? "ok" : call.state === "failed" ? "bad" : "neutral"}>{tOptional(`ws.eventState.${call.state}`) ?? call.state}</Pill>
               {call.error && <div className="error-note small">{call.error}</div>}
             </td>
-            <td>{call.runs.map((run) => `${run.flow} #${run.id} (${run.status})`).join(", ") || "—"}</td>
+            <td>{call.runs.map((run) => `${run.flow} #${run.id} (${tOptional(`runStatus.${run.status}`) ?? run.status})`).join(", ") || "—"}</td>
           </tr>
         ))}
       </tbody>
