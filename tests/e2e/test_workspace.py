@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from flows.models import FlowRun
 from messaging.models import Contact, WhatsAppCloudChannel
+from messaging.services import channel_pause
 from tests.e2e.conftest import ARTIFACTS, shot
 from tests.e2e.helpers import PASSWORD
 from tests.factories import chain, make_flow, make_user, node
@@ -131,6 +132,17 @@ def test_a_newcomer_sets_up_the_workspace_in_pt_br_and_reads_it_in_english(brows
     page.reload()
     expect(page.locator("[data-testid=webhook-arrivals]")).to_contain_text("Chegando")
     shot(page, "ws-02-channel-pt")
+    # Meta refuses the token later: the channel pauses; the page says why and resumes it.
+    channel_pause(channel=WhatsAppCloudChannel.objects.get(phone_number_id=graph.phone_number_id), code="190",
+                  reason="the access token expired or is invalid")
+    page.reload()
+    expect(page.locator("[data-testid=paused-banner]")).to_contain_text("A Meta recusou o token de acesso")
+    expect(page.locator("[data-testid=channel-state]")).to_have_text("Pausado")
+    shot(page, "ws-02b-channel-paused-pt")
+    page.click("[data-testid=resume-channel]")
+    expect(page.locator("[data-testid=channel-notice]")).to_contain_text("Canal retomado")
+    expect(page.locator("[data-testid=paused-banner]")).to_have_count(0)
+    assert WhatsAppCloudChannel.objects.get(phone_number_id=graph.phone_number_id).paused_at is None
 
     # 2. Templates: sync now, then the preview with its placeholders.
     page.click("[data-testid=nav-templates]")
@@ -216,6 +228,21 @@ def test_a_newcomer_sets_up_the_workspace_in_pt_br_and_reads_it_in_english(brows
     expect(history).to_contain_text("pediu por telefone")
     shot(page, "ws-08-contact-pt")
     contact_url = page.url
+
+    # A colleague with the editor role, created by the admin.
+    page.click("[data-testid=nav-settings]")
+    page.fill("[data-testid=person-username]", "caio")
+    page.select_option("[data-testid=person-role]", "editor")
+    page.fill("[data-testid=person-password]", "s3nha-forte-789")
+    page.click("[data-testid=person-create]")
+    expect(page.locator("[data-testid=person-row]", has_text="caio")).to_be_visible()
+    shot(page, "ws-09-people-pt")
+    page.goto(page.base_url + "/sandbox/")
+    expect(page.locator("h1")).to_have_text("Celular de teste")
+    expect(page.locator("#chat-title")).to_have_text("Escolha um contato")
+    shot(page, "ws-10-sandbox-pt")
+    page.goto(contact_url)
+    page.locator("[data-testid=consent-history]").wait_for()
     channel_url = f"{page.base_url}/channels/{channel.pk}"
 
     # The same pages in English.
@@ -243,8 +270,15 @@ def test_a_newcomer_sets_up_the_workspace_in_pt_br_and_reads_it_in_english(brows
     shot(page, "ws-15-import-en")
     page.goto(contact_url)
     expect(page.locator("[data-testid=contact-consent]")).to_contain_text("Consent history")
+    page.goto(page.base_url + "/settings")
+    expect(page.locator("[data-testid=people]")).to_contain_text("People and roles")
+    page.goto(page.base_url + "/sandbox/")
+    expect(page.locator("h1")).to_have_text("Sandbox phone")  # the saved language reaches Django's pages
     page.goto(page.base_url + "/channels/new")
     expect(page.locator("[data-testid=channel-connect]")).to_contain_text("Callback URL")
     shot(page, "ws-16-connect-en")
     assert not page.js_errors, page.js_errors
+    from django.contrib.auth import get_user_model
+
+    assert sorted(get_user_model().objects.get(username="caio").groups.values_list("name", flat=True)) == ["editor"]
     assert (ARTIFACTS / "ws-16-connect-en.png").exists()

@@ -75,6 +75,20 @@ function Settings({ channel, onSaved }: { channel: ChannelHealth; onSaved: (next
   );
 }
 
+/** Meta's reason for the pause in the reader's language (known codes), with Meta's own words below. */
+function PauseReason({ reason }: { reason: string }) {
+  const { tOptional } = useT();
+  const code = /^(\d+):/.exec(reason)?.[1];
+  const explained = code ? tOptional(`ws.pauseCode.${code}`) : undefined;
+  if (!explained) return <p>{reason}</p>;
+  return (
+    <>
+      <p>{explained}</p>
+      <p className="small muted">{reason}</p>
+    </>
+  );
+}
+
 export function ChannelPage({ params }: PageProps) {
   const { t, language } = useT();
   const id = Number(params.id);
@@ -117,7 +131,7 @@ export function ChannelPage({ params }: PageProps) {
         <div className="banner danger card" role="alert" data-testid="paused-banner">
           <div>
             <strong>{t("ws.channel.pausedTitle")}</strong>
-            <p>{channel.pause_reason}</p>
+            <PauseReason reason={channel.pause_reason} />
             <p className="small">{t("ws.channel.pausedHelp")}</p>
           </div>
           <button

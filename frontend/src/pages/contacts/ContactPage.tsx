@@ -150,7 +150,15 @@ function Consent({ contact, editable, onSaved }: { contact: ContactDetail; edita
           );
         })}
         {editable && !asking && (
-          <button type="button" onClick={() => setAsking(true)} data-testid="opt-out">
+          <button
+            type="button"
+            onClick={() => {
+              setChosen(CATEGORIES.filter((category) => contact.consent[category]?.state !== "opted_out"));
+              setAsking(true);
+            }}
+            disabled={CATEGORIES.every((category) => contact.consent[category]?.state === "opted_out")}
+            data-testid="opt-out"
+          >
             {t("ws.contact.optOut")}
           </button>
         )}

@@ -118,7 +118,7 @@ export function SettingsPage({ user }: PageProps) {
             <dt>{t("login.username")}</dt>
             <dd>{user.username}</dd>
             <dt>{t("ws.people.role")}</dt>
-            <dd>{user.roles.map((role) => t(`role.${role}` as MessageKey)).join(", ")}</dd>
+            <dd>{t(`role.${ROLES.filter((role) => user.roles.includes(role)).pop() ?? "viewer"}` as MessageKey)}</dd>
             <dt>{t("nav.language")}</dt>
             <dd>
               <LanguageSwitch persist />
