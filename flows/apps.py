@@ -8,7 +8,7 @@ class FlowsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import inbox
-        from flows import nodes  # noqa: F401  (registers the node types)
+        from flows import monitoring_tasks, nodes  # noqa: F401  (registers the node types and monitoring tasks)
         from flows.tasks import contact_events_queue
 
         # Events recorded by any app (messaging, integrations, timers) are processed by flows.

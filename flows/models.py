@@ -325,12 +325,14 @@ class RollupSeen(models.Model):
     """Run endings already counted (run, ended_at), kept for the overlap window of the scan."""
 
     run_id = models.BigIntegerField()
-    ended_us = models.BigIntegerField(help_text="ended_at as microseconds since the epoch.")
     ended_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["run_id", "ended_us"], name="rollupseen_unique")]
+        constraints = [models.UniqueConstraint(fields=["run_id", "ended_at"], name="rollupseen_unique")]
         indexes = [models.Index(fields=["ended_at"], name="rollupseen_ended")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} ended {self.ended_at}"
 
 
 class MessageFact(models.Model):
@@ -348,6 +350,9 @@ class MessageFact(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["message_id"], name="messagefact_open", condition=Q(open=True))]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} flags {self.flags}"
 
 
 class AlertSettings(models.Model):
