@@ -2,7 +2,7 @@
 
 * ``/healthz``: the process answers (no dependency is touched: a liveness probe).
 * ``/readyz``: the database answers, every migration is applied, the broker and Redis answer
-  (django-health-check's checks, plus two of ours); 500 with the failing checks otherwise.
+  (django-health-check's checks, plus two of ours); 503 with the failing checks otherwise.
 * ``/metrics``: Prometheus text, ``Authorization: Bearer <FLUXO_METRICS_TOKEN>`` required. Every
   figure is read at scrape time from the roll-up's counters and gauges, Redis and the broker, so a
   scrape costs a few indexed queries whatever the size of the tables.
@@ -83,6 +83,10 @@ class ReadyView(HealthCheckView):
 
     def render_to_response(self, context, **response_kwargs):
         return self.render_to_response_json(response_kwargs.get("status", 200))
+
+    def render_to_response_json(self, status):
+        # Not ready is 503 (take this node out of the pool), not the library's generic 500.
+        return super().render_to_response_json(503 if status >= 500 else status)
 
 
 def _authorized(request) -> bool:
