@@ -86,6 +86,23 @@ def bulk_limit() -> int:
     return int(getattr(settings, "FLUXO_RUN_BULK_MAX", 10_000))
 
 
+def run_action_batch_count(*, action: str, filters: dict[str, Any]) -> int:
+    """How many runs matching ``filters`` can take ``action`` (raises ActionRefused: none, too many)."""
+    from flows.selectors import runs_filtered
+
+    if action not in ELIGIBLE:
+        raise ActionRefused("unknown_action", f"unknown action '{action}'")
+    if filters.get("tests"):
+        raise ActionRefused("test_run", "test runs are controlled from the editor's Test run panel")
+    limit = bulk_limit()
+    total = runs_filtered(filters).filter(status__in=ELIGIBLE[action])[: limit + 1].count()
+    if total > limit:
+        raise ActionRefused("too_many", f"the selection has more than {limit} runs: narrow the filters")
+    if total == 0:
+        raise ActionRefused("nothing_selected", "no run in the selection can take this action")
+    return total
+
+
 @transaction.atomic
 def run_action_batch_request(*, action: str, filters: dict[str, Any], user=None,
                              options: dict[str, Any] | None = None) -> RunActionBatch:
@@ -94,19 +111,7 @@ def run_action_batch_request(*, action: str, filters: dict[str, Any], user=None,
     The runs are counted now (at most :func:`bulk_limit`, else ActionRefused) and recorded by a
     task, one audited action and one event per run.
     """
-    from flows.selectors import runs_filtered
-
-    if action not in ELIGIBLE:
-        raise ActionRefused("unknown_action", f"unknown action '{action}'")
-    if filters.get("include_tests"):
-        raise ActionRefused("test_run", "test runs are controlled from the editor's Test run panel")
-    limit = bulk_limit()
-    selection = runs_filtered(filters).filter(status__in=ELIGIBLE[action])
-    total = selection[: limit + 1].count()
-    if total > limit:
-        raise ActionRefused("too_many", f"the selection has more than {limit} runs: narrow the filters")
-    if total == 0:
-        raise ActionRefused("nothing_selected", "no run in the selection can take this action")
+    total = run_action_batch_count(action=action, filters=filters)
     batch = RunActionBatch.objects.create(action=action, options=_clean_options(options), filters=filters,
                                           requested_by=user, total=total)
     from flows.monitoring_tasks import run_action_batch_record

@@ -88,6 +88,8 @@ class BulkActionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["cancel", "retry", "restart"])
     filters = serializers.DictField(required=False, default=dict)
     use_published = serializers.BooleanField(required=False, default=True)
+    dry_run = serializers.BooleanField(required=False, default=False,
+                                       help_text="Only count the runs the action would take (to confirm first).")
 
 
 class ActionResultSerializer(serializers.Serializer):
@@ -172,6 +174,9 @@ class RunViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         filters = _parse_filters(data.validated_data["filters"])
         try:
+            if data.validated_data["dry_run"]:
+                total = run_actions.run_action_batch_count(action=data.validated_data["action"], filters=filters)
+                return Response({"action": data.validated_data["action"], "total": total})
             batch = run_actions.run_action_batch_request(
                 action=data.validated_data["action"], filters=_jsonable(filters), user=request.user,
                 options={"use_published": data.validated_data["use_published"]})

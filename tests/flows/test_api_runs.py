@@ -129,6 +129,9 @@ def test_bulk_needs_an_admin_and_reports_progress(failing, django_capture_on_com
     body = {"action": "restart", "filters": {"flow": failing.pk, "status": "failed"}}
     assert editor.post("/api/runs/bulk/", body, format="json").status_code == 403
     admin = client_for("admin", "adm")
+    preview = admin.post("/api/runs/bulk/", {**body, "dry_run": True}, format="json")
+    assert preview.status_code == 200 and preview.json() == {"action": "restart", "total": 2}
+    assert not RunAction.objects.exists()  # counting to confirm records nothing
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin.post("/api/runs/bulk/", body, format="json")
     assert response.status_code == 202 and response.json()["total"] == 2  # the test run is never selected
