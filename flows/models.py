@@ -291,6 +291,24 @@ class StatCounter(models.Model):
         return f"{self.bucket:%Y-%m-%d %H}h flow {self.flow_id} {self.metric}[{self.key}]={self.value}"
 
 
+class StatCounterDay(models.Model):
+    """The same counters per local day (``TIME_ZONE`` midnight): long periods read these, not hours."""
+
+    bucket = models.DateTimeField()
+    flow_id = models.BigIntegerField(default=0)
+    metric = models.CharField(max_length=32)
+    key = models.CharField(max_length=200, blank=True, default="")
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "flow_id", "metric", "key"],
+                                               name="statcounterday_unique")]
+        indexes = [models.Index(fields=["flow_id", "metric", "bucket"], name="statcounterday_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d} flow {self.flow_id} {self.metric}[{self.key}]={self.value}"
+
+
 class StatGauge(models.Model):
     """A value measured by the last roll-up (waiting runs, overdue timers, ...), replaced each pass."""
 

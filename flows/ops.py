@@ -43,8 +43,11 @@ class MigrationsApplied(HealthCheck):
         from django.db import connection
         from django.db.migrations.executor import MigrationExecutor
 
-        executor = MigrationExecutor(connection)
-        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        try:
+            executor = MigrationExecutor(connection)
+            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        finally:
+            connection.close()  # this runs on a worker thread: do not leave its connection open
         if pending:
             names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in pending[:5])
             raise ServiceUnavailable(f"{len(pending)} migration(s) not applied: {names}")

@@ -131,7 +131,8 @@ def runs_filtered(filters: dict[str, Any]):
         with_errors = RunStep.objects.exclude(error="").values("run_id")
         queryset = queryset.filter(Q(status=FlowRun.Status.FAILED) | Q(pk__in=with_errors))
     if filters.get("q"):
-        queryset = queryset.filter(end_reason__icontains=filters["q"])
+        # The "<> ''" lets PostgreSQL use the partial trigram index (run_end_reason_trgm).
+        queryset = queryset.exclude(end_reason="").filter(end_reason__icontains=filters["q"])
     return queryset
 
 

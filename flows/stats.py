@@ -26,6 +26,7 @@ Test runs and test contacts are never counted.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
@@ -51,6 +52,7 @@ from flows.models import (
     RunAction,
     RunStep,
     StatCounter,
+    StatCounterDay,
     StatGauge,
 )
 from messaging.models import Message
@@ -82,6 +84,17 @@ def bucket_of(moment: datetime) -> datetime:
     """The hour (UTC) a moment falls in."""
     moment = moment.astimezone(UTC)
     return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(moment: datetime) -> datetime:
+    """The local day (``TIME_ZONE``) a moment falls in, as its midnight."""
+    local = timezone.localtime(moment)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_of_hour(hour: datetime) -> datetime:
+    return day_of(hour)
 
 
 def reason_key(reason: str) -> str:
@@ -122,33 +135,55 @@ TOTALS: dict[str, bool] = {
 
 
 class Counters:
-    """Increments gathered in memory during a pass, written with one upsert per row."""
+    """Increments gathered in memory during a pass, written as multi-row upserts (hours and days)."""
 
     def __init__(self) -> None:
         self.values: dict[tuple[datetime, int, str, str], int] = defaultdict(int)
+        self.days: dict[tuple[datetime, int, str, str], int] = defaultdict(int)
 
     def add(self, at: datetime, flow_id: int | None, metric: str, key: str = "", n: int = 1) -> None:
         if n:
-            key = (key or "")[:200]
-            self.values[(bucket_of(at), int(flow_id or 0), metric, key)] += n
+            key, flow = (key or "")[:200], int(flow_id or 0)
+            self.values[(bucket_of(at), flow, metric, key)] += n
+            self.days[(_day_of_hour(bucket_of(at)), flow, metric, key)] += n
             if metric in TOTALS:
                 self.values[(EPOCH, 0, metric, key if TOTALS[metric] else "")] += n
 
     def write(self) -> int:
-        if not self.values:
-            return 0
-        table = StatCounter._meta.db_table
-        q = connection.ops.quote_name
-        sql = (f"INSERT INTO {q(table)} ({q('bucket')}, {q('flow_id')}, {q('metric')}, {q('key')}, {q('value')}) "
-               f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT ({q('bucket')}, {q('flow_id')}, {q('metric')}, {q('key')}) "
-               f"DO UPDATE SET {q('value')} = {q(table)}.{q('value')} + excluded.{q('value')}")
-        rows = [(connection.ops.adapt_datetimefield_value(bucket), flow_id, metric, key, value)
-                for (bucket, flow_id, metric, key), value in self.values.items()]
-        with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-        written = len(rows)
+        written = _upsert(StatCounter._meta.db_table, self.values) + _upsert(StatCounterDay._meta.db_table, self.days)
         self.values.clear()
+        self.days.clear()
         return written
+
+
+def _upsert(table: str, values: dict[tuple[datetime, int, str, str], int]) -> int:
+    """Add ``values`` to the counter rows of ``table`` (created when missing), many rows per statement."""
+    if not values:
+        return 0
+    q = connection.ops.quote_name
+    columns = ", ".join(q(c) for c in ("bucket", "flow_id", "metric", "key", "value"))
+    conflict = ", ".join(q(c) for c in ("bucket", "flow_id", "metric", "key"))
+    update = f"ON CONFLICT ({conflict}) DO UPDATE SET {q('value')} = {q(table)}.{q('value')} + excluded.{q('value')}"
+    if connection.vendor == "postgresql":
+        # One statement, five array parameters: no per-row placeholders to build or parse.
+        buckets, flows, metrics, keys, amounts = (list(column) for column in zip(
+            *((bucket, flow_id, metric, key, value) for (bucket, flow_id, metric, key), value in values.items()),
+            strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], "
+                           f"%s::varchar[], %s::varchar[], %s::bigint[]) {update}",
+                           [buckets, flows, metrics, keys, amounts])
+        return len(values)
+    rows = [(connection.ops.adapt_datetimefield_value(bucket), flow_id, metric, key, value)
+            for (bucket, flow_id, metric, key), value in values.items()]
+    size = 190  # SQLite: at most 999 parameters per statement
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) VALUES {placeholders} {update}",
+                           [item for row in chunk for item in row])
+    return len(rows)
 
 
 # --- Id watermarks with gaps ------------------------------------------------------------------
@@ -205,7 +240,7 @@ def _runs_started(counters: Counters) -> bool:
 def _runs_ended(counters: Counters, *, batch: int = BATCH) -> bool:
     """Run endings since the last pass (a run retried and ended again counts again)."""
     state = _state("run_ends")
-    since = (state.moment or (timezone.now() - timedelta(days=1))) - OVERLAP
+    since = state.moment - OVERLAP if state.moment else EPOCH  # the first pass counts the whole history
     seen = RollupSeen.objects.filter(run_id=OuterRef("pk"), ended_at=OuterRef("ended_at"))
     rows = list(FlowRun.objects.filter(ended_at__gte=since, is_test=False).exclude(Exists(seen))
                 .order_by("ended_at", "id")
@@ -223,9 +258,8 @@ def _runs_ended(counters: Counters, *, batch: int = BATCH) -> bool:
         latest = max(r["ended_at"] for r in rows)
         if state.moment is None or latest > state.moment:
             state.moment = latest
-    elif state.moment is None:
-        state.moment = timezone.now() - OVERLAP
-    RollupSeen.objects.filter(ended_at__lt=state.moment - OVERLAP - timedelta(minutes=5)).delete()
+    if state.moment is not None:
+        RollupSeen.objects.filter(ended_at__lt=state.moment - OVERLAP - timedelta(minutes=5)).delete()
     state.save()
     return len(rows) >= batch
 
@@ -540,11 +574,35 @@ SERIES_METRICS = ("runs.started", "runs.completed", "runs.failed", "runs.expired
                   "msg.read", "msg.failed")
 
 
-def _counter_rows(*, since: datetime, until: datetime, flow_id: int | None, metrics: Iterable[str]):
-    queryset = StatCounter.objects.filter(bucket__gte=bucket_of(since), bucket__lt=until, metric__in=list(metrics))
-    if flow_id:
-        queryset = queryset.filter(flow_id=flow_id)
-    return queryset
+def _day_span(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
+    """The whole local days inside ``[hour of since, until)``, or None."""
+    start = bucket_of(since)
+    first = day_of(start)
+    if first < start:
+        first = day_of(first + timedelta(hours=30))
+    last = day_of(until)
+    return (first, last) if first < last else None
+
+
+def _counter_sums(*, since: datetime, until: datetime, flow_id: int | None, metrics: Iterable[str],
+                  by: tuple[str, ...], hourly: bool = False) -> list[dict[str, Any]]:
+    """Sums of counters over ``[since, until)`` grouped by ``by`` (bucket, metric, key, flow_id):
+    whole local days from the day table, the hours at either end from the hour table (``hourly``:
+    hours only). Returned bucket values are hours, or days for the day table's rows."""
+    metrics = list(metrics)
+
+    def rows(model, start, end):
+        queryset = model.objects.filter(bucket__gte=start, bucket__lt=end, metric__in=metrics)
+        if flow_id:
+            queryset = queryset.filter(flow_id=flow_id)
+        return list(queryset.values(*by).annotate(total=Sum("value")))
+
+    start = bucket_of(since)
+    days = None if hourly else _day_span(since, until)
+    if days is None:
+        return rows(StatCounter, start, until)
+    return [*rows(StatCounterDay, days[0], days[1]), *rows(StatCounter, start, days[0]),
+            *rows(StatCounter, days[1], until)]
 
 
 def _percentile(histogram: dict[str, int], share: float) -> float | None:
@@ -579,8 +637,7 @@ def dashboard(*, since: datetime, until: datetime, flow_id: int | None = None) -
     metrics = (*SERIES_METRICS, "runs.cancelled", "runs.reason", "runs.actions", "http.calls", "http.errors",
                "http.timeouts", "ai.calls", "ai.failures", "handoffs", "graph.status_errors", "graph.request_errors",
                "msg.received", "flow.replies", "reply.latency")
-    rows = (_counter_rows(since=since, until=until, flow_id=flow_id, metrics=metrics)
-            .values("metric", "key", "flow_id").annotate(total=Sum("value")))
+    rows = _counter_sums(since=since, until=until, flow_id=flow_id, metrics=metrics, by=("metric", "key", "flow_id"))
     for row in rows:
         metric, key, total = row["metric"], row["key"], row["total"]
         totals[metric][key] = totals[metric].get(key, 0) + total
@@ -599,21 +656,16 @@ def dashboard(*, since: datetime, until: datetime, flow_id: int | None = None) -
     span = until - since
     step = timedelta(days=1) if span > timedelta(days=3) else timedelta(hours=1)
     series: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in (_counter_rows(since=since, until=until, flow_id=flow_id, metrics=SERIES_METRICS)
-                .values("bucket", "metric").annotate(total=Sum("value"))):
-        moment = row["bucket"]
-        if step == timedelta(days=1):
-            local = timezone.localtime(moment)
-            moment = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    for row in _counter_sums(since=since, until=until, flow_id=flow_id, metrics=SERIES_METRICS,
+                             by=("bucket", "metric"), hourly=step == timedelta(hours=1)):
+        moment = day_of(row["bucket"]) if step == timedelta(days=1) else row["bucket"]
         series[moment.isoformat()][row["metric"]] += row["total"]
     points = []
-    cursor = bucket_of(since)
-    if step == timedelta(days=1):
-        cursor = timezone.localtime(cursor).replace(hour=0, minute=0, second=0, microsecond=0)
+    cursor = day_of(since) if step == timedelta(days=1) else bucket_of(since)
     while cursor < until and len(points) < 2000:
         values = series.get(cursor.isoformat(), {})
         points.append({"at": cursor.isoformat(), **{m: values.get(m, 0) for m in SERIES_METRICS}})
-        cursor += step
+        cursor = day_of(cursor + timedelta(hours=30)) if step == timedelta(days=1) else cursor + step
 
     sent, delivered, read = total("msg.sent"), total("msg.delivered"), total("msg.read")
     http_hosts = sorted(totals.get("http.calls", {}))
@@ -712,9 +764,8 @@ def path_counts(*, flow_id: int, since: datetime, until: datetime) -> dict[str, 
     """RapidPro-style path counts of one flow: runs that entered each node, left by each port,
     ended or failed there, in ``[since, until)``."""
     nodes: dict[str, dict[str, Any]] = defaultdict(lambda: {"entered": 0, "errors": 0, "ports": {}, "ended": {}})
-    rows = (_counter_rows(since=since, until=until, flow_id=flow_id,
-                          metrics=("node.entered", "node.port", "node.error", "node.end"))
-            .values("metric", "key").annotate(total=Sum("value")))
+    rows = _counter_sums(since=since, until=until, flow_id=flow_id,
+                         metrics=("node.entered", "node.port", "node.error", "node.end"), by=("metric", "key"))
     for row in rows:
         metric, key, total = row["metric"], row["key"], row["total"]
         if metric == "node.entered":

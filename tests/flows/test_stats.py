@@ -265,3 +265,25 @@ def test_gauges_and_dashboard_shape(contact):
     assert stats.dashboard(since=timezone.now() - timedelta(hours=1), until=timezone.now(),
                            flow_id=flow.pk)["gauges"]["runs_waiting"] == 1
     assert data["channels"][0]["paused"] is False
+
+
+def test_long_periods_add_whole_days_and_the_hours_at_either_end(channel):
+    """Runs over five days: the 7-day view (day rows plus edge hours) and hour rows agree."""
+    flow = _send_flow()
+    now = timezone.now()
+    moments = [now - timedelta(days=d, hours=h) for d, h in ((0, 0), (0, 3), (1, 5), (2, 0), (3, 12), (4, 23))]
+    for _ in moments:
+        inbound(make_contact(channel=channel), "start")
+    for run, at in zip(flow.runs.order_by("id"), moments, strict=True):
+        FlowRun.objects.filter(pk=run.pk).update(started_at=at, ended_at=at)
+    stats.stats_rollup()
+    week = stats.dashboard(since=now - timedelta(days=7), until=now + timedelta(minutes=1), flow_id=flow.pk)
+    assert week["step"] == "day" and week["runs"]["started"] == 6 and week["runs"]["completed"] == 6
+    assert sum(point["runs.started"] for point in week["series"]) == 6
+    for at in moments:  # each run's day holds it
+        point = next(p for p in week["series"] if p["at"] == stats.day_of(at).isoformat())
+        assert point["runs.started"] >= 1
+    recent = stats.dashboard(since=now - timedelta(hours=4), until=now + timedelta(minutes=1), flow_id=flow.pk)
+    assert recent["step"] == "hour" and recent["runs"]["started"] == 2
+    counts = stats.path_counts(flow_id=flow.pk, since=now - timedelta(days=7), until=now + timedelta(minutes=1))
+    assert counts["nodes"]["m"]["entered"] == 6
