@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from core import metrics as core_metrics
@@ -223,16 +224,35 @@ def _next_ids(state: RollupState, queryset, *, batch: int = BATCH, now: float | 
     return sorted(found) + new, len(new) >= batch
 
 
+def _next_batch(state: RollupState, queryset, *, batch: int = BATCH) -> tuple[Q | None, bool]:
+    """Like :func:`_next_ids`, as a filter selecting exactly those rows (for aggregating in SQL).
+
+    The new ids are the range past the old watermark minus the ids left as gaps (so a row that
+    commits between the two queries is counted once, later, as a found gap); found gaps by id.
+    """
+    old = state.watermark
+    ids, more = _next_ids(state, queryset, batch=batch)
+    found = [pk for pk in ids if pk <= old]
+    selected = None
+    if state.watermark > old:
+        waiting = [pk for pk, _ in state.gaps if old < pk <= state.watermark]
+        selected = Q(pk__gt=old, pk__lte=state.watermark) & ~Q(pk__in=waiting)
+    if found:
+        selected = selected | Q(pk__in=found) if selected is not None else Q(pk__in=found)
+    return selected, more
+
+
 # --- Streams ----------------------------------------------------------------------------------
 
 
 def _runs_started(counters: Counters) -> bool:
     state = _state("runs")
-    ids, more = _next_ids(state, FlowRun.objects.all())
-    for chunk in _chunks(ids):
-        rows = FlowRun.objects.filter(pk__in=chunk, is_test=False).values("flow_id", "started_at")
-        for row in rows:
-            counters.add(row["started_at"], row["flow_id"], "runs.started")
+    selected, more = _next_batch(state, FlowRun.objects.all())
+    if selected is not None:
+        for row in (FlowRun.objects.filter(selected, is_test=False)
+                    .annotate(hour=TruncHour("started_at", tzinfo=UTC)).values("hour", "flow_id")
+                    .annotate(n=Count("id"))):
+            counters.add(row["hour"], row["flow_id"], "runs.started", n=row["n"])
     state.save()
     return more
 
@@ -265,15 +285,19 @@ def _runs_ended(counters: Counters, *, batch: int = BATCH) -> bool:
 
 
 def _steps(counters: Counters) -> bool:
+    """Steps, grouped in SQL by hour, flow, node, port and what the counters need of them."""
     state = _state("steps")
-    ids, more = _next_ids(state, RunStep.objects.all())
-    for chunk in _chunks(ids):
-        rows = (RunStep.objects.filter(pk__in=chunk, run__is_test=False)
-                .annotate(flow_id=F("run__flow_id"), url=KT("input__config__url"), team=KT("input__config__team"),
+    selected, more = _next_batch(state, RunStep.objects.all())
+    if selected is not None:
+        rows = (RunStep.objects.filter(selected, run__is_test=False)
+                .annotate(hour=TruncHour("started_at", tzinfo=UTC), flow_id=F("run__flow_id"),
+                          url=KT("input__config__url"), team=KT("input__config__team"),
                           event_kind=KT("input__event_kind"), code=KT("output__code"),
-                          executed=ExpressionWrapper(Q(input__has_key="config"), output_field=BooleanField()))
-                .values("node_id", "node_type", "port", "error", "started_at", "flow_id", "url", "team",
-                        "event_kind", "code", "executed"))
+                          executed=ExpressionWrapper(Q(input__has_key="config"), output_field=BooleanField()),
+                          failed=ExpressionWrapper(~Q(error=""), output_field=BooleanField()))
+                .values("hour", "flow_id", "node_id", "node_type", "port", "failed", "executed", "url", "team",
+                        "event_kind", "code")
+                .annotate(n=Count("id")))
         for row in rows:
             _count_step(counters, row)
     state.save()
@@ -281,30 +305,31 @@ def _steps(counters: Counters) -> bool:
 
 
 def _count_step(counters: Counters, row: dict[str, Any]) -> None:
-    at, flow_id, node_id, node_type = row["started_at"], row["flow_id"], row["node_id"], row["node_type"]
+    """Add one group of ``n`` alike steps (same hour, flow, node, port, outcome, ...)."""
+    at, flow_id, node_id, node_type, n = row["hour"], row["flow_id"], row["node_id"], row["node_type"], row["n"]
     executed = bool(row["executed"])  # a resumption's input is the event, not the config
-    failed = bool(row["error"])
+    failed = bool(row["failed"])
     if executed:
-        counters.add(at, flow_id, "node.entered", node_id)
+        counters.add(at, flow_id, "node.entered", node_id, n)
     if row["port"]:
-        counters.add(at, flow_id, "node.port", f"{node_id}:{row['port']}")
+        counters.add(at, flow_id, "node.port", f"{node_id}:{row['port']}", n)
     if failed:
-        counters.add(at, flow_id, "node.error", node_id)
+        counters.add(at, flow_id, "node.error", node_id, n)
     if node_type == "http_request" and executed:
         host = host_of(row["url"] or "")
-        counters.add(at, flow_id, "http.calls", host)
+        counters.add(at, flow_id, "http.calls", host, n)
         if failed:
-            counters.add(at, flow_id, "http.errors", host)
+            counters.add(at, flow_id, "http.errors", host, n)
             if row["code"] == "http_timeout":
-                counters.add(at, flow_id, "http.timeouts", host)
+                counters.add(at, flow_id, "http.timeouts", host, n)
     elif node_type == "ai_reply" and executed:
-        counters.add(at, flow_id, "ai.calls")
+        counters.add(at, flow_id, "ai.calls", n=n)
         if failed:
-            counters.add(at, flow_id, "ai.failures", row["code"] or "error")
+            counters.add(at, flow_id, "ai.failures", row["code"] or "error", n)
     elif node_type == "route_to_team" and executed and not failed:
-        counters.add(at, flow_id, "handoffs", row["team"] or "")
+        counters.add(at, flow_id, "handoffs", row["team"] or "", n)
     elif node_type == "wait_for_reply" and not executed and row["event_kind"] in ("message", "interactive_reply"):
-        counters.add(at, flow_id, "flow.replies")
+        counters.add(at, flow_id, "flow.replies", n=n)
 
 
 def _message_flags(status: str) -> int:

@@ -287,3 +287,19 @@ def test_long_periods_add_whole_days_and_the_hours_at_either_end(channel):
     assert recent["step"] == "hour" and recent["runs"]["started"] == 2
     counts = stats.path_counts(flow_id=flow.pk, since=now - timedelta(days=7), until=now + timedelta(minutes=1))
     assert counts["nodes"]["m"]["entered"] == 6
+
+
+def test_a_batch_filter_selects_exactly_the_rows_of_the_batch(contact):
+    _send_flow()
+    for _ in range(4):
+        inbound(contact, "start")
+    ids = list(FlowRun.objects.order_by("id").values_list("id", flat=True))
+    state = RollupState(name="probe", watermark=ids[0] - 1)
+    hidden = FlowRun.objects.exclude(pk=ids[2])  # not committed yet when the batch was listed
+    selected, _ = stats._next_batch(state, hidden)
+    # Even though the row is visible by the time the batch is aggregated, it waits for its turn.
+    assert sorted(FlowRun.objects.filter(selected).values_list("id", flat=True)) == [ids[0], ids[1], ids[3]]
+    selected, _ = stats._next_batch(state, FlowRun.objects.all())
+    assert list(FlowRun.objects.filter(selected).values_list("id", flat=True)) == [ids[2]]
+    selected, _ = stats._next_batch(state, FlowRun.objects.all())
+    assert selected is None
