@@ -99,8 +99,9 @@ def _day_of_hour(hour: datetime) -> datetime:
 
 
 def reason_key(reason: str) -> str:
-    """An end reason with its variable parts (numbers, quoted values' digits) folded, for ranking."""
-    return re.sub(r"\d+", "#", " ".join((reason or "").split()))[:200]
+    """An end reason with its variable parts folded, for ranking: numbers of 4 digits or more (ids,
+    ports, phones) become "#"; short ones (an HTTP status, "10 s") stay, as they tell failures apart."""
+    return re.sub(r"\d{4,}", "#", " ".join((reason or "").split()))[:200]
 
 
 def host_of(url: str) -> str:

@@ -144,7 +144,7 @@ def test_find_a_failure_fix_the_flow_and_retry_the_run(monitored_env, company_ap
     expect(page.locator("[data-testid=card-completed]")).to_contain_text("2")
     reasons = page.locator("[data-testid=dash-reasons]")
     expect(reasons).to_contain_text("erp_pedido")
-    expect(reasons).to_contain_text("answered #")
+    expect(reasons).to_contain_text("answered 500")
     expect(page.locator("[data-testid=dash-http]")).to_contain_text("127.0.0.1")
     shot(page, "runs-01-dashboard")
 
