@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from flows.engine.graph import compiled_revision
 from flows.models import Flow, FlowRun
@@ -128,8 +128,10 @@ def runs_filtered(filters: dict[str, Any]):
             Contact.objects.filter(name__icontains=contact)
         queryset = queryset.filter(contact_id__in=people.values("id"))
     if filters.get("has_error"):
-        with_errors = RunStep.objects.exclude(error="").values("run_id")
-        queryset = queryset.filter(Q(status=FlowRun.Status.FAILED) | Q(pk__in=with_errors))
+        # EXISTS probes runstep_errors row by row while the newest runs are read: a page of 50
+        # stops early, instead of first collecting every step that ever failed.
+        with_errors = RunStep.objects.filter(run_id=OuterRef("pk")).exclude(error="")
+        queryset = queryset.filter(Q(status=FlowRun.Status.FAILED) | Exists(with_errors))
     if filters.get("q"):
         # The "<> ''" lets PostgreSQL use the partial trigram index (run_end_reason_trgm).
         queryset = queryset.exclude(end_reason="").filter(end_reason__icontains=filters["q"])
