@@ -13,3 +13,6 @@ class FlowsConfig(AppConfig):
 
         # Events recorded by any app (messaging, integrations, timers) are processed by flows.
         inbox.register_dispatcher(contact_events_queue)
+        from flows.monitoring_admin import register as monitoring_admin_register
+
+        monitoring_admin_register()
