@@ -2,12 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from flows import ops
-
 urlpatterns = [
-    path("healthz", ops.healthz, name="healthz"),
-    path("readyz", ops.ReadyView.as_view(), name="readyz"),
-    path("metrics", ops.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -16,4 +11,5 @@ urlpatterns = [
     path("api/", include("integrations.urls")),
     path("", include("messaging.urls")),
     path("", include("flows.urls")),
+    path("", include("flows.ops_urls")),  # /healthz, /readyz, /metrics
 ]

@@ -286,11 +286,6 @@ class CloudClient:
     def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         self._request("POST", f"{self.phone_number_id}/messages", json=build_mark_read(message_id, typing=typing))
 
-    def phone_number_health(self) -> dict[str, Any]:
-        """The number's quality rating, messaging limit tier and status (``GET /{phone-number-id}``)."""
-        return self._request("GET", self.phone_number_id,
-                             params={"fields": "quality_rating,messaging_limit_tier,status"})
-
     def templates_page(self, *, after: str | None = None, limit: int = 100) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "fields": "id,name,language,status,category,components"}
         if after:
@@ -307,6 +302,11 @@ class CloudClient:
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
                 return
+
+    def phone_number_health(self) -> dict[str, Any]:
+        """The number's quality rating, messaging limit tier and status (``GET /{phone-number-id}``)."""
+        return self._request("GET", self.phone_number_id,
+                             params={"fields": "quality_rating,messaging_limit_tier,status"})
 
 
 @register
