@@ -304,3 +304,17 @@ CELERY_BEAT_SCHEDULE["messaging-templates-sync"] = {"task": "messaging.tasks.tem
 WHATSAPP_WEBHOOK_RETENTION_DAYS = float(os.environ.get("WHATSAPP_WEBHOOK_RETENTION_DAYS", "30"))
 CELERY_BEAT_SCHEDULE["messaging-webhooks-prune"] = {"task": "messaging.tasks.webhook_deliveries_prune",
                                                     "schedule": 24 * 3600.0}
+
+# --- Runs monitoring (issue 10) ----------------------------------------------------------------
+# The dashboard's roll-up: every FLUXO_STATS_INTERVAL seconds, at most FLUXO_STATS_BATCH rows per
+# stream per round (docs/architecture.md, "Monitoring").
+FLUXO_STATS_INTERVAL = float(os.environ.get("FLUXO_STATS_INTERVAL", "60"))
+FLUXO_STATS_BATCH = int(os.environ.get("FLUXO_STATS_BATCH", "5000"))
+# Bearer token of /metrics (Prometheus); empty: /metrics refuses every caller.
+FLUXO_METRICS_TOKEN = os.environ.get("FLUXO_METRICS_TOKEN", "")
+FLUXO_RUN_BULK_MAX = int(os.environ.get("FLUXO_RUN_BULK_MAX", "10000"))
+FLUXO_TIMER_OVERDUE_SECONDS = float(os.environ.get("FLUXO_TIMER_OVERDUE_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE["flows-stats-rollup"] = {"task": "flows.monitoring_tasks.stats_rollup",
+                                              "schedule": FLUXO_STATS_INTERVAL}
+CELERY_BEAT_SCHEDULE["flows-channels-health-sync"] = {"task": "flows.monitoring_tasks.channels_health_sync",
+                                                      "schedule": 3600.0}

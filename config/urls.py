@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("messaging.urls")),
     path("", include("flows.urls")),
+    path("", include("flows.ops_urls")),  # /healthz, /readyz, /metrics
 ]

@@ -9,8 +9,11 @@ class FlowsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import inbox
-        from flows import nodes  # noqa: F401  (registers the node types)
+        from flows import monitoring_tasks, nodes  # noqa: F401  (registers the node types and monitoring tasks)
         from flows.tasks import contact_events_queue
 
         # Events recorded by any app (messaging, integrations, timers) are processed by flows.
         inbox.register_dispatcher(contact_events_queue)
+        from flows.monitoring_admin import register as monitoring_admin_register
+
+        monitoring_admin_register()

@@ -17,6 +17,7 @@ from flows.engine.calendar import WEEKDAYS
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, InboundEvent, TestRun, UserPreference
+from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.selectors import flows_triggered_by
 from flows.spec import CURRENT_SPEC_VERSION, SpecVersionError, definition_schema, spec_migrate
 from flows.trace import trace_notify_contact
@@ -79,6 +80,8 @@ def event_process(*, event: InboundEvent, contact) -> str:
 
     interpreter = Interpreter()
     kind = event.kind
+    if kind == RUN_CONTROL:  # an operator's cancel/retry/restart, applied in the contact's order
+        return run_control_apply(event=event, contact=contact, interpreter=interpreter)
     if kind == InboundEvent.Kind.TIMER:
         run = (FlowRun.objects.select_related("revision", "flow", "contact")
                .filter(pk=event.payload.get("run_id"), contact=contact).first())

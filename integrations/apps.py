@@ -21,6 +21,11 @@ class IntegrationsConfig(AppConfig):
         register_name_check("subscription", _subscription_exists)
         register_name_check("team", _team_exists)
         domain_event.connect(on_domain_event, dispatch_uid="integrations.webhooks")
+        from flows.alerts import register_alert_notifier, register_alert_source
+        from integrations.routing.alerts import alert_notify, disabled_webhooks
+
+        register_alert_source(disabled_webhooks)
+        register_alert_notifier(alert_notify)
 
 
 def _credential_exists(name: str) -> bool:

@@ -17,7 +17,7 @@ from core.errors import error_response
 from core.permissions import user_roles
 from flows import selectors, services
 from flows.api import serializers as s
-from flows.models import Flow, FlowRun, TestRun
+from flows.models import Flow, TestRun
 from flows.nodes import registry
 from flows.validation import definition_validate
 
@@ -308,26 +308,6 @@ class RevisionViewSet(viewsets.GenericViewSet):
         except services.StaleRevision as exc:
             return _stale_response(exc)
         return Response(s.RevisionDetailSerializer(new).data, status=status.HTTP_201_CREATED)
-
-
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.RunSerializer
-
-    def get_queryset(self):
-        queryset = FlowRun.objects.select_related("contact", "revision").order_by("-id")
-        params = self.request.query_params
-        if params.get("flow"):
-            queryset = queryset.filter(flow_id=params["flow"]) if params["flow"].isdigit() else queryset.none()
-        if params.get("status"):
-            queryset = queryset.filter(status=params["status"])
-        if params.get("contact"):
-            queryset = queryset.filter(contact__phone=params["contact"])
-        if params.get("include_tests") != "1":
-            queryset = queryset.filter(is_test=False)
-        return queryset[:500] if self.action == "list" else queryset
-
-    def get_serializer_class(self):
-        return s.RunDetailSerializer if self.action == "retrieve" else s.RunSerializer
 
 
 class TestRunViewSet(viewsets.GenericViewSet):

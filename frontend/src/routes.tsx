@@ -46,6 +46,9 @@ export function placeholder(title: MessageKey): ComponentType<PageProps> {
 }
 
 const loadEditor = () => import("./editor/EditorPage");
+const loadRunView = () => import("./pages/runs/RunViewPage");
+const loadRuns = () => import("./pages/runs/RunsPage");
+const loadDashboard = () => import("./pages/dashboard/DashboardPage");
 const loadWorkspace = () => import("./pages/workspace");
 
 /** A page component from a lazily loaded module, by export name. */
@@ -68,9 +71,26 @@ export const ROUTES: PageRoute[] = [
     fullBleed: true,
     preload: loadEditor,
   },
-  // Runs and the dashboard are built in their own pages; until then the links lead to a placeholder.
-  { id: "runs", path: "/runs", page: placeholder("nav.runs"), nav: { label: "nav.runs", icon: "▶", group: "automation", order: 20 } },
-  { id: "dashboard", path: "/dashboard", page: placeholder("nav.dashboard"), nav: { label: "nav.dashboard", icon: "▦", group: "automation", order: 30 } },
+  {
+    id: "runs",
+    path: "/runs",
+    page: lazyPage(loadRuns, (m) => ({ user }: PageProps) => <m.RunsPage key={window.location.search} user={user} />),
+    nav: { label: "nav.runs", icon: "▶", group: "automation", order: 20 },
+  },
+  {
+    id: "run",
+    path: "/runs/#runId",
+    // The run on its flow's canvas (the editor's code): full height like the editor.
+    page: lazyPage(loadRunView, (m) => ({ user, params }: PageProps) => <m.RunViewPage key={params.runId} runId={Number(params.runId)} user={user} />),
+    fullBleed: true,
+    preload: loadRunView,
+  },
+  {
+    id: "dashboard",
+    path: "/dashboard",
+    page: lazyPage(loadDashboard, (m) => () => <m.DashboardPage />),
+    nav: { label: "nav.dashboard", icon: "▦", group: "automation", order: 30 },
+  },
 
   {
     id: "contacts",

@@ -16,6 +16,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from core.metrics import graph_api_call
 from messaging.providers.base import ChannelProvider, ProviderError, SendResult
 from messaging.providers.registry import register
 
@@ -255,8 +256,8 @@ class CloudClient:
         url = f"{self.base_url}/{self.version}/{path}"
         headers = {"Authorization": f"Bearer {self.access_token}"}
         try:
-            response = self.session.request(method, url, json=json, params=params, headers=headers,
-                                            timeout=self.timeout)
+            response = graph_api_call(self.session.request, method, url, json=json, params=params, headers=headers,
+                                      timeout=self.timeout)
         except requests.Timeout as exc:
             raise ProviderError(f"Graph API timed out ({type(exc).__name__}); retried with backoff",
                                 code="timeout", retryable=True) from exc
@@ -309,6 +310,11 @@ class CloudClient:
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
                 return
+
+    def phone_number_health(self) -> dict[str, Any]:
+        """The number's quality rating, messaging limit tier and status (``GET /{phone-number-id}``)."""
+        return self._request("GET", self.phone_number_id,
+                             params={"fields": "quality_rating,messaging_limit_tier,status"})
 
 
 @register

@@ -1,8 +1,10 @@
 // The UI texts. pt-BR is the reference: `en` must have every key (the type checks it).
+import { runsEn, runsPtBR } from "./runs";
 import { workspaceEn, workspacePtBR } from "./workspace";
 
 export const ptBR = {
   ...workspacePtBR,
+  ...runsPtBR,
   "common.add": "Adicionar",
   "common.cancel": "Cancelar",
   "common.close": "Fechar",
@@ -342,6 +344,7 @@ export type MessageKey = keyof typeof ptBR;
 
 export const en: Record<MessageKey, string> = {
   ...workspaceEn,
+  ...runsEn,
   "common.add": "Add",
   "common.cancel": "Cancel",
   "common.close": "Close",

@@ -6,6 +6,7 @@ import { useT, type MessageKey } from "../../i18n";
 import { Link } from "../../router";
 import { activeNavId, navFor } from "../../routes";
 import { LanguageSwitch } from "../LanguageSwitch";
+import { AlertsBell } from "../runs/AlertsBell";
 import "./shell.css";
 
 // The editor needs the width for its canvas: there the menu starts collapsed, with its own memory.
@@ -109,6 +110,7 @@ export function AppShell({
             </li>
           )}
         </ul>
+        <AlertsBell />
         <div className="nav-user">
           {!collapsed && (
             <div className="nav-user-name">
