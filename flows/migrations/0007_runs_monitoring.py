@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0001_initial'),
-        ('flows', '0005_inboundevent_to_core'),
+        ('flows', '0006_translatable_labels'),
         ('messaging', '0002_webhooks_alerts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
