@@ -8,6 +8,7 @@ import { workspaceEn, workspacePtBR } from "./workspace";
 const SAME_IN_BOTH = new Set([
   "nav.templates", "ws.channels.cloud", "ws.category.MARKETING", "ws.consentCategory.marketing", "ws.country.PT",
   "ws.country.AR", "field.id", "field.link", "field.template", "field.url", "enum.event.opt_in", "enum.event.opt_out",
+  "dash.template", "dash.none", "alerts.notify.email",
 ]);
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
