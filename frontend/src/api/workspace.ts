@@ -119,8 +119,7 @@ export interface ContactDetail extends Contact {
 
 export interface RunSummary {
   id: number;
-  flow: number;
-  flow_name?: string;
+  flow: { id: number; name: string };
   status: string;
   started_at: string;
   ended_at: string | null;
@@ -324,7 +323,9 @@ export const ws = {
     api.patch<ContactDetail>(`/api/contacts/${id}/`, changes),
   optOut: (id: number, categories: string[], note: string) => api.post<ContactDetail>(`/api/contacts/${id}/opt-out/`, { categories, note }),
   tags: () => api.get<{ name: string }[]>("/api/contacts/tags/"),
-  contactRuns: (phone: string) => api.get<RunSummary[]>(`/api/runs/?${query({ contact: phone })}`),
+  // /api/runs/ answers cursor pages; the contact page shows the newest ones.
+  contactRuns: (phone: string) =>
+    api.get<{ results: RunSummary[] }>(`/api/runs/?${query({ contact: phone })}`).then((page) => page.results),
   uploadImport: (content: string, filename: string) => api.post<ImportUpload>("/api/contacts/imports/", { content, filename }),
   dryRun: (id: number, options: ImportOptions) => api.post<DryRun>(`/api/contacts/imports/${id}/dry-run/`, options),
   runImport: (id: number, options: ImportOptions) => api.post<ImportState>(`/api/contacts/imports/${id}/run/`, options),

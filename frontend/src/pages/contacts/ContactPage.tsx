@@ -1,7 +1,6 @@
 // One contact: attributes and tags (editable), consent per category with its history (when, how,
 // from which message or import), opt-out by hand, conversations, messages with statuses, and runs.
 import { useEffect, useState } from "react";
-import { endpoints } from "../../api/endpoints";
 import { ws, type ConsentEntry, type ContactDetail, type RunSummary } from "../../api/workspace";
 import { formatDateTime, useT, type MessageKey } from "../../i18n";
 import { Link } from "../../router";
@@ -252,11 +251,9 @@ export function ContactPage({ user, params }: PageProps) {
   const id = Number(params.id);
   const { data: contact, error, setData } = useLoad(() => ws.contact(id), [id]);
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
-  const [flowNames, setFlowNames] = useState<Record<number, string>>({});
   useEffect(() => {
     if (!contact) return;
     ws.contactRuns(contact.phone).then(setRuns, () => setRuns([]));
-    endpoints.flows().then((flows) => setFlowNames(Object.fromEntries(flows.map((flow) => [flow.id, flow.name]))), () => undefined);
   }, [contact?.phone]); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (error) return <div className="page"><ErrorNote error={error} /></div>;
@@ -296,7 +293,7 @@ export function ContactPage({ user, params }: PageProps) {
             <ul className="plain-list" data-testid="contact-runs">
               {runs.slice(0, 20).map((run) => (
                 <li key={run.id}>
-                  <Link to={`/flows/${run.flow}`}>{flowNames[run.flow] ?? `#${run.flow}`}</Link> <Pill>{tOptional(`runStatus.${run.status}`) ?? run.status}</Pill>{" "}
+                  <Link to={`/runs/${run.id}`}>{run.flow.name}</Link> <Pill>{tOptional(`runStatus.${run.status}`) ?? run.status}</Pill>{" "}
                   <span className="muted small">{formatDateTime(language, run.started_at)}</span>
                   {run.end_reason && <div className="muted small">{run.end_reason}</div>}
                 </li>
