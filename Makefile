@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup venv frontend chromium migrate demo lint bench clean
+.PHONY: run test setup venv frontend chromium gettext locale messages migrate demo lint bench clean
 
-setup: venv frontend
+setup: venv frontend locale
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,25 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null); }
 
+# GNU gettext: makemessages (and the test that no string lacks its pt_BR translation) needs its
+# xgettext, so the same toolchain compiles the catalogue; installed from Debian when missing.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  echo "Installing GNU gettext (Debian package) for the pt_BR catalogue..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null); }
+
+LOCALE_PO := locale/pt_BR/LC_MESSAGES/django.po
+locale: $(LOCALE_PO:.po=.mo)
+
+$(LOCALE_PO:.po=.mo): $(LOCALE_PO) | gettext venv
+	$(BIN)/python manage.py compilemessages -l pt_BR --ignore=.venv --ignore=node_modules
+
+# After marking new strings: refresh the catalogue, then translate its empty msgstr entries.
+MAKEMESSAGES_IGNORE := --ignore=.venv --ignore=frontend --ignore=var --ignore=static --ignore=tests --ignore=bench
+messages: venv gettext
+	$(BIN)/python manage.py makemessages -l pt_BR --no-location --no-obsolete $(MAKEMESSAGES_IGNORE)
+
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
@@ -46,7 +65,7 @@ demo: migrate
 run: setup demo
 	$(BIN)/honcho -f Procfile start
 
-test: setup chromium
+test: setup chromium gettext
 	$(BIN)/python -m tests.services_check
 	$(BIN)/lint-imports --no-cache
 	cd frontend && npm test --silent

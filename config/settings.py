@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "core",
     "flows",
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "flows.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -229,11 +231,17 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and its docs page are for signed-in users and token holders, like the API.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from our own static files (drf-spectacular-sidecar), so the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+# Fluxo's own pt_BR catalogue (compiled by `make setup`); Django and DRF bring their own.
+LOCALE_PATHS = [Path(os.environ.get("FLUXO_LOCALE_DIR", BASE_DIR / "locale"))]
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True
@@ -342,3 +350,17 @@ CELERY_BEAT_SCHEDULE["messaging-templates-sync"] = {"task": "messaging.tasks.tem
 WHATSAPP_WEBHOOK_RETENTION_DAYS = float(os.environ.get("WHATSAPP_WEBHOOK_RETENTION_DAYS", "30"))
 CELERY_BEAT_SCHEDULE["messaging-webhooks-prune"] = {"task": "messaging.tasks.webhook_deliveries_prune",
                                                     "schedule": 24 * 3600.0}
+
+# --- Runs monitoring (issue 10) ----------------------------------------------------------------
+# The dashboard's roll-up: every FLUXO_STATS_INTERVAL seconds, at most FLUXO_STATS_BATCH rows per
+# stream per round (docs/architecture.md, "Monitoring").
+FLUXO_STATS_INTERVAL = float(os.environ.get("FLUXO_STATS_INTERVAL", "60"))
+FLUXO_STATS_BATCH = int(os.environ.get("FLUXO_STATS_BATCH", "5000"))
+# Bearer token of /metrics (Prometheus); empty: /metrics refuses every caller.
+FLUXO_METRICS_TOKEN = os.environ.get("FLUXO_METRICS_TOKEN", "")
+FLUXO_RUN_BULK_MAX = int(os.environ.get("FLUXO_RUN_BULK_MAX", "10000"))
+FLUXO_TIMER_OVERDUE_SECONDS = float(os.environ.get("FLUXO_TIMER_OVERDUE_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE["flows-stats-rollup"] = {"task": "flows.monitoring_tasks.stats_rollup",
+                                              "schedule": FLUXO_STATS_INTERVAL}
+CELERY_BEAT_SCHEDULE["flows-channels-health-sync"] = {"task": "flows.monitoring_tasks.channels_health_sync",
+                                                      "schedule": 3600.0}

@@ -6,6 +6,7 @@ import json
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core import inbox
 from core.models import InboundEvent
@@ -36,15 +37,45 @@ class PrettyJSONMixin:
             show.short_description = name
             setattr(cls, f"{name}_pretty", show)
 
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        # The column and label read the field's own (translated) name.
+        for name in self.json_fields:
+            getattr(type(self), f"{name}_pretty").short_description = model._meta.get_field(name).verbose_name
 
-@admin.action(description="Process again (back to pending)")
+
+class ReadOnlyAdminMixin:
+    """Records written by the engine (runs, steps, events, messages, webhook deliveries): the
+    admin inspects and searches them and runs their actions (reprocess, redeliver), but never
+    edits, adds or deletes them: a hand-edited run or message would lie about what happened."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(ReadOnlyAdminMixin):
+    """An inline that lists related rows: no empty forms, no "add another"."""
+
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.action(description=_("Process again (back to pending)"))
 def reprocess_events(modeladmin, request, queryset):
     for event in queryset.exclude(contact__isnull=True):
         inbox.event_reprocess(event=event)
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(PrettyJSONMixin, admin.ModelAdmin):
+class InboundEventAdmin(ReadOnlyAdminMixin, PrettyJSONMixin, admin.ModelAdmin):
     json_fields = ("payload", "raw")
     list_display = ["id", "kind", "contact", "state", "attempts", "received_at", "processed_at"]
     list_filter = ["kind", "state"]

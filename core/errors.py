@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,7 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
-    default_detail = "The resource changed since you loaded it."
+    default_detail = gettext_lazy("The resource changed since you loaded it.")
 
 
 def _flatten(detail):
@@ -47,7 +48,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         code = "validation_error"
         details = _flatten(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
-        message = "Invalid input."
+        message = gettext("Invalid input.")
     else:
         details = {}
         message = str(detail) if detail is not None else str(exc)

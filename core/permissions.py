@@ -7,6 +7,7 @@ action name to role); by default reads need ``viewer`` and writes need ``editor`
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 ROLE_ORDER = ["viewer", "editor", "admin"]
@@ -31,7 +32,7 @@ def has_role(user, role: str) -> bool:
 
 
 class RolePermission(BasePermission):
-    message = "Your role does not allow this action."
+    message = gettext_lazy("Your role does not allow this action.")
 
     def has_permission(self, request, view) -> bool:
         if not request.user or not request.user.is_authenticated:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from core.admin import PrettyJSONMixin
+from core.admin import PrettyJSONMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from flows.models import Flow, FlowPublication, FlowRevision, FlowRun, RunStep, TestRun, UserPreference
 
 
@@ -45,17 +45,14 @@ class FlowPublicationAdmin(admin.ModelAdmin):
     readonly_fields = ["flow", "revision", "published_by", "comment", "created_at"]
 
 
-class RunStepInline(admin.TabularInline):
+class RunStepInline(ReadOnlyInline, admin.TabularInline):
     model = RunStep
     fields = ["seq", "node_id", "node_type", "outcome", "port", "error", "started_at", "duration_us"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
 
 
 @admin.register(FlowRun)
-class FlowRunAdmin(PrettyJSONMixin, admin.ModelAdmin):
+class FlowRunAdmin(ReadOnlyAdminMixin, PrettyJSONMixin, admin.ModelAdmin):
     json_fields = ("context",)
     list_display = ["id", "flow", "contact", "status", "current_node", "wait_kind", "wake_at", "step_count",
                     "is_test", "started_at"]
@@ -67,7 +64,7 @@ class FlowRunAdmin(PrettyJSONMixin, admin.ModelAdmin):
 
 
 @admin.register(RunStep)
-class RunStepAdmin(PrettyJSONMixin, admin.ModelAdmin):
+class RunStepAdmin(ReadOnlyAdminMixin, PrettyJSONMixin, admin.ModelAdmin):
     json_fields = ("input", "output")
     list_display = ["run", "seq", "node_id", "node_type", "outcome", "port", "duration_us", "started_at"]
     list_filter = ["node_type", "outcome"]

@@ -1,14 +1,15 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FlowsConfig(AppConfig):
     name = "flows"
-    verbose_name = "Flows"
+    verbose_name = _("Flows")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from core import inbox
-        from flows import nodes  # noqa: F401  (registers the node types)
+        from flows import monitoring_tasks, nodes  # noqa: F401  (registers the node types and monitoring tasks)
         from flows.processing import contact_event_take
         from flows.tasks import contact_events_queue
 
@@ -16,3 +17,6 @@ class FlowsConfig(AppConfig):
         # for the contact's task, or at once by whoever already holds the contact's lock.
         inbox.register_dispatcher(contact_events_queue)
         inbox.register_processor(contact_event_take)
+        from flows.monitoring_admin import register as monitoring_admin_register
+
+        monitoring_admin_register()

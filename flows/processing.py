@@ -33,6 +33,7 @@ from core.unit import flush_current, unit_of_work
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowRun, TestRun
+from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.triggers import TriggerIndex, flows_triggered_by, trigger_index, version_of
 from messaging.models import Contact
 
@@ -227,6 +228,13 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
                 event.error = "stale timer: the run had moved on"
                 return InboundEvent.State.IGNORED
             return InboundEvent.State.DONE
+
+        if kind == RUN_CONTROL:  # an operator's cancel/retry/restart, applied in the contact's order
+            outcome = run_control_apply(event=event, contact=contact, interpreter=interpreter)
+            flush_current()  # the action loaded and changed its run itself: read the contact's runs again
+            _, waiting, _version = _contact_state(contact.pk)
+            session.waiting = _runs_load(waiting, contact)
+            return outcome
 
         for run in list(session.waiting):
             if interpreter.run_resume(run=run, event=event):

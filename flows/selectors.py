@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from flows.models import Flow, FlowRun
 from flows.triggers import flows_triggered_by  # noqa: F401  (moved; the name is kept here)
@@ -59,3 +59,104 @@ def test_run_snapshot(*, test, after_message: int = 0, after_step: int = 0) -> d
     steps = RunStep.objects.filter(run__contact_id=test.contact_id, pk__gt=after_step).order_by("id")
     return {"id": test.pk, "status": test.status, "run": run_as_dict(run),
             "messages": [message_as_dict(m) for m in messages], "steps": [step_as_dict(s) for s in steps]}
+
+
+# --- Runs page (issue 10) -----------------------------------------------------------------------
+
+
+def runs_filtered(filters: dict[str, Any]):
+    """Runs matching the Runs page's filters (already parsed: see ``flows.api.runs.RunFilterSerializer``).
+
+    ``filters``: ``flow`` (id), ``status`` (list), ``since``/``until`` (started_at bounds),
+    ``contact`` (part of a phone or a name), ``has_error`` (failed, or any step with an error),
+    ``q`` (text in the end reason), ``tests`` (test runs only, else real runs only), ``ids``.
+    Every filter is served by an index (see ``FlowRun.Meta.indexes`` and bench/runs_dashboard.py).
+    """
+    from flows.models import RunStep
+    from messaging.models import Contact
+
+    queryset = FlowRun.objects.filter(is_test=bool(filters.get("tests")))
+    if filters.get("ids"):
+        queryset = queryset.filter(pk__in=filters["ids"])
+    if filters.get("flow"):
+        queryset = queryset.filter(flow_id=filters["flow"])
+    statuses = filters.get("status") or []
+    if len(statuses) == 1:
+        queryset = queryset.filter(status=statuses[0])
+    elif statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if filters.get("since"):
+        queryset = queryset.filter(started_at__gte=filters["since"])
+    if filters.get("until"):
+        queryset = queryset.filter(started_at__lt=filters["until"])
+    contact = (filters.get("contact") or "").strip()
+    if contact:
+        digits = "".join(c for c in contact if c.isdigit())
+        looks_like_phone = digits and len(digits) >= 4 and not any(c.isalpha() for c in contact)
+        people = Contact.objects.filter(phone__contains=digits) if looks_like_phone else \
+            Contact.objects.filter(name__icontains=contact)
+        queryset = queryset.filter(contact_id__in=people.values("id"))
+    if filters.get("has_error"):
+        # EXISTS probes runstep_errors row by row while the newest runs are read: a page of 50
+        # stops early, instead of first collecting every step that ever failed.
+        with_errors = RunStep.objects.filter(run_id=OuterRef("pk")).exclude(error="")
+        queryset = queryset.filter(Q(status=FlowRun.Status.FAILED) | Exists(with_errors))
+    if filters.get("q"):
+        # The "<> ''" lets PostgreSQL use the partial trigram index (run_end_reason_trgm).
+        queryset = queryset.exclude(end_reason="").filter(end_reason__icontains=filters["q"])
+    return queryset
+
+
+def run_list_rows(queryset):
+    """The columns of the Runs page, one query (flow, contact and revision joined)."""
+    return queryset.select_related("flow", "contact", "revision").only(
+        "id", "status", "current_node", "end_reason", "started_at", "ended_at", "step_count", "is_test", "wait_kind",
+        "wake_at", "flow__id", "flow__name", "contact__id", "contact__phone", "contact__name", "revision__id",
+        "revision__revision")
+
+
+def run_detail(*, run_id: int) -> dict[str, Any] | None:
+    """Everything the run view shows: the run, its steps, messages, trigger event, audit and revision."""
+    from flows.models import RunAction
+
+    run = (FlowRun.objects.select_related("flow", "contact", "revision", "trigger_event", "parent_run",
+                                          "flow__published_revision").filter(pk=run_id).first())
+    if run is None:
+        return None
+    context = {k: v for k, v in (run.context or {}).items() if not k.startswith("_")}
+    steps = list(run.steps.order_by("seq"))
+    messages = list(run.messages.order_by("id"))
+    actions = list(RunAction.objects.filter(run=run).select_related("requested_by").order_by("-id")[:50])
+    event = run.trigger_event
+    published = run.flow.published_revision
+    return {
+        "id": run.pk, "status": run.status, "is_test": run.is_test, "current_node": run.current_node,
+        "wait_kind": run.wait_kind, "wake_at": _iso(run.wake_at), "end_reason": run.end_reason,
+        "started_at": _iso(run.started_at), "ended_at": _iso(run.ended_at), "step_count": run.step_count,
+        "flow": {"id": run.flow_id, "name": run.flow.name,
+                 "published_revision": published.revision if published else None},
+        "revision": {"id": run.revision_id, "revision": run.revision.revision, "definition": run.revision.definition},
+        "contact": {"id": run.contact_id, "phone": run.contact.phone, "name": run.contact.name},
+        "parent_run": run.parent_run_id,
+        "child_runs": list(run.child_runs.order_by("id").values("id", "status", "flow_id")),
+        "vars": context.get("vars") or {}, "trigger": context.get("trigger") or {}, "context": context,
+        "trigger_event": {"id": event.pk, "kind": event.kind, "payload": event.payload,
+                          "received_at": _iso(event.received_at), "state": event.state} if event else None,
+        "steps": [step_as_dict(step) for step in steps],
+        "messages": [{**message_as_dict(m), "sent_at": _iso(m.sent_at), "delivered_at": _iso(m.delivered_at),
+                      "read_at": _iso(m.read_at), "error_code": m.error_code, "attempts": m.attempts}
+                     for m in messages],
+        "actions": [run_action_as_dict(a) for a in actions],
+    }
+
+
+def run_action_as_dict(action) -> dict[str, Any]:
+    return {"id": action.id, "run_id": action.run_id, "action": action.action, "state": action.state,
+            "result": action.result, "options": action.options,
+            "requested_by": action.requested_by.username if action.requested_by else None,
+            "requested_at": _iso(action.requested_at), "applied_at": _iso(action.applied_at),
+            "new_run": action.new_run_id, "batch": action.batch_id}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None

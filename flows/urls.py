@@ -2,9 +2,9 @@
 
 from django.urls import path, re_path
 
-from flows.spa import spa_view
+from flows.spa import SPA_PREFIXES, spa_view
 
 urlpatterns = [
     path("", spa_view, name="spa-home"),
-    re_path(r"^(?:login|flows)(?:/.*)?$", spa_view, name="spa"),
+    re_path(rf"^(?:{'|'.join(SPA_PREFIXES)})(?:/.*)?$", spa_view, name="spa"),
 ]

@@ -8,7 +8,10 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from integrations import models
 from integrations.webhooks import services as webhooks
 
@@ -20,7 +23,7 @@ def pretty(value) -> str:
 
 class CredentialForm(forms.ModelForm):
     secret = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False,
-                             help_text="Leave empty to keep the stored secret. It is never shown again.")
+                             help_text=_("Leave empty to keep the stored secret. It is never shown again."))
 
     class Meta:
         model = models.Credential
@@ -32,7 +35,7 @@ class CredentialForm(forms.ModelForm):
         if not value and self.instance.pk:
             return self.instance.secret
         if not value:
-            raise forms.ValidationError("A new credential needs its secret.")
+            raise forms.ValidationError(_("A new credential needs its secret."))
         return value
 
 
@@ -91,7 +94,7 @@ class AssistantMemoryAdmin(admin.ModelAdmin):
     readonly_fields = ["assistant", "contact", "turns_pretty", "updated_at"]
     exclude = ["turns"]
 
-    @admin.display(description="turns")
+    @admin.display(description=_("turns"))
     def turns_pretty(self, obj):
         return pretty(obj.turns)
 
@@ -108,28 +111,28 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         open_alerts = models.IntegrationAlert.objects.filter(resolved_at__isnull=True).count()
         if open_alerts:
-            self.message_user(request, f"{open_alerts} open integration alert(s): see Integrations › Integration "
-                                       "alerts.", messages.ERROR)
+            self.message_user(request, gettext("%(n)d open integration alert(s): see Integrations › Integration "
+                                               "alerts.") % {"n": open_alerts}, messages.ERROR)
         return super().changelist_view(request, extra_context)
 
-    @admin.action(description="Enable again (and close its alerts)")
+    @admin.action(description=_("Enable again (and close its alerts)"))
     def enable(self, request, queryset):
         for subscription in queryset:
             webhooks.webhook_subscription_enable(subscription=subscription)
-        self.message_user(request, f"{queryset.count()} subscription(s) enabled.")
+        self.message_user(request, gettext("%(n)d subscription(s) enabled.") % {"n": queryset.count()})
 
     def save_model(self, request, obj, form, change):
         if not change:
             subscription, secret = webhooks.webhook_subscription_create(
                 name=obj.name, url=obj.url, event_types=obj.event_types)
             obj.pk = subscription.pk
-            self.message_user(request, f"Signing secret (shown only now): {secret}", messages.WARNING)
+            self.message_user(request, gettext("Signing secret (shown only now): %(secret)s") % {"secret": secret}, messages.WARNING)
         else:
             super().save_model(request, obj, form, change)
 
 
 @admin.register(models.WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "subscription", "event_type", "status", "attempts", "last_status_code", "next_attempt_at",
                     "created_at"]
     list_filter = ["status", "event_type", "subscription"]
@@ -140,22 +143,20 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     exclude = ["payload", "attempt_log"]
     actions = ["redeliver"]
 
-    @admin.display(description="payload")
+    @admin.display(description=_("payload"))
     def payload_pretty(self, obj):
         return pretty(obj.payload)
 
-    @admin.display(description="attempt log")
+    @admin.display(description=_("attempt log"))
     def attempt_log_pretty(self, obj):
         return pretty(obj.attempt_log)
 
-    @admin.action(description="Redeliver")
+    @admin.action(description=_("Redeliver"))
     def redeliver(self, request, queryset):
         for delivery in queryset:
             webhooks.webhook_delivery_redeliver(delivery=delivery)
-        self.message_user(request, f"{queryset.count()} delivery(ies) queued again.")
+        self.message_user(request, gettext("%(n)d delivery(ies) queued again.") % {"n": queryset.count()})
 
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 @admin.register(models.IntegrationAlert)
@@ -172,7 +173,7 @@ class IntegrationAlertAdmin(admin.ModelAdmin):
 
         return super().get_queryset(request).order_by(F("resolved_at").desc(nulls_first=True), "-id")
 
-    @admin.action(description="Mark resolved")
+    @admin.action(description=_("Mark resolved"))
     def resolve(self, request, queryset):
         from django.utils import timezone
 

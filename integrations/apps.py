@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
-    verbose_name = "Integrations"
+    verbose_name = _("Integrations")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -27,6 +28,11 @@ class IntegrationsConfig(AppConfig):
 
         post_save.connect(subscriptions_forget, sender=WebhookSubscription, dispatch_uid="subscriptions-forget-save")
         post_delete.connect(subscriptions_forget, sender=WebhookSubscription, dispatch_uid="subscriptions-forget-del")
+        from flows.alerts import register_alert_notifier, register_alert_source
+        from integrations.routing.alerts import alert_notify, disabled_webhooks
+
+        register_alert_source(disabled_webhooks)
+        register_alert_notifier(alert_notify)
 
 
 def _credential_exists(name: str) -> bool:

@@ -15,6 +15,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField, mask
 
@@ -54,18 +55,25 @@ def validate_business_hours(timezone: str, hours, holidays) -> dict[str, list[st
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
-    priority = models.SmallIntegerField(default=0)
-    timezone = models.CharField(max_length=64, default="America/Sao_Paulo")
-    business_hours = models.JSONField(
+    name = models.CharField(verbose_name=_("name"), max_length=120, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams")
+    priority = models.SmallIntegerField(verbose_name=_("priority"), default=0)
+    timezone = models.CharField(verbose_name=_("timezone"), max_length=64, default="America/Sao_Paulo")
+    business_hours = models.JSONField(verbose_name=_("business hours"),
         default=dict, blank=True,
-        help_text='Weekday → list of [start, end], e.g. {"mon": [["09:00", "18:00"]]}',
+        help_text=_('Weekday → list of [start, end], e.g. {"mon": [["09:00", "18:00"]]}'),
     )
-    holidays = models.JSONField(default=list, blank=True, help_text='ISO dates, e.g. ["2026-12-25"]')
-    notify_email = models.EmailField(blank=True, help_text="Team mailbox for notifications (else the members').")
+    holidays = models.JSONField(verbose_name=_("holidays"), default=list, blank=True, help_text=_('ISO dates, e.g. ["2026-12-25"]'))
+    holiday_country = models.CharField(verbose_name=_("holiday country"),
+        max_length=2, blank=True, default="",
+        help_text=_("Public holidays of this country close the team (the holidays library), e.g. BR."))
+    holiday_subdivision = models.CharField(verbose_name=_("holiday subdivision"),
+        max_length=8, blank=True, default="", help_text=_("Also the holidays of this state, e.g. SP (blank: national only)."))
+    notify_email = models.EmailField(verbose_name=_("notify email"), blank=True, help_text=_("Team mailbox for notifications (else the members')."))
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -78,12 +86,26 @@ class Team(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def all_holidays(self, years: list[int] | None = None) -> list[str]:
+        """The team's own dates plus its country's (and state's) public holidays for ``years``."""
+        from django.utils import timezone as tz
+
+        from integrations.holidays import public_holidays
+
+        dates = set(self.holidays or [])
+        if self.holiday_country:
+            now = tz.now().year
+            for year in years or [now - 1, now, now + 1]:
+                dates.update(item["date"] for item in public_holidays(
+                    country=self.holiday_country, subdivision=self.holiday_subdivision, year=year))
+        return sorted(dates)
+
     def hours(self):
         """The team's opening hours as a :class:`flows.engine.calendar.BusinessHours`."""
         from flows.engine.calendar import BusinessHours
 
         return BusinessHours.from_dict({"timezone": self.timezone, "hours": self.business_hours or {},
-                                        "holidays": self.holidays or []})
+                                        "holidays": self.all_holidays()})
 
     def is_open(self, moment) -> bool:
         """Open at ``moment``? A team without business hours is always open."""
@@ -99,31 +121,33 @@ class Credential(models.Model):
     """A named secret. Flows refer to it by name; the secret is shown back only masked."""
 
     class Kind(models.TextChoices):
-        BEARER = "bearer", "Bearer token (Authorization: Bearer …)"
-        BASIC = "basic", "HTTP basic (username + password)"
-        HEADER = "header", "Custom header (e.g. X-API-Key)"
-        QUERY = "query", "Query parameter (e.g. ?api_key=…)"
-        URL = "url", "Secret URL (e.g. a Slack incoming webhook)"
+        BEARER = "bearer", _("Bearer token (Authorization: Bearer …)")
+        BASIC = "basic", _("HTTP basic (username + password)")
+        HEADER = "header", _("Custom header (e.g. X-API-Key)")
+        QUERY = "query", _("Query parameter (e.g. ?api_key=…)")
+        URL = "url", _("Secret URL (e.g. a Slack incoming webhook)")
 
-    name = models.SlugField(max_length=80, unique=True, help_text="How flows refer to it, e.g. erp-api.")
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.BEARER)
-    secret = EncryptedTextField(help_text="Token, password, API key or URL. Encrypted at rest.")
-    username = models.CharField(max_length=200, blank=True, help_text="For HTTP basic.")
-    header_name = models.CharField(max_length=100, blank=True, default="",
-                                   help_text="Header for the 'header' kind (default X-API-Key).")
-    query_param = models.CharField(max_length=100, blank=True, default="", help_text="For the 'query' kind.")
-    base_url = models.URLField(blank=True, help_text="Optional base URL (AI providers: e.g. https://api.openai.com/v1).")
-    allowed_hosts = models.JSONField(
+    name = models.SlugField(verbose_name=_("name"), max_length=80, unique=True, help_text=_("How flows refer to it, e.g. erp-api."))
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=Kind.choices, default=Kind.BEARER)
+    secret = EncryptedTextField(verbose_name=_("secret"), help_text=_("Token, password, API key or URL. Encrypted at rest."))
+    username = models.CharField(verbose_name=_("username"), max_length=200, blank=True, help_text=_("For HTTP basic."))
+    header_name = models.CharField(verbose_name=_("header name"), max_length=100, blank=True, default="",
+                                   help_text=_("Header for the 'header' kind (default X-API-Key)."))
+    query_param = models.CharField(verbose_name=_("query param"), max_length=100, blank=True, default="", help_text=_("For the 'query' kind."))
+    base_url = models.URLField(verbose_name=_("base URL"), blank=True, help_text=_("Optional base URL (AI providers: e.g. https://api.openai.com/v1)."))
+    allowed_hosts = models.JSONField(verbose_name=_("allowed hosts"),
         default=list, blank=True,
-        help_text="Hosts or CIDRs this credential may reach even when private (e.g. an on-premises ERP). "
-                  "Only admins edit credentials, so only admins widen the SSRF guard.",
+        help_text=_("Hosts or CIDRs this credential may reach even when private (e.g. an on-premises ERP). "
+                    "Only admins edit credentials, so only admins widen the SSRF guard."),
     )
-    description = models.TextField(blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    description = models.TextField(verbose_name=_("description"), blank=True)
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("credential")
+        verbose_name_plural = _("credentials")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -140,14 +164,16 @@ class Credential(models.Model):
 class ApiIntegration(models.Model):
     """An outside system (shop, CRM, ERP) allowed to send events. Its key is stored hashed."""
 
-    name = models.CharField(max_length=120, unique=True)
-    key_prefix = models.CharField(max_length=16, unique=True, help_text="Public part of the key, to find it.")
-    key_hash = models.CharField(max_length=64, help_text="SHA-256 of the whole key.")
-    is_active = models.BooleanField(default=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("name"), max_length=120, unique=True)
+    key_prefix = models.CharField(verbose_name=_("key prefix"), max_length=16, unique=True, help_text=_("Public part of the key, to find it."))
+    key_hash = models.CharField(verbose_name=_("key hash"), max_length=64, help_text=_("SHA-256 of the whole key."))
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+    last_used_at = models.DateTimeField(verbose_name=_("last used at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("api integration")
+        verbose_name_plural = _("api integrations")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -159,27 +185,29 @@ class ApiIntegration(models.Model):
 
 class Assistant(models.Model):
     class Provider(models.TextChoices):
-        BUILTIN = "builtin", "Built-in (offline, answers from the knowledge entries)"
-        OPENAI = "openai", "OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, …)"
+        BUILTIN = "builtin", _("Built-in (offline, answers from the knowledge entries)")
+        OPENAI = "openai", _("OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, …)")
 
-    name = models.CharField(max_length=120, unique=True)
-    instructions = models.TextField(blank=True, help_text="System prompt for language-model providers.")
-    provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.BUILTIN)
-    model = models.CharField(max_length=120, blank=True, help_text="e.g. gpt-4o-mini, llama3.1")
+    name = models.CharField(verbose_name=_("name"), max_length=120, unique=True)
+    instructions = models.TextField(verbose_name=_("instructions"), blank=True, help_text=_("System prompt for language-model providers."))
+    provider = models.CharField(verbose_name=_("provider"), max_length=16, choices=Provider.choices, default=Provider.BUILTIN)
+    model = models.CharField(verbose_name=_("model"), max_length=120, blank=True, help_text=_("e.g. gpt-4o-mini, llama3.1"))
     credential = models.ForeignKey(
-        Credential, null=True, blank=True, on_delete=models.PROTECT, related_name="assistants",
-        help_text="API key (and base URL) of an OpenAI-compatible provider.",
+        Credential, verbose_name=_("credential"), null=True, blank=True, on_delete=models.PROTECT, related_name="assistants",
+        help_text=_("API key (and base URL) of an OpenAI-compatible provider."),
     )
-    base_url = models.URLField(blank=True, help_text="Overrides the credential's base URL.")
-    temperature = models.FloatField(default=0.2)
-    max_tokens = models.PositiveIntegerField(default=400)
-    timeout_seconds = models.FloatField(default=20.0)
-    confidence_threshold = models.FloatField(
-        default=0.5, help_text="Built-in provider: below this the node takes its failure (handoff) port.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    base_url = models.URLField(verbose_name=_("base URL"), blank=True, help_text=_("Overrides the credential's base URL."))
+    temperature = models.FloatField(verbose_name=_("temperature"), default=0.2)
+    max_tokens = models.PositiveIntegerField(verbose_name=_("max tokens"), default=400)
+    timeout_seconds = models.FloatField(verbose_name=_("timeout (s)"), default=20.0)
+    confidence_threshold = models.FloatField(verbose_name=_("confidence threshold"),
+        default=0.5, help_text=_("Built-in provider: below this the node takes its failure (handoff) port."))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("assistant")
+        verbose_name_plural = _("assistants")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -187,15 +215,16 @@ class Assistant(models.Model):
 
 
 class KnowledgeEntry(models.Model):
-    assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="knowledge")
-    question = models.CharField(max_length=300, help_text="The question or topic, e.g. Qual o prazo de entrega?")
-    answer = models.TextField()
-    keywords = models.CharField(max_length=300, blank=True, help_text="Extra words that point here, comma separated.")
-    is_active = models.BooleanField(default=True)
+    assistant = models.ForeignKey(Assistant, verbose_name=_("assistant"), on_delete=models.CASCADE, related_name="knowledge")
+    question = models.CharField(verbose_name=_("question"), max_length=300, help_text=_("The question or topic, e.g. Qual o prazo de entrega?"))
+    answer = models.TextField(verbose_name=_("answer"))
+    keywords = models.CharField(verbose_name=_("keywords"), max_length=300, blank=True, help_text=_("Extra words that point here, comma separated."))
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
 
     class Meta:
+        verbose_name = _("knowledge entry")
         ordering = ["assistant", "id"]
-        verbose_name_plural = "knowledge entries"
+        verbose_name_plural = _("knowledge entries")
 
     def __str__(self) -> str:
         return self.question
@@ -204,14 +233,15 @@ class KnowledgeEntry(models.Model):
 class AssistantMemory(models.Model):
     """The last turns between one contact and one assistant: ``[{"role", "content", "at"}]``."""
 
-    assistant = models.ForeignKey(Assistant, on_delete=models.CASCADE, related_name="memories")
-    contact = models.ForeignKey("messaging.Contact", on_delete=models.CASCADE, related_name="assistant_memories")
-    turns = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
+    assistant = models.ForeignKey(Assistant, verbose_name=_("assistant"), on_delete=models.CASCADE, related_name="memories")
+    contact = models.ForeignKey("messaging.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="assistant_memories")
+    turns = models.JSONField(verbose_name=_("turns"), default=list)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("assistant memory")
         constraints = [models.UniqueConstraint(fields=["assistant", "contact"], name="assistantmemory_unique")]
-        verbose_name_plural = "assistant memories"
+        verbose_name_plural = _("assistant memories")
 
     def __str__(self) -> str:
         return f"{self.assistant} ↔ {self.contact}"
@@ -228,17 +258,19 @@ WEBHOOK_EVENT_TYPES = [
 
 
 class WebhookSubscription(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    url = models.URLField(max_length=1000)
-    event_types = models.JSONField(default=list, help_text='Event types, or ["*"] for all.')
-    secret = EncryptedTextField(help_text="Signing secret (HMAC-SHA256). Shown once when created.")
-    is_active = models.BooleanField(default=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("name"), max_length=120, unique=True)
+    url = models.URLField(verbose_name=_("URL"), max_length=1000)
+    event_types = models.JSONField(verbose_name=_("event types"), default=list, help_text=_('Event types, or ["*"] for all.'))
+    secret = EncryptedTextField(verbose_name=_("secret"), help_text=_("Signing secret (HMAC-SHA256). Shown once when created."))
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(verbose_name=_("consecutive failures"), default=0)
+    disabled_at = models.DateTimeField(verbose_name=_("disabled at"), null=True, blank=True)
+    disabled_reason = models.TextField(verbose_name=_("disabled reason"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -253,29 +285,30 @@ class WebhookDelivery(models.Model):
     sharing ``event_id``, so receivers can deduplicate on the ``X-Fluxo-Event-Id`` header."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        RETRYING = "retrying", "Retrying"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        RETRYING = "retrying", _("Retrying")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed (gave up)")
 
-    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.UUIDField(default=uuid.uuid4, db_index=True)
-    event_type = models.CharField(max_length=64)
-    payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_response = models.TextField(blank=True, help_text="First 2 KB of the last response body.")
-    last_error = models.TextField(blank=True)
-    attempt_log = models.JSONField(default=list, help_text="[{at, status_code, error, duration_ms}]")
-    redelivery_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    subscription = models.ForeignKey(WebhookSubscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(verbose_name=_("event id"), default=uuid.uuid4, db_index=True)
+    event_type = models.CharField(verbose_name=_("event type"), max_length=64)
+    payload = models.JSONField(verbose_name=_("payload"))
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(verbose_name=_("last status code"), null=True, blank=True)
+    last_response = models.TextField(verbose_name=_("last response"), blank=True, help_text=_("First 2 KB of the last response body."))
+    last_error = models.TextField(verbose_name=_("last error"), blank=True)
+    attempt_log = models.JSONField(verbose_name=_("attempt log"), default=list, help_text=_("[{at, status_code, error, duration_ms}]"))
+    redelivery_of = models.ForeignKey("self", verbose_name=_("redelivery of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(verbose_name=_("delivered at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
         ordering = ["-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["next_attempt_at"], name="webhook_due",
                          condition=Q(status__in=["pending", "retrying"])),
@@ -288,14 +321,16 @@ class WebhookDelivery(models.Model):
 class IntegrationAlert(models.Model):
     """Something an operator must act on (a webhook disabled after repeated failures, …)."""
 
-    kind = models.CharField(max_length=64)
-    message = models.TextField()
-    subscription = models.ForeignKey(WebhookSubscription, null=True, blank=True, on_delete=models.CASCADE,
+    kind = models.CharField(verbose_name=_("kind"), max_length=64)
+    message = models.TextField(verbose_name=_("message"))
+    subscription = models.ForeignKey(WebhookSubscription, verbose_name=_("subscription"), null=True, blank=True, on_delete=models.CASCADE,
                                      related_name="alerts")
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("integration alert")
+        verbose_name_plural = _("integration alerts")
         ordering = ["-id"]
 
     def __str__(self) -> str:

@@ -6,14 +6,18 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from polymorphic.admin import PolymorphicChildModelAdmin, PolymorphicChildModelFilter, PolymorphicParentModelAdmin
 
-from core.admin import PrettyJSONMixin
+from core.admin import PrettyJSONMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from core.crypto import mask
 from messaging.models import (
     Channel,
     ChannelAlert,
+    ConsentEvent,
     Contact,
+    ContactImport,
     Conversation,
     Message,
     MessageTemplate,
@@ -28,19 +32,19 @@ SECRETS = ("access_token", "app_secret")
 
 def _alert_badge(channel: Channel) -> str:
     if channel.paused_at:
-        return format_html('<strong style="color:#b3261e">⚠ paused: {}</strong>', channel.pause_reason[:120])
-    return "ok"
+        return format_html('<strong style="color:#b3261e">⚠ {}: {}</strong>', gettext("paused"), channel.pause_reason[:120])
+    return gettext("ok")
 
 
-@admin.action(description="Resume (unpause) the selected channels and send what waited")
+@admin.action(description=_("Resume (unpause) the selected channels and send what waited"))
 def resume_channels(modeladmin, request, queryset):
     from messaging.services import channel_resume
 
     total = sum(channel_resume(channel=channel) for channel in queryset)
-    modeladmin.message_user(request, f"Resumed; {total} queued message(s) sent again.", messages.SUCCESS)
+    modeladmin.message_user(request, gettext("Resumed; %(n)d queued message(s) sent again.") % {"n": total}, messages.SUCCESS)
 
 
-@admin.action(description="Sync templates from Meta now")
+@admin.action(description=_("Sync templates from Meta now"))
 def sync_templates(modeladmin, request, queryset):
     from messaging.providers.base import ProviderError
     from messaging.services import templates_sync
@@ -60,9 +64,9 @@ class CloudChannelForm(forms.ModelForm):
     """Secrets are typed in, never shown: a blank field keeps the stored value."""
 
     access_token = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
-                                   help_text="Leave blank to keep the current token.")
+                                   help_text=_("Leave blank to keep the current token."))
     app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
-                                 help_text="Leave blank to keep the current app secret.")
+                                 help_text=_("Leave blank to keep the current app secret."))
 
     class Meta:
         model = WhatsAppCloudChannel
@@ -77,12 +81,11 @@ class CloudChannelForm(forms.ModelForm):
         return data
 
 
-class AlertInline(admin.TabularInline):
+class AlertInline(ReadOnlyInline, admin.TabularInline):
     model = ChannelAlert
     fields = ["created_at", "code", "message", "resolved_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
+    show_change_link = False
 
 
 class ChannelChildAdmin(PolymorphicChildModelAdmin):
@@ -106,14 +109,14 @@ class WhatsAppCloudChannelAdmin(ChannelChildAdmin):
     list_display = ["name", "phone_number_id", "waba_id", "display_phone_number", "status_badge"]
     search_fields = ["name", "phone_number_id", "waba_id", "display_phone_number"]
 
-    @admin.display(description="Stored secrets")
+    @admin.display(description=_("Stored secrets"))
     def secrets_status(self, obj):
         if obj is None or not obj.pk:
             return "-"
-        return format_html("access token: {} · app secret: {}", mask(obj.access_token) or "not set",
-                           mask(obj.app_secret) or "not set")
+        return format_html("{}: {} · {}: {}", gettext("access token"), mask(obj.access_token) or gettext("not set"),
+                           gettext("app secret"), mask(obj.app_secret) or gettext("not set"))
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status_badge(self, obj):
         return _alert_badge(obj)
 
@@ -127,11 +130,11 @@ class ChannelParentAdmin(PolymorphicParentModelAdmin):
     search_fields = ["name"]
     actions = [resume_channels, sync_templates]
 
-    @admin.display(description="Status")
+    @admin.display(description=_("Status"))
     def status_badge(self, obj):
         return _alert_badge(obj)
 
-    @admin.display(description="Open alerts")
+    @admin.display(description=_("Open alerts"))
     def open_alerts(self, obj):
         return obj.alerts.filter(resolved_at__isnull=True).count()
 
@@ -144,7 +147,7 @@ class ChannelAlertAdmin(admin.ModelAdmin):
     readonly_fields = ["channel", "code", "message", "created_at"]
     actions = ["resolve"]
 
-    @admin.action(description="Mark as resolved")
+    @admin.action(description=_("Mark as resolved"))
     def resolve(self, request, queryset):
         queryset.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
 
@@ -152,6 +155,31 @@ class ChannelAlertAdmin(admin.ModelAdmin):
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+
+
+class ConsentEventInline(ReadOnlyInline, admin.TabularInline):
+    model = ConsentEvent
+    fields = ["at", "category", "state", "source", "note", "actor", "message", "contact_import"]
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The consent history is evidence (LGPD): read-only, written only by contact_consent_set."""
+
+    list_display = ["at", "contact", "category", "state", "source", "actor"]
+    list_filter = ["category", "state"]
+    search_fields = ["contact__phone", "contact__name", "source", "note"]
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "filename", "status", "row_count", "created", "updated", "skipped", "created_by",
+                    "created_at"]
+    list_filter = ["status"]
+    search_fields = ["filename", "error"]
+    exclude = ["content"]
 
 
 @admin.register(Contact)
@@ -162,8 +190,9 @@ class ContactAdmin(PrettyJSONMixin, admin.ModelAdmin):
     search_fields = ["phone", "name"]
     filter_horizontal = ["tags"]
     readonly_fields = ["last_inbound_at", "created_at", "updated_at"]
+    inlines = [ConsentEventInline]
 
-    @admin.display(description="Marketing")
+    @admin.display(description=_("Marketing"))
     def marketing_consent(self, obj):
         return obj.consent_state("marketing")
 
@@ -178,7 +207,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(PrettyJSONMixin, admin.ModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, PrettyJSONMixin, admin.ModelAdmin):
     json_fields = ("content",)
     list_display = ["id", "created_at", "direction", "kind", "contact", "channel", "status", "error_code", "attempts"]
     list_filter = ["direction", "status", "kind", "channel"]
@@ -197,14 +226,14 @@ class MessageTemplateAdmin(PrettyJSONMixin, admin.ModelAdmin):
     readonly_fields = ["body_text", "synced_at"]
     actions = ["sync_from_meta"]
 
-    @admin.action(description="Sync the templates of these templates' channels from Meta")
+    @admin.action(description=_("Sync the templates of these templates' channels from Meta"))
     def sync_from_meta(self, request, queryset):
         channels = Channel.objects.filter(pk__in=queryset.values_list("channel_id", flat=True))
         sync_templates(self, request, channels)
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["id", "received_at", "source", "channel", "state", "attempts", "short_summary"]
     list_filter = ["state", "source", "channel"]
     search_fields = ["body", "error"]
@@ -213,11 +242,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     exclude = ["body", "summary"]
     actions = ["reprocess"]
 
-    @admin.display(description="Summary")
+    @admin.display(description=_("Summary"))
     def short_summary(self, obj):
         return ", ".join(f"{k}={v}" for k, v in sorted((obj.summary or {}).items()))[:120]
 
-    @admin.display(description="Body")
+    @admin.display(description=_("Body"))
     def body_pretty(self, obj):
         import json
 
@@ -227,13 +256,13 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             text = obj.body
         return format_html('<pre style="white-space:pre-wrap;max-width:900px">{}</pre>', text)
 
-    @admin.display(description="Summary")
+    @admin.display(description=_("Summary"))
     def summary_pretty(self, obj):
         from core.admin import pretty_json
 
         return pretty_json(obj.summary)
 
-    @admin.action(description="Process again (after fixing the channel)")
+    @admin.action(description=_("Process again (after fixing the channel)"))
     def reprocess(self, request, queryset):
         from django.db import transaction
 

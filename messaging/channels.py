@@ -1,74 +1,105 @@
-"""Channels as the hot path reads them: a per-process cache by id and by phone number id.
+"""The channel pages' writes and reads: connect a WhatsApp Cloud API number, check its token against
+the Graph API, replace its secrets, and tell whether Meta's webhooks arrive.
 
-A channel is read for every inbound message (whose channel is it, is it paused) and every send
-(its token and Graph API address). Channels change rarely, so each process keeps them for
-``TTL`` seconds and forgets them at once when one is saved in that process. Code that must see
-the database's truth asks for it: the sender claims a message only while its channel is not
-paused (in SQL), and reloads the channel when the Graph API refuses the cached token.
+No network I/O inside a transaction: the Graph call happens first, its result is saved after.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+import secrets
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models import Count, Max
+from django.utils import timezone
 
-from messaging.models import Channel, SandboxChannel, WhatsAppCloudChannel
+from messaging.models import Channel, WebhookDelivery, WhatsAppCloudChannel
+from messaging.providers.base import ProviderError
 
-TTL = 30.0
-SANDBOX_PREFIX = "sandbox-"
-
-_lock = threading.Lock()
-_by_id: dict[int, tuple[float, Channel | None]] = {}
-_by_phone: dict[str, tuple[float, Channel | None]] = {}
+UPDATABLE = {"name", "display_phone_number", "access_token", "app_secret", "verify_token", "graph_api_base_url",
+             "graph_api_version", "messages_per_second", "is_active"}
 
 
-def channel_get(pk: int | None, *, fresh: bool = False) -> Channel | None:
-    """The concrete channel (polymorphic) with this id, cached."""
-    if pk is None:
-        return None
-    now = time.monotonic()
-    if not fresh:
-        with _lock:
-            hit = _by_id.get(pk)
-        if hit and now - hit[0] < TTL:
-            return hit[1]
-    channel = Channel.objects.filter(pk=pk).first()
-    with _lock:
-        _by_id[pk] = (now, channel)
+@dataclass
+class CheckResult:
+    ok: bool
+    error: str = ""
+    code: str = ""
+    info: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "error": self.error, "code": self.code, "info": self.info or {}}
+
+
+def verify_token_generate() -> str:
+    """A fresh verify token to paste in Meta's dashboard (URL-safe, 32 characters)."""
+    return secrets.token_urlsafe(24)
+
+
+def graph_check(*, phone_number_id: str, access_token: str, graph_api_base_url: str = "",
+                graph_api_version: str = "") -> CheckResult:
+    """Ask the Graph API about the number with this token (``GET /{phone-number-id}``)."""
+    from messaging.providers.whatsapp_cloud import CloudClient
+
+    field_defaults = WhatsAppCloudChannel._meta
+    client = CloudClient(
+        base_url=graph_api_base_url or field_defaults.get_field("graph_api_base_url").default,
+        version=graph_api_version or field_defaults.get_field("graph_api_version").default,
+        phone_number_id=phone_number_id, waba_id="", access_token=access_token, timeout=(3.05, 10.0))
+    try:
+        data = client.phone_number_info()
+    except ProviderError as exc:
+        return CheckResult(ok=False, error=exc.message, code=exc.code)
+    info = {"display_phone_number": data.get("display_phone_number", ""),
+            "verified_name": data.get("verified_name", ""), "quality_rating": data.get("quality_rating", ""),
+            "messaging_limit_tier": data.get("messaging_limit_tier", ""),
+            "throughput_level": (data.get("throughput") or {}).get("level", ""),
+            "name_status": data.get("name_status", ""),
+            "code_verification_status": data.get("code_verification_status", "")}
+    return CheckResult(ok=True, info=info)
+
+
+def channel_check(*, channel: WhatsAppCloudChannel) -> CheckResult:
+    """Check the stored token and keep what the Graph API said (name, quality, limits) on the channel."""
+    result = graph_check(phone_number_id=channel.phone_number_id, access_token=channel.access_token,
+                         graph_api_base_url=channel.graph_api_base_url, graph_api_version=channel.graph_api_version)
+    fields: dict[str, Any] = {"checked_at": timezone.now(), "check_error": result.error}
+    if result.ok and result.info:
+        for name in ("verified_name", "quality_rating", "messaging_limit_tier", "throughput_level"):
+            fields[name] = result.info.get(name, "")
+        if result.info.get("display_phone_number") and not channel.display_phone_number:
+            fields["display_phone_number"] = result.info["display_phone_number"]
+    WhatsAppCloudChannel.objects.filter(pk=channel.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(channel, name, value)
+    return result
+
+
+def channel_update(*, channel: Channel, **changes: Any) -> Channel:
+    """Change a channel's settings. A blank secret keeps the stored one (secrets are write-only)."""
+    values = {key: value for key, value in changes.items() if key in UPDATABLE}
+    for secret in ("access_token", "app_secret", "verify_token"):
+        if values.get(secret) in (None, ""):
+            values.pop(secret, None)
+    for key, value in values.items():
+        if not hasattr(channel, key):
+            continue
+        setattr(channel, key, value)
+    channel.full_clean()
+    channel.save()
     return channel
 
 
-def channel_by_phone_id(phone_id: str) -> Channel | None:
-    """The channel of a payload's ``metadata.phone_number_id`` (sandbox ids are ``sandbox-<pk>``), cached."""
-    now = time.monotonic()
-    with _lock:
-        hit = _by_phone.get(phone_id)
-    if hit and now - hit[0] < TTL and hit[1] is not None:
-        return hit[1]
-    if phone_id.startswith(SANDBOX_PREFIX):
-        pk = phone_id[len(SANDBOX_PREFIX):]
-        channel = SandboxChannel.objects.filter(pk=pk).first() if pk.isdigit() else None
-    else:
-        channel = WhatsAppCloudChannel.objects.filter(phone_number_id=phone_id).first()
-    with _lock:
-        _by_phone[phone_id] = (now, channel)
-        if channel is not None:
-            _by_id[channel.pk] = (now, channel)
-    return channel
-
-
-def channels_forget(*_args, **_kwargs) -> None:
-    """Drop every cached channel (one was saved or deleted; tests)."""
-    with _lock:
-        _by_id.clear()
-        _by_phone.clear()
-    from messaging.ingest import secrets_forget
-
-    secrets_forget()
-
-
-for _model in (Channel, SandboxChannel, WhatsAppCloudChannel):
-    post_save.connect(channels_forget, sender=_model, dispatch_uid=f"channels-forget-save-{_model.__name__}")
-    post_delete.connect(channels_forget, sender=_model, dispatch_uid=f"channels-forget-delete-{_model.__name__}")
+def webhook_arrivals(*, channel: Channel) -> dict[str, Any]:
+    """Whether Meta's webhooks reach this channel: how many, the last one, the last failure."""
+    deliveries = WebhookDelivery.objects.filter(channel=channel)
+    totals = deliveries.aggregate(count=Count("id"), last=Max("received_at"))
+    last_failed = deliveries.filter(state__in=["failed", "unreadable"]).order_by("-id").first()
+    unknown = WebhookDelivery.objects.filter(state="unknown_channel").order_by("-id").first()
+    return {
+        "count": totals["count"] or 0,
+        "last_received_at": totals["last"].isoformat() if totals["last"] else None,
+        "last_error": last_failed.error if last_failed else "",
+        # A delivery for a phone number id no channel owns often means a typo in the number id.
+        "unknown_channel_at": unknown.received_at.isoformat() if unknown else None,
+    }

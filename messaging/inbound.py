@@ -34,7 +34,7 @@ from django.utils import timezone
 from core import inbox
 from core.db import insert_or_skip, insert_rows
 from core.signals import domain_event_emit
-from messaging.channels import channel_by_phone_id
+from messaging.channel_cache import channel_by_phone_id
 from messaging.models import Channel, Contact, Conversation, Message, WebhookDelivery
 from messaging.phones import InvalidPhone, phone_from_wa_id
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from polymorphic.models import PolymorphicModel
 
 from core.crypto import EncryptedTextField
@@ -20,13 +21,15 @@ class Channel(PolymorphicModel):
 
     provider_key: str = ""
 
-    name = models.CharField(max_length=120)
-    is_active = models.BooleanField(default=True)
-    paused_at = models.DateTimeField(null=True, blank=True)
-    pause_reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(verbose_name=_("name"), max_length=120)
+    is_active = models.BooleanField(verbose_name=_("active"), default=True)
+    paused_at = models.DateTimeField(verbose_name=_("paused at"), null=True, blank=True)
+    pause_reason = models.TextField(verbose_name=_("pause reason"), blank=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -47,30 +50,41 @@ class SandboxChannel(Channel):
     provider_key = "sandbox"
 
     class Meta:
-        verbose_name = "sandbox channel"
+        verbose_name_plural = _("sandbox channels")
+        verbose_name = _("sandbox channel")
 
 
 class WhatsAppCloudChannel(Channel):
     provider_key = "whatsapp_cloud"
 
-    phone_number_id = models.CharField(max_length=64, unique=True)
-    waba_id = models.CharField("WABA id", max_length=64)
-    display_phone_number = models.CharField(max_length=32, blank=True)
-    access_token = EncryptedTextField(blank=True)
-    app_secret = EncryptedTextField(blank=True)
-    verify_token = models.CharField(max_length=128, blank=True)
-    graph_api_base_url = models.URLField(default="https://graph.facebook.com")
-    graph_api_version = models.CharField(max_length=16, default="v23.0")
-    messages_per_second = models.PositiveIntegerField(default=80)
+    phone_number_id = models.CharField(verbose_name=_("phone number id"), max_length=64, unique=True)
+    waba_id = models.CharField(_("WABA id"), max_length=64)
+    display_phone_number = models.CharField(verbose_name=_("display phone number"), max_length=32, blank=True)
+    access_token = EncryptedTextField(verbose_name=_("access token"), blank=True)
+    app_secret = EncryptedTextField(verbose_name=_("app secret"), blank=True)
+    verify_token = models.CharField(verbose_name=_("verify token"), max_length=128, blank=True)
+    graph_api_base_url = models.URLField(verbose_name=_("Graph API base URL"), default="https://graph.facebook.com")
+    graph_api_version = models.CharField(verbose_name=_("Graph API version"), max_length=16, default="v23.0")
+    messages_per_second = models.PositiveIntegerField(verbose_name=_("messages per second"), default=80)
+    # What the last check of the token against the Graph API (GET /{phone-number-id}) found.
+    verified_name = models.CharField(verbose_name=_("verified name"), max_length=200, blank=True)
+    quality_rating = models.CharField(verbose_name=_("quality rating"), max_length=16, blank=True, help_text=_("GREEN, YELLOW, RED or UNKNOWN"))
+    messaging_limit_tier = models.CharField(verbose_name=_("messaging limit tier"), max_length=32, blank=True, help_text=_("e.g. TIER_1K, TIER_UNLIMITED"))
+    throughput_level = models.CharField(verbose_name=_("throughput level"), max_length=16, blank=True, help_text=_("STANDARD or HIGH"))
+    checked_at = models.DateTimeField(verbose_name=_("checked at"), null=True, blank=True)
+    check_error = models.TextField(verbose_name=_("check error"), blank=True)
 
     class Meta:
-        verbose_name = "WhatsApp Cloud API channel"
+        verbose_name_plural = _("WhatsApp Cloud API channels")
+        verbose_name = _("WhatsApp Cloud API channel")
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=64, unique=True)
+    name = models.CharField(verbose_name=_("name"), max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -79,37 +93,39 @@ class Tag(models.Model):
 
 class Contact(models.Model):
     class Consent(models.TextChoices):
-        UNKNOWN = "unknown", "Unknown"
-        OPTED_IN = "opted_in", "Opted in"
-        OPTED_OUT = "opted_out", "Opted out"
+        UNKNOWN = "unknown", _("Unknown")
+        OPTED_IN = "opted_in", _("Opted in")
+        OPTED_OUT = "opted_out", _("Opted out")
 
     CONSENT_CATEGORIES = ("marketing", "utility", "authentication")
 
-    phone = models.CharField(max_length=20, unique=True, help_text="E.164, e.g. +5511987654321")
-    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(verbose_name=_("phone"), max_length=20, unique=True, help_text=_("E.164, e.g. +5511987654321"))
+    name = models.CharField(verbose_name=_("name"), max_length=200, blank=True)
     channel = models.ForeignKey(
-        Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts",
-        help_text="The channel this contact is reached on.",
+        Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts",
+        help_text=_("The channel this contact is reached on."),
     )
-    attributes = models.JSONField(default=dict, blank=True)
-    consent = models.JSONField(
+    attributes = models.JSONField(verbose_name=_("attributes"), default=dict, blank=True)
+    consent = models.JSONField(verbose_name=_("consent"),
         default=dict, blank=True,
-        help_text='Per message category: {"marketing": {"state": "opted_out", "at": "...", "source": "..."}}',
+        help_text=_('Per message category: {"marketing": {"state": "opted_out", "at": "...", "source": "..."}}'),
     )
-    tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    last_inbound_at = models.DateTimeField(verbose_name=_("last inbound at"), null=True, blank=True)
     current_conversation = models.ForeignKey(
-        "Conversation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The conversation an inbound message continues (kept by the inbound path; a completed one is "
-                  "replaced by a new one).",
+        "Conversation", verbose_name=_("current conversation"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text=_("The conversation an inbound message continues (kept by the inbound path; a "
+                                      "completed one is replaced by a new one)."),
     )
-    is_test = models.BooleanField(
-        default=False, help_text="A test-run contact of the editor: only its test run sees its events."
+    is_test = models.BooleanField(verbose_name=_("test contact"),
+        default=False, help_text=_("A test-run contact of the editor: only its test run sees its events.")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -123,13 +139,75 @@ class Contact(models.Model):
         return self.last_inbound_at is not None and now - self.last_inbound_at < SERVICE_WINDOW
 
 
+class ConsentEvent(models.Model):
+    """One change of a contact's consent for one message category: when, how and from where.
+
+    ``Contact.consent`` holds the current state (read before every send); this is its history,
+    written by the same service (``contact_consent_set``) so the two never disagree.
+    """
+
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="consent_events")
+    category = models.CharField(verbose_name=_("category"), max_length=32)
+    state = models.CharField(verbose_name=_("state"), max_length=16, choices=Contact.Consent.choices)
+    source = models.CharField(verbose_name=_("source"), max_length=200, help_text=_("keyword SAIR, error 131050, import #3, by hand, ..."))
+    message = models.ForeignKey("Message", verbose_name=_("message"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                help_text=_("The inbound message that carried it, when there was one."))
+    contact_import = models.ForeignKey("ContactImport", verbose_name=_("contact import"), null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="consent_events")
+    actor = models.ForeignKey("auth.User", verbose_name=_("actor"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                              help_text=_("Who changed it by hand or imported it."))
+    note = models.CharField(verbose_name=_("note"), max_length=300, blank=True)
+    at = models.DateTimeField(verbose_name=_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contact} {self.category} {self.state}"
+
+
+class ContactImport(models.Model):
+    """A CSV of contacts: uploaded, checked (dry run), then imported in one transaction."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed (nothing imported)")
+
+    filename = models.CharField(verbose_name=_("filename"), max_length=255, blank=True)
+    content = models.TextField(verbose_name=_("content"), help_text=_("The CSV as uploaded (UTF-8)."))
+    columns = models.JSONField(verbose_name=_("columns"), default=list)
+    row_count = models.PositiveIntegerField(verbose_name=_("row count"), default=0)
+    options = models.JSONField(verbose_name=_("options"), default=dict, blank=True, help_text=_("Column mapping, default region, consent."))
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.UPLOADED, db_index=True)
+    created = models.PositiveIntegerField(verbose_name=_("created"), default=0)
+    updated = models.PositiveIntegerField(verbose_name=_("updated"), default=0)
+    skipped = models.PositiveIntegerField(verbose_name=_("skipped"), default=0)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    created_by = models.ForeignKey("auth.User", verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} ({self.filename})"
+
+
 class Conversation(models.Model):
     class State(models.TextChoices):
-        NEW = "new", "New"
-        TRIAGED = "triaged", "Triaged"
-        IN_SERVICE = "in_service", "In service"
-        PENDING = "pending", "Pending"
-        COMPLETED = "completed", "Completed"
+        NEW = "new", _("New")
+        TRIAGED = "triaged", _("Triaged")
+        IN_SERVICE = "in_service", _("In service")
+        PENDING = "pending", _("Pending")
+        COMPLETED = "completed", _("Completed")
 
     # Allowed moves of the state machine; a completed conversation is closed for good (a new
     # inbound message opens a new conversation).
@@ -141,18 +219,20 @@ class Conversation(models.Model):
         "completed": set(),
     }
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.NEW, db_index=True)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="conversations")
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL)
+    state = models.CharField(verbose_name=_("state"), max_length=16, choices=State.choices, default=State.NEW, db_index=True)
     assigned_team = models.ForeignKey(
-        "integrations.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        "integrations.Team", verbose_name=_("assigned team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
-    priority = models.SmallIntegerField(default=0)
-    last_inbound_at = models.DateTimeField(null=True, blank=True)
-    opened_at = models.DateTimeField(auto_now_add=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    priority = models.SmallIntegerField(verbose_name=_("priority"), default=0)
+    last_inbound_at = models.DateTimeField(verbose_name=_("last inbound at"), null=True, blank=True)
+    opened_at = models.DateTimeField(verbose_name=_("opened at"), auto_now_add=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -164,18 +244,18 @@ class Conversation(models.Model):
 
 class Message(models.Model):
     class Direction(models.TextChoices):
-        INBOUND = "in", "Inbound"
-        OUTBOUND = "out", "Outbound"
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        UNCERTAIN = "uncertain", "Sent, not confirmed"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        UNCERTAIN = "uncertain", _("Sent, not confirmed")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     # Statuses only move forward along this rank ("read" may arrive before "delivered").
     STATUS_RANK = {"received": 0, "queued": 0, "sending": 1, "uncertain": 1, "sent": 2, "delivered": 3, "read": 4,
@@ -183,31 +263,34 @@ class Message(models.Model):
     # Outbound messages not yet settled: a contact's next message waits behind these (in order).
     UNSETTLED = ("queued", "sending", "uncertain")
 
-    direction = models.CharField(max_length=3, choices=Direction.choices)
-    kind = models.CharField(max_length=32, help_text="text, template, interactive, image, reaction, ...")
-    content = models.JSONField(default=dict)
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(verbose_name=_("direction"), max_length=3, choices=Direction.choices)
+    kind = models.CharField(verbose_name=_("kind"), max_length=32, help_text=_("text, template, interactive, image, reaction, ..."))
+    content = models.JSONField(verbose_name=_("content"), default=dict)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="messages")
     conversation = models.ForeignKey(
-        Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        Conversation, verbose_name=_("conversation"), null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL)
-    run = models.ForeignKey("flows.FlowRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
-    provider_message_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL)
+    run = models.ForeignKey("flows.FlowRun", verbose_name=_("run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="messages")
+    provider_message_id = models.CharField(verbose_name=_("provider message id"), max_length=255, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(verbose_name=_("idempotency key"), max_length=255, null=True, blank=True, unique=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, db_index=True)
+    error_code = models.CharField(verbose_name=_("error code"), max_length=32, blank=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), null=True, blank=True)
     possible_duplicate = models.BooleanField(
-        default=False, help_text="Sent again after an attempt whose outcome was never known: the customer may "
-                                 "have received it twice.")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+        verbose_name=_("possible duplicate"), default=False,
+        help_text=_("Sent again after an attempt whose outcome was never known: the customer may have received it "
+                    "twice."))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(verbose_name=_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(verbose_name=_("delivered at"), null=True, blank=True)
+    read_at = models.DateTimeField(verbose_name=_("read at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["id"]
         indexes = [
             # The sender's head-of-line check: a contact's unsettled outbound messages, in order.
@@ -224,29 +307,31 @@ class Message(models.Model):
 
 class MessageTemplate(models.Model):
     class Status(models.TextChoices):
-        APPROVED = "APPROVED", "Approved"
-        PENDING = "PENDING", "Pending"
-        REJECTED = "REJECTED", "Rejected"
-        PAUSED = "PAUSED", "Paused"
-        DISABLED = "DISABLED", "Disabled"
-        IN_APPEAL = "IN_APPEAL", "In appeal"
+        APPROVED = "APPROVED", _("Approved")
+        PENDING = "PENDING", _("Pending")
+        REJECTED = "REJECTED", _("Rejected")
+        PAUSED = "PAUSED", _("Paused")
+        DISABLED = "DISABLED", _("Disabled")
+        IN_APPEAL = "IN_APPEAL", _("In appeal")
 
     class Category(models.TextChoices):
-        MARKETING = "MARKETING", "Marketing"
-        UTILITY = "UTILITY", "Utility"
-        AUTHENTICATION = "AUTHENTICATION", "Authentication"
+        MARKETING = "MARKETING", _("Marketing")
+        UTILITY = "UTILITY", _("Utility")
+        AUTHENTICATION = "AUTHENTICATION", _("Authentication")
 
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.CASCADE, related_name="templates")
-    name = models.CharField(max_length=512)
-    language = models.CharField(max_length=16)
-    provider_template_id = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    category = models.CharField(max_length=16, choices=Category.choices, default=Category.UTILITY)
-    components = models.JSONField(default=list)
-    parameter_count = models.PositiveSmallIntegerField(default=0, help_text="Body parameters expected.")
-    synced_at = models.DateTimeField(null=True, blank=True)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(verbose_name=_("name"), max_length=512)
+    language = models.CharField(verbose_name=_("language"), max_length=16)
+    provider_template_id = models.CharField(verbose_name=_("provider template id"), max_length=64, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    category = models.CharField(verbose_name=_("category"), max_length=16, choices=Category.choices, default=Category.UTILITY)
+    components = models.JSONField(verbose_name=_("components"), default=list)
+    parameter_count = models.PositiveSmallIntegerField(verbose_name=_("parameter count"), default=0, help_text=_("Body parameters expected."))
+    synced_at = models.DateTimeField(verbose_name=_("synced at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
         ordering = ["name", "language"]
         constraints = [
             models.UniqueConstraint(fields=["channel", "name", "language"], name="template_unique_name_language")
@@ -269,13 +354,15 @@ class ChannelAlert(models.Model):
     Shown in the admin (channel list and the alert list) until someone resolves it.
     """
 
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="alerts")
-    code = models.CharField(max_length=32, blank=True)
-    message = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="alerts")
+    code = models.CharField(verbose_name=_("code"), max_length=32, blank=True)
+    message = models.TextField(verbose_name=_("message"))
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(verbose_name=_("resolved at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("channel alert")
+        verbose_name_plural = _("channel alerts")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -290,32 +377,34 @@ class WebhookDelivery(models.Model):
     """
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PROCESSED = "processed", "Processed"
-        FAILED = "failed", "Failed"
-        UNKNOWN_CHANNEL = "unknown_channel", "Unknown phone number id"
-        UNREADABLE = "unreadable", "Unreadable payload"
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        UNKNOWN_CHANNEL = "unknown_channel", _("Unknown phone number id")
+        UNREADABLE = "unreadable", _("Unreadable payload")
 
-    source = models.CharField(max_length=16, default="meta", help_text="meta | sandbox")
+    source = models.CharField(verbose_name=_("source"), max_length=16, default="meta", help_text=_("meta | sandbox"))
     sender = models.CharField(
-        max_length=32, blank=True, default="",
-        help_text="The wa_id of the customer who wrote (one sender), '*' for several, empty for statuses. A sender's "
-                  "deliveries are processed in the order they were stored.")
+        verbose_name=_("sender"), max_length=32, blank=True, default="",
+        help_text=_("The wa_id of the customer who wrote (one sender), '*' for several, empty for statuses. A "
+                    "sender's deliveries are processed in the order they were stored."))
     shard = models.PositiveSmallIntegerField(
-        default=0, help_text="Which inbound drain takes it (a sender's deliveries always share one).")
-    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
-    body = models.TextField(help_text="The raw request body, as received.")
-    signature = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    summary = models.JSONField(default=dict, blank=True, help_text="Counts of what the processing found.")
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+        verbose_name=_("shard"), default=0,
+        help_text=_("Which inbound drain takes it (a sender's deliveries always share one)."))
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries")
+    body = models.TextField(verbose_name=_("body"), help_text=_("The raw request body, as received."))
+    signature = models.CharField(verbose_name=_("signature"), max_length=100, blank=True)
+    state = models.CharField(verbose_name=_("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    summary = models.JSONField(verbose_name=_("summary"), default=dict, blank=True, help_text=_("Counts of what the processing found."))
+    received_at = models.DateTimeField(verbose_name=_("received at"), auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(verbose_name=_("processed at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("webhook delivery")
         ordering = ["-id"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name_plural = _("webhook deliveries")
         indexes = [
             models.Index(fields=["sender", "id"], name="delivery_pending_by_sender",
                          condition=models.Q(state="pending")),

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.channels import channel_get
+from messaging.channel_cache import channel_get
 from messaging.models import Contact, Message
 
 logger = logging.getLogger(__name__)

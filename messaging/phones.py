@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class InvalidPhone(ValueError):
@@ -22,16 +23,16 @@ def _normalized(raw: str, region: str) -> str:
     # Cached: every inbound message and every send parses its number (phonenumbers is slow for that).
     text = raw.strip()
     if not text:
-        raise InvalidPhone("phone number is empty")
+        raise InvalidPhone(_("phone number is empty"))
     # WhatsApp sends wa_id without '+': treat a long run of digits as international.
     if text.isdigit() and len(text) > 11:
         text = "+" + text
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"'{raw}' is not a phone number: {exc}") from exc
+        raise InvalidPhone(_("'%(raw)s' is not a phone number") % {"raw": raw}) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"'{raw}' is not a valid phone number (write it as +55 11 98765-4321)")
+        raise InvalidPhone(_("'%(raw)s' is not a valid phone number (write it as +55 11 98765-4321)") % {"raw": raw})
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -65,7 +66,7 @@ def phone_from_wa_id(wa_id: str) -> str:
     """
     digits = "".join(ch for ch in str(wa_id) if ch.isdigit())
     if not digits:
-        raise InvalidPhone(f"'{wa_id}' is not a WhatsApp id")
+        raise InvalidPhone(_("'%(id)s' is not a WhatsApp id") % {"id": wa_id})
     try:
         return phone_normalize("+" + digits)
     except InvalidPhone:

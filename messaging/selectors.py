@@ -103,3 +103,56 @@ def _bubble(message: Message) -> dict[str, Any]:
 def sandbox_chat(*, contact: Contact, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
     messages = Message.objects.filter(contact=contact, pk__gt=after).order_by("id")[:limit]
     return [_bubble(m) for m in messages]
+
+
+def contact_search(*, q: str | None = None, channel_id: Any = None, tag: str | None = None,
+                   consent: str | None = None, consent_category: str = "marketing",
+                   attribute: str | None = None, include_tests: bool = False) -> QuerySet[Contact]:
+    """The contact list's filters: text (phone or name), tag, consent state, ``key=value`` attribute."""
+    qs = contact_list(q=q, channel_id=channel_id)
+    if not include_tests:
+        qs = qs.filter(is_test=False)
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if consent and consent_category in Contact.CONSENT_CATEGORIES:
+        if consent == Contact.Consent.UNKNOWN:
+            from django.db.models import Q
+
+            state = f"consent__{consent_category}__state"
+            qs = qs.filter(Q(**{f"{state}__isnull": True}) | ~Q(**{f"{state}__in": ["opted_in", "opted_out"]}))
+        else:
+            qs = qs.filter(**{f"consent__{consent_category}__state": consent})
+    if attribute:
+        key, _, value = attribute.partition("=")
+        key = key.strip()
+        if key.isidentifier():
+            qs = qs.filter(**{f"attributes__{key}__icontains": value.strip()}) if value else qs.filter(
+                attributes__has_key=key)
+    return qs.distinct()
+
+
+def contact_timeline(contact: Contact) -> dict[str, Any]:
+    """The contact page: consent history, conversations and the latest messages with statuses."""
+    from messaging.models import ConsentEvent, Conversation
+
+    history = ConsentEvent.objects.filter(contact=contact).select_related("message", "actor", "contact_import")
+    conversations = Conversation.objects.filter(contact=contact).select_related("assigned_team", "channel")[:50]
+    messages = Message.objects.filter(contact=contact).order_by("-id")[:200]
+    return {
+        "consent_history": [{
+            "id": item.pk, "category": item.category, "state": item.state, "source": item.source,
+            "at": item.at.isoformat(), "note": item.note, "actor": item.actor.username if item.actor else None,
+            "message": ({"id": item.message.pk, "text": _bubble(item.message)["text"],
+                         "at": item.message.created_at.isoformat()} if item.message else None),
+            "import": ({"id": item.contact_import.pk, "filename": item.contact_import.filename}
+                       if item.contact_import else None),
+        } for item in history[:500]],
+        "conversations": [{
+            "id": c.pk, "state": c.state, "channel": c.channel.name if c.channel else None,
+            "team": c.assigned_team.name if c.assigned_team else None, "opened_at": c.opened_at.isoformat(),
+            "closed_at": c.closed_at.isoformat() if c.closed_at else None,
+            "messages": c.messages.count(),
+        } for c in conversations],
+        "messages": [{**_bubble(m), "conversation": m.conversation_id, "run": m.run_id,
+                      "error_code": m.error_code} for m in messages],
+    }

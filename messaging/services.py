@@ -175,7 +175,7 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | int
             return existing
     channel = contact.channel if contact.channel_id else None
     if channel is not None and not getattr(channel, "provider_key", ""):
-        from messaging.channels import channel_get
+        from messaging.channel_cache import channel_get
 
         channel = channel_get(contact.channel_id)  # the concrete (polymorphic) channel
     template = outbound_check(contact=contact, channel=channel, kind=kind, content=content)
@@ -251,30 +251,41 @@ def message_status_advance(*, message: Message, status: str, at: datetime | None
 
 
 def contact_consent_set(*, contact: Contact, categories: list[str] | tuple[str, ...], state: str, source: str,
-                        at: datetime | None = None) -> bool:
+                        at: datetime | None = None, message_wamid: str = "", actor=None, contact_import=None,
+                        note: str = "") -> bool:
     """Record opt-in/opt-out for message categories. Returns whether anything changed.
 
     Takes effect at once: ``rules.outbound_check`` reads ``Contact.consent`` before every send.
+    Each change is also written to the contact's history (:class:`ConsentEvent`), with the inbound
+    message that carried it (``message_wamid``), the person (``actor``) or the import.
     """
+    from messaging.models import ConsentEvent
+
     at = at or timezone.now()
     with transaction.atomic():
         locked = Contact.objects.select_for_update().get(pk=contact.pk)
         consent = dict(locked.consent or {})
-        changed = False
+        changed = []
         for category in categories:
             if (consent.get(category) or {}).get("state") != state:
                 consent[category] = {"state": state, "at": at.isoformat(), "source": source}
-                changed = True
+                changed.append(category)
         if changed:
             locked.consent = consent
             locked.save(update_fields=["consent", "updated_at"])
             contact.consent = consent
+            message = (Message.objects.filter(provider_message_id=message_wamid).only("pk").first()
+                       if message_wamid else None)
+            ConsentEvent.objects.bulk_create([
+                ConsentEvent(contact_id=contact.pk, category=category, state=state, source=source[:200],
+                             message=message, actor=actor, contact_import=contact_import, note=note[:300], at=at)
+                for category in changed])
             if state == Contact.Consent.OPTED_OUT:
                 _queued_templates_refuse(contact_id=contact.pk, categories=list(categories), source=source)
             verb = "opted_out" if state == Contact.Consent.OPTED_OUT else "opted_in"
             domain_event_emit(event_type=f"contact.{verb}",
                               data={"contact": contact.phone, "categories": list(categories), "source": source})
-    return changed
+    return bool(changed)
 
 
 def _queued_templates_refuse(*, contact_id: int, categories: list[str], source: str) -> int:
@@ -322,7 +333,7 @@ def channel_pause(*, channel: Channel, code: str, reason: str) -> bool:
     now = timezone.now()
     Channel.objects.filter(pk=channel.pk).update(paused_at=now, pause_reason=f"{code}: {reason}"[:2000])
     channel.paused_at, channel.pause_reason = now, f"{code}: {reason}"
-    from messaging.channels import channels_forget
+    from messaging.channel_cache import channels_forget
 
     transaction.on_commit(channels_forget)
     ChannelAlert.objects.create(channel=channel, code=code, message=f"Channel paused: {reason}")
@@ -338,7 +349,7 @@ def channel_resume(*, channel: Channel) -> int:
     """
     from django.db.models import Exists, OuterRef
 
-    from messaging.channels import channels_forget
+    from messaging.channel_cache import channels_forget
     from messaging.models import ChannelAlert
     from messaging.outbound import outbound_kick
 

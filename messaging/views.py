@@ -7,6 +7,7 @@ import json
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -19,6 +20,7 @@ from messaging.ingest import (
     verify_token_matches,
     webhook_receive,
 )
+from messaging.models import Message
 
 
 @csrf_exempt
@@ -54,7 +56,9 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 @login_required
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     contacts = selectors.sandbox_contacts()
-    return render(request, "messaging/sandbox.html", {"contacts": contacts})
+    strings = {"template": _("template"), "addFailed": _("could not add the contact"),
+               **{f"status.{value}": str(label) for value, label in Message.Status.choices}}
+    return render(request, "messaging/sandbox.html", {"contacts": contacts, "strings": strings})
 
 
 @login_required
@@ -63,7 +67,7 @@ def sandbox_messages(request: HttpRequest) -> JsonResponse:
     """The chat of one sandbox contact since message id ``after`` (the page polls this)."""
     contact = selectors.sandbox_contact(contact_id=request.GET.get("contact"))
     if contact is None:
-        return JsonResponse({"error": "unknown sandbox contact"}, status=404)
+        return JsonResponse({"error": _("unknown sandbox contact")}, status=404)
     after = int(request.GET.get("after") or 0)
     return JsonResponse({"contact": selectors.contact_card(contact),
                          "messages": selectors.sandbox_chat(contact=contact, after=after)})
@@ -81,16 +85,16 @@ def _may_play(request: HttpRequest) -> bool:
 def sandbox_send(request: HttpRequest) -> JsonResponse:
     """The person typed text, tapped a reply button or picked a list row."""
     if not _may_play(request):
-        return JsonResponse({"error": "your role cannot play customers (editor needed)"}, status=403)
+        return JsonResponse({"error": _("your role cannot play customers (editor needed)")}, status=403)
     from messaging.webhooks import sandbox_inbound_submit
 
     try:
         data = json.loads(request.body or b"{}")
     except ValueError:
-        return JsonResponse({"error": "invalid JSON"}, status=400)
+        return JsonResponse({"error": _("invalid JSON")}, status=400)
     contact = selectors.sandbox_contact(contact_id=data.get("contact"))
     if contact is None:
-        return JsonResponse({"error": "unknown sandbox contact"}, status=404)
+        return JsonResponse({"error": _("unknown sandbox contact")}, status=404)
     try:
         delivery = sandbox_inbound_submit(
             contact=contact, text=str(data.get("text", "")), reply_id=str(data.get("reply_id", "")),
@@ -107,7 +111,7 @@ def sandbox_send(request: HttpRequest) -> JsonResponse:
 def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
     """Add a customer to play on the sandbox channel."""
     if not _may_play(request):
-        return JsonResponse({"error": "your role cannot add sandbox contacts (editor needed)"}, status=403)
+        return JsonResponse({"error": _("your role cannot add sandbox contacts (editor needed)")}, status=403)
     from messaging.phones import InvalidPhone
     from messaging.services import sandbox_contact_create as create
 

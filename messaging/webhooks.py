@@ -167,7 +167,8 @@ def consent_keywords(*, contact: Contact, channel: Channel, payload: dict[str, A
     else:
         return
     source = f"{'button' if reply_id else 'keyword'} {payload.get('reply_id') or payload.get('text')}"
-    contact_consent_set(contact=contact, categories=categories, state=state, source=source, at=at)
+    contact_consent_set(contact=contact, categories=categories, state=state, source=source, at=at,
+                        message_wamid=str(payload.get("message_id", "")))
     event_record(kind=kind, dedupe_key=f"wa:{kind.replace('_', '')}:{payload['message_id']}", contact=contact,
                  channel=channel, payload={**payload, "categories": categories, "source": source}, occurred_at=at)
 

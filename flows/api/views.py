@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate, login, logout
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -16,7 +17,7 @@ from core.errors import error_response
 from core.permissions import user_roles
 from flows import selectors, services
 from flows.api import serializers as s
-from flows.models import Flow, FlowRun, TestRun
+from flows.models import Flow, TestRun
 from flows.nodes import registry
 from flows.validation import definition_validate
 
@@ -60,7 +61,8 @@ def session_payload(request) -> dict:
         pref = UserPreference.objects.filter(user=user).first()
         language = pref.language if pref else "pt-BR"
     return {"authenticated": True, "user": {"id": user.pk, "username": user.username, "first_name": user.first_name,
-                                            "language": language, "roles": sorted(user_roles(user))}}
+                                            "language": language, "roles": sorted(user_roles(user)),
+                                            "is_staff": user.is_staff}}
 
 
 class SessionView(APIView):
@@ -77,7 +79,7 @@ class SessionView(APIView):
     @extend_schema(request=LanguageSerializer, responses={200: dict})
     def patch(self, request):
         if not request.user.is_authenticated:
-            return error_response("not_authenticated", "Sign in first.", http_status=401)
+            return error_response("not_authenticated", _("Sign in first."), http_status=401)
         data = LanguageSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_language_set(user=request.user, language=data.validated_data["language"])
@@ -97,8 +99,8 @@ def _credentials_user(request):
 
 
 def _wrong_credentials() -> Response:
-    return error_response("invalid_credentials", "Wrong username or password.",
-                          details={"password": ["Wrong username or password."]})
+    message = _("Wrong username or password.")
+    return error_response("invalid_credentials", message, details={"password": [message]})
 
 
 class LoginView(APIView):
@@ -306,26 +308,6 @@ class RevisionViewSet(viewsets.GenericViewSet):
         except services.StaleRevision as exc:
             return _stale_response(exc)
         return Response(s.RevisionDetailSerializer(new).data, status=status.HTTP_201_CREATED)
-
-
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.RunSerializer
-
-    def get_queryset(self):
-        queryset = FlowRun.objects.select_related("contact", "revision").order_by("-id")
-        params = self.request.query_params
-        if params.get("flow"):
-            queryset = queryset.filter(flow_id=params["flow"]) if params["flow"].isdigit() else queryset.none()
-        if params.get("status"):
-            queryset = queryset.filter(status=params["status"])
-        if params.get("contact"):
-            queryset = queryset.filter(contact__phone=params["contact"])
-        if params.get("include_tests") != "1":
-            queryset = queryset.filter(is_test=False)
-        return queryset[:500] if self.action == "list" else queryset
-
-    def get_serializer_class(self):
-        return s.RunDetailSerializer if self.action == "retrieve" else s.RunSerializer
 
 
 class TestRunViewSet(viewsets.GenericViewSet):

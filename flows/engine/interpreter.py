@@ -125,6 +125,12 @@ class Interpreter:
     def run_cancel(self, *, run: FlowRun, reason: str) -> None:
         self._finish(run, FlowRun.Status.CANCELLED, reason)
 
+    def run_reenter(self, *, run: FlowRun, node_id: str, event: InboundEvent | None = None) -> None:
+        """Execute ``node_id`` again on an ended run and go on from there (an operator's retry of a
+        failed step). Precondition, as everywhere: the contact's lock is held."""
+        run.end_reason, run.ended_at = "", None
+        self._advance(run, node_id, event=event, resuming=False)
+
     # -- the loop
 
     def _advance(self, run: FlowRun, node_id: str, *, event: InboundEvent | None, resuming: bool,

@@ -1,23 +1,31 @@
-import { lazy, Suspense, useEffect, useState } from "react";
+import { Suspense, useEffect, useState } from "react";
 import { onSessionLost } from "./api/client";
 import { endpoints } from "./api/endpoints";
 import type { Language, Session } from "./api/types";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { useLanguage, useT } from "./i18n";
-import { FlowListPage } from "./pages/FlowListPage";
-import { LanguageSwitch } from "./pages/LanguageSwitch";
 import { LoginPage } from "./pages/LoginPage";
-import { Link, matchRoute, navigate, useLocation } from "./router";
+import { AppShell } from "./pages/shell/AppShell";
+import { navigate, safeNext, useLocation } from "./router";
+import { hasRole, matchRoute } from "./routes";
 
-// The editor (React Flow, dagre, forms) is most of the bundle: the login and list pages load without it.
-const loadEditor = () => import("./editor/EditorPage");
-// Opening an editor URL directly: fetch the editor chunk alongside the session check, not after it.
-if (matchRoute(window.location.pathname).name === "editor") void loadEditor();
-const EditorPage = lazy(() => loadEditor().then((module) => ({ default: module.EditorPage })));
+// Opening a URL directly (an editor link): fetch that page's code alongside the session check.
+void matchRoute(window.location.pathname)?.route.preload?.();
 
 function applyUserLanguage(session: Session) {
   const stored = localStorage.getItem("fluxo.language") as Language | null;
   const language = session.user?.language ?? stored ?? "pt-BR";
   useLanguage.getState().setLanguage(language === "en" ? "en" : "pt-BR");
+}
+
+const isLogin = (path: string) => (path.replace(/\/+$/, "") || "/") === "/login";
+
+/** After signing in: back to the page asked for; pages outside the app (/sandbox/) load in full. */
+function goAfterLogin(search: string) {
+  const next = safeNext(search);
+  if (isLogin(next.split("?")[0])) return navigate("/flows", true);
+  if (matchRoute(next.split("?")[0])) navigate(next, true);
+  else window.location.assign(next);
 }
 
 export function App() {
@@ -39,12 +47,16 @@ export function App() {
     );
   }, []);
 
-  const route = matchRoute(path);
+  const login = isLogin(path);
   useEffect(() => {
     if (!session) return;
-    if (!session.authenticated && route.name !== "login") navigate("/login", true);
-    if (session.authenticated && route.name === "login") navigate("/flows", true);
-  }, [session, route.name]);
+    // Deep links survive the login: /flows/6 → /login?next=/flows/6 → /flows/6.
+    if (!session.authenticated && !login) {
+      const here = window.location.pathname + window.location.search;
+      navigate(here === "/" ? "/login" : `/login?${new URLSearchParams({ next: here }).toString()}`, true);
+    }
+    if (session.authenticated && login) goAfterLogin(window.location.search);
+  }, [session, login]);
 
   if (error) return <p className="page-error">{error}</p>;
   if (!session) return <p className="muted page-loading">{t("common.loading")}</p>;
@@ -54,44 +66,40 @@ export function App() {
         onLoggedIn={(next) => {
           applyUserLanguage(next);
           setSession(next);
-          navigate("/flows", true);
+          goAfterLogin(window.location.search);
         }}
       />
     );
   }
   const user = session.user;
-  return (
-    <div className="app">
-      {route.name !== "editor" && (
-        <nav className="topbar">
-          <Link to="/flows" className="brand">
-            Fluxo
-          </Link>
-          <span className="spacer" />
-          <span className="muted small" data-testid="current-user">
-            {user.first_name || user.username}
-          </span>
-          <LanguageSwitch persist />
-          <button
-            type="button"
-            className="link"
-            onClick={async () => {
-              await endpoints.logout().catch(() => undefined);
-              setSession({ authenticated: false, user: null });
-              navigate("/login", true);
-            }}
-          >
-            {t("nav.logout")}
-          </button>
-        </nav>
-      )}
-      {route.name === "flows" && <FlowListPage user={user} />}
-      {route.name === "editor" && (
+  const matched = matchRoute(path);
+  const logout = async () => {
+    await endpoints.logout().catch(() => undefined);
+    setSession({ authenticated: false, user: null });
+    navigate("/login", true);
+  };
+  let content;
+  if (!matched) {
+    content = <p className="page-error">{t("nav.notFound")}</p>;
+  } else if (!hasRole(user, matched.route.role)) {
+    content = (
+      <div className="page" data-testid="forbidden">
+        <p className="page-error">{t("shell.forbidden")}</p>
+      </div>
+    );
+  } else {
+    const Page = matched.route.page;
+    content = (
+      <ErrorBoundary key={matched.route.id}>
         <Suspense fallback={<p className="muted page-loading">{t("common.loading")}</p>}>
-          <EditorPage flowId={route.flowId} user={user} />
+          <Page user={user} params={matched.params} />
         </Suspense>
-      )}
-      {route.name === "notFound" && <p className="page-error">{t("nav.notFound")}</p>}
-    </div>
+      </ErrorBoundary>
+    );
+  }
+  return (
+    <AppShell user={user} path={path} onLogout={logout} fullBleed={Boolean(matched?.route.fullBleed)}>
+      {content}
+    </AppShell>
   );
 }

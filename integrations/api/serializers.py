@@ -6,6 +6,7 @@ API key appear once, in the answer to the request that created them.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from integrations.models import (
@@ -133,9 +134,27 @@ class AssistantAskSerializer(serializers.Serializer):
 
 
 class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(many=True, required=False,
+                                                 queryset=get_user_model().objects.filter(is_active=True))
+    member_names = serializers.SerializerMethodField()
+
     class Meta:
         model = Team
-        fields = ["id", "name", "priority", "timezone", "business_hours", "holidays", "notify_email"]
+        fields = ["id", "name", "priority", "timezone", "business_hours", "holidays", "holiday_country",
+                  "holiday_subdivision", "notify_email", "members", "member_names"]
+
+    def get_member_names(self, team: Team) -> list[str]:
+        return [m.get_full_name() or m.username for m in team.members.all()]
+
+    def validate_holiday_country(self, value: str) -> str:
+        from integrations.holidays import UnknownCalendar, subdivisions
+
+        if value:
+            try:
+                subdivisions(value)
+            except UnknownCalendar as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return value.upper()
 
     def validate(self, attrs):
         current = self.instance
@@ -144,6 +163,17 @@ class TeamSerializer(serializers.ModelSerializer):
             attrs.get("business_hours", current.business_hours if current else {}),
             attrs.get("holidays", current.holidays if current else []),
         )
+        country = attrs.get("holiday_country", current.holiday_country if current else "")
+        subdivision = (attrs.get("holiday_subdivision", current.holiday_subdivision if current else "") or "").upper()
+        if subdivision:
+            from integrations.holidays import UnknownCalendar, subdivisions
+
+            try:
+                if not country or subdivision not in subdivisions(country):
+                    errors["holiday_subdivision"] = [f"'{subdivision}' is not a state of {country or '?'}"]
+            except UnknownCalendar:
+                pass
+            attrs["holiday_subdivision"] = subdivision
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

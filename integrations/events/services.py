@@ -55,8 +55,9 @@ def api_integration_create(*, name: str) -> tuple[ApiIntegration, str]:
 def api_integration_rotate_key(*, integration: ApiIntegration) -> str:
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    integration.key_prefix, integration.key_hash = prefix, _hash(key)
-    integration.save(update_fields=["key_prefix", "key_hash"])
+    # A new key is a working key: rotating also re-enables a revoked integration.
+    integration.key_prefix, integration.key_hash, integration.is_active = prefix, _hash(key), True
+    integration.save(update_fields=["key_prefix", "key_hash", "is_active"])
     return key
 
 
@@ -139,3 +140,11 @@ def external_event_get(*, integration: ApiIntegration, event_id: int) -> Inbound
     return (InboundEvent.objects.filter(pk=event_id, kind=InboundEvent.Kind.EXTERNAL,
                                         dedupe_key__startswith=f"api:{integration.pk}:")
             .prefetch_related("started_runs__flow").first())
+
+
+@transaction.atomic
+def api_integration_revoke(*, integration: ApiIntegration) -> ApiIntegration:
+    """Disable the integration's key at once; rotating the key later gives it a new, working one."""
+    integration.is_active = False
+    integration.save(update_fields=["is_active"])
+    return integration

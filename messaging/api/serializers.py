@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.crypto import mask
@@ -30,12 +31,12 @@ class ChannelInputSerializer(serializers.Serializer):
             missing = [f for f in ("phone_number_id", "waba_id", "access_token", "app_secret", "verify_token")
                        if not attrs.get(f)]
             if missing:
-                raise serializers.ValidationError({f: ["This field is required for a WhatsApp Cloud API channel."]
+                raise serializers.ValidationError({f: [_("This field is required for a WhatsApp Cloud API channel.")]
                                                    for f in missing})
             from messaging.models import WhatsAppCloudChannel
 
             if WhatsAppCloudChannel.objects.filter(phone_number_id=attrs["phone_number_id"]).exists():
-                raise serializers.ValidationError({"phone_number_id": ["A channel with this phone number id exists."]})
+                raise serializers.ValidationError({"phone_number_id": [_("A channel with this phone number id exists.")]})
         return attrs
 
 
@@ -63,7 +64,7 @@ class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = ["id", "name", "language", "category", "status", "parameter_count", "body_text", "components",
-                  "channel"]
+                  "channel", "synced_at"]
 
 
 class ContactSerializer(serializers.ModelSerializer):

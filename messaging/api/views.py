@@ -11,7 +11,6 @@ from messaging import selectors
 from messaging.api.serializers import (
     ChannelInputSerializer,
     ChannelOutputSerializer,
-    ContactSerializer,
     MessageSerializer,
     TemplateSerializer,
 )
@@ -21,7 +20,9 @@ from messaging.services import channel_create
 class ChannelViewSet(viewsets.GenericViewSet):
     """Channels. Creating one needs the admin role; secrets are accepted but never returned."""
 
-    required_roles = {"POST": "admin", "PUT": "admin", "PATCH": "admin", "DELETE": "admin", "GET": "viewer"}
+    # Only admins see channels (their numbers, ids and state), as they alone manage them.
+    required_roles = {"POST": "admin", "PUT": "admin", "PATCH": "admin", "DELETE": "admin", "GET": "admin",
+                      "HEAD": "admin", "OPTIONS": "admin"}
     serializer_class = ChannelInputSerializer
 
     def get_queryset(self):
@@ -64,19 +65,6 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         params = self.request.query_params
         return selectors.template_list(status=params.get("status"), language=params.get("language"),
                                        channel_id=params.get("channel"), category=params.get("category"))
-
-
-@extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("channel", int)])
-class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = ContactSerializer
-
-    def get_queryset(self):
-        params = self.request.query_params
-        return selectors.contact_list(q=params.get("q"), channel_id=params.get("channel")).prefetch_related("tags")
-
-    def list(self, request, *args, **kwargs):
-        queryset = self.get_queryset()[:500]
-        return Response(self.get_serializer(queryset, many=True).data)
 
 
 @extend_schema(parameters=[OpenApiParameter("contact", int), OpenApiParameter("direction", str)])

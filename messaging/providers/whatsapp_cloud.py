@@ -17,6 +17,7 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from core.metrics import graph_api_call
 from messaging.providers.base import ChannelProvider, ProviderError, SendResult
 from messaging.providers.registry import register
 
@@ -278,8 +279,8 @@ class CloudClient:
         url = f"{self.base_url}/{self.version}/{path}"
         headers = {"Authorization": f"Bearer {self.access_token}"}
         try:
-            response = self.session.request(method, url, json=json, params=params, headers=headers,
-                                            timeout=self.timeout)
+            response = graph_api_call(self.session.request, method, url, json=json, params=params, headers=headers,
+                                      timeout=self.timeout)
         except requests.ConnectTimeout as exc:
             raise ProviderError("Graph API did not accept the connection in time; retried with backoff",
                                 code="connect_timeout", retryable=True) from exc
@@ -316,6 +317,14 @@ class CloudClient:
     def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         self._request("POST", f"{self.phone_number_id}/messages", json=build_mark_read(message_id, typing=typing))
 
+    PHONE_NUMBER_FIELDS = ("display_phone_number,verified_name,quality_rating,messaging_limit_tier,throughput,"
+                           "name_status,code_verification_status")
+
+    def phone_number_info(self) -> dict[str, Any]:
+        """``GET /{phone-number-id}``: proves the token works for this number and says its display
+        number, verified name, quality rating and messaging limit tier."""
+        return self._request("GET", self.phone_number_id, params={"fields": self.PHONE_NUMBER_FIELDS})
+
     def templates_page(self, *, after: str | None = None, limit: int = 100) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "fields": "id,name,language,status,category,components"}
         if after:
@@ -332,6 +341,11 @@ class CloudClient:
             after = (paging.get("cursors") or {}).get("after")
             if not paging.get("next") or not after:
                 return
+
+    def phone_number_health(self) -> dict[str, Any]:
+        """The number's quality rating, messaging limit tier and status (``GET /{phone-number-id}``)."""
+        return self._request("GET", self.phone_number_id,
+                             params={"fields": "quality_rating,messaging_limit_tier,status"})
 
 
 @register

@@ -19,6 +19,10 @@
     }).then((r) => r.json().then((data) => ({ ok: r.ok, data })));
   }
 
+  // Texts in the page's language (the server renders them with the template).
+  const strings = JSON.parse(document.getElementById("sandbox-strings").textContent || "{}");
+  const say = (key, fallback) => strings[key] || fallback;
+
   function el(tag, cls, text) {
     const node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -36,7 +40,7 @@
     li.dataset.id = m.id;
     if (m.direction === "out" && (m.status === "queued" || m.status === "sending")) li.dataset.pending = "1";
     if (m.header) li.appendChild(el("span", "head", m.header));
-    li.appendChild(el("span", "text", m.text || (m.template ? "[template " + m.template + "]" : "")));
+    li.appendChild(el("span", "text", m.text || (m.template ? "[" + say("template", "template") + " " + m.template + "]" : "")));
     if (m.footer) li.appendChild(el("span", "foot", m.footer));
     const choices = el("div", "choices");
     (m.buttons || []).forEach((b) => {
@@ -59,7 +63,7 @@
     }
     if (choices.childNodes.length) li.appendChild(choices);
     if (m.error) li.appendChild(el("span", "error", m.error));
-    li.appendChild(el("span", "meta", new Date(m.at).toLocaleTimeString() + (m.direction === "out" ? " · " + m.status : "")));
+    li.appendChild(el("span", "meta", new Date(m.at).toLocaleTimeString(document.documentElement.lang || undefined) + (m.direction === "out" ? " · " + say("status." + m.status, m.status) : "")));
     return li;
   }
 
@@ -138,7 +142,7 @@
     const form = e.target;
     post(root.dataset.contactsUrl, { name: form.elements.name.value, phone: form.elements.phone.value })
       .then(({ ok, data }) => {
-        if (!ok) { alert(data.error || "could not add the contact"); return; }
+        if (!ok) { alert(data.error || say("addFailed", "could not add the contact")); return; }
         const li = el("li");
         const button = el("button", "contact");
         button.type = "button";

@@ -45,3 +45,19 @@ def test_without_a_build_the_shell_says_how_to_build(client, manifest):
     response = client.get("/flows/")
     assert response.status_code == 503
     assert "make frontend" in response.content.decode()
+
+
+def test_every_route_of_the_frontend_route_table_is_served(client, manifest):
+    """frontend/src/routes.tsx is where pages register; the server must serve each one's URL."""
+    import re
+    from pathlib import Path
+
+    manifest.write_text(json.dumps({"src/main.tsx": {"file": "assets/main.js", "isEntry": True}}))
+    source = (Path(__file__).resolve().parents[2] / "frontend" / "src" / "routes.tsx").read_text(encoding="utf-8")
+    paths = re.findall(r'path: "(/[^"]*)"', source)
+    assert len(paths) >= 15, paths
+    for pattern in paths:
+        url = re.sub(r"[#:]\w+", "7", pattern)
+        assert client.get(url).status_code == 200, url
+        assert client.get(url + "/").status_code == 200, url
+    assert client.get("/login/?next=/flows/6").status_code == 200

@@ -13,6 +13,7 @@ from flows.engine.interpreter import Interpreter
 from flows.models import FlowPublication, InboundEvent, UserPreference
 from messaging.models import (
     ChannelAlert,
+    ContactImport,
     Conversation,
     Message,
     SandboxChannel,
@@ -20,6 +21,7 @@ from messaging.models import (
     WebhookDelivery,
     WhatsAppCloudChannel,
 )
+from messaging.services import contact_consent_set
 from tests.factories import chain, make_contact, make_flow, make_template, make_user, node
 
 APP_LABELS = ("core", "flows", "messaging")
@@ -40,6 +42,9 @@ def one_of_each(db, admin_user):
     make_template("lembrete")
     ChannelAlert.objects.create(channel=channel, code="190", message="token expirado")
     WebhookDelivery.objects.create(body='{"entry": []}', channel=channel)
+    ContactImport.objects.create(filename="clientes.csv", content="telefone\n+5511987654321\n", columns=["telefone"],
+                                 row_count=1)
+    contact_consent_set(contact=contact, categories=["utility"], state="opted_out", source="keyword SAIR")
 
     flow = make_flow(chain(node("t", "trigger", event="message", match="any"),
                            node("m", "send_message", text="Olá {{contact.first_name}}"),

@@ -51,11 +51,13 @@ def test_login_is_required(db):
 
 def test_a_user_without_a_role_is_refused(db):
     nobody = client_for(make_user("nobody", role=None))
-    response = nobody.get("/api/flows/")
+    response = nobody.get("/api/flows/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     error = error_of(response)
     assert error["code"] == "permission_denied"
     assert error["message"] == "Your role does not allow this action."
+    # pt-BR is the default language when the caller names none.
+    assert error_of(nobody.get("/api/flows/"))["message"] == "Seu papel não permite esta ação."
 
 
 def test_a_viewer_reads_but_does_not_write(flow):
@@ -346,7 +348,7 @@ def test_published_flow_runs_on_inbound_messages(api, flow, contact):
     inbound(contact, "oi")
     run = flow.runs.get()
     assert run.status == FlowRun.Status.COMPLETED and run.revision.revision == 2
-    runs = api.get(f"/api/runs/?flow={flow.pk}").json()
+    runs = api.get(f"/api/runs/?flow={flow.pk}").json()["results"]
     assert [r["id"] for r in runs] == [run.pk] and runs[0]["revision"] == 2
     detail = api.get(f"/api/runs/{run.pk}/").json()
     assert [s["node_id"] for s in detail["steps"]] == ["t", "m"]
@@ -486,7 +488,8 @@ def test_session_login_language_and_logout(db):
     assert anonymous.status_code == 200 and anonymous.json() == {"authenticated": False, "user": None}
     assert "csrftoken" in anonymous.cookies
 
-    wrong = client.post("/api/auth/login/", {"username": "lia", "password": "errada"}, format="json")
+    wrong = client.post("/api/auth/login/", {"username": "lia", "password": "errada"}, format="json",
+                        HTTP_ACCEPT_LANGUAGE="en")
     assert wrong.status_code == 400
     error = error_of(wrong)
     assert error["code"] == "invalid_credentials" and error["details"] == {"password": ["Wrong username or password."]}
@@ -544,8 +547,8 @@ def test_malformed_ids_are_404_not_500(api, flow):
         assert error_of(response)["code"] == "not_found"
     response = api.post(f"/api/flows/{flow.pk}/revisions/abc/restore/", {"base_revision": 1}, format="json")
     assert response.status_code == 404
-    response = api.get("/api/runs/?flow=abc")
-    assert response.status_code == 200 and response.json() == []
+    response = api.get("/api/runs/?flow=abc")  # a malformed filter is a clear 400, not an empty list
+    assert response.status_code == 400 and error_of(response)["code"] == "validation_error"
 
 
 def test_runs_list_filters(api, contact, editor):
@@ -557,11 +560,14 @@ def test_runs_list_filters(api, contact, editor):
     draft = make_flow(chain(T, node("e", "end")), name="draft", publish=False)
     test_run_start(flow=draft, payload={}, user=editor)
     run = waiting.runs.get()
-    assert [r["id"] for r in api.get("/api/runs/").json()] == [run.pk]  # test runs are left out
-    assert len(api.get("/api/runs/?include_tests=1").json()) == 2
-    assert [r["id"] for r in api.get("/api/runs/?status=waiting").json()] == [run.pk]
-    assert api.get("/api/runs/?status=completed").json() == []
-    assert [r["contact"] for r in api.get("/api/runs/", {"contact": contact.phone}).json()] == [contact.phone]
+    def listed(params=None):
+        return api.get("/api/runs/", params or {}).json()["results"]
+
+    assert [r["id"] for r in listed()] == [run.pk]  # test runs are left out
+    assert len(listed({"tests": "true"})) == 1  # ... and shown apart
+    assert [r["id"] for r in listed({"status": "waiting"})] == [run.pk]
+    assert listed({"status": "completed"}) == []
+    assert [r["contact"]["phone"] for r in listed({"contact": contact.phone})] == [contact.phone]
     detail = api.get(f"/api/runs/{run.pk}/").json()
     assert detail["status"] == "waiting" and detail["wait_kind"] == "reply" and detail["context"]["trigger"]["text"] == "oi"
 

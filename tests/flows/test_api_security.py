@@ -22,7 +22,8 @@ PUBLIC = {
 # Routes with their own authentication (an integration's API key, a demo credential).
 OWN_AUTH = {"api/events/", "api/events/<int:event_id>/", "api/demo/orders/<str:order_id>/"}
 # Writes a viewer may make (none but their own session).
-VIEWER_WRITES = {"api/auth/session/", "api/auth/login/", "api/auth/logout/", "api/auth/token/"}
+VIEWER_WRITES = {"api/auth/session/", "api/auth/login/", "api/auth/logout/", "api/auth/token/",
+                 "api/alerts/read/"}  # marking one's own alerts read
 
 
 def _routes():
@@ -89,3 +90,41 @@ def test_openapi_schema_needs_a_login():
     assert client.get("/api/schema/").status_code in (401, 403)
     client.force_authenticate(make_user("vera", role="viewer"))
     assert client.get("/api/schema/").status_code == 200
+
+
+# Routes only admins may even read: channels, API keys, credentials' writes aside, webhooks, people.
+ADMIN_ONLY = [
+    "/api/channels/", "/api/channels/1/", "/api/channels/connect-info/", "/api/channels/1/health/",
+    "/api/api-integrations/", "/api/api-integrations/1/", "/api/api-integrations/1/calls/",
+    "/api/webhooks/subscriptions/", "/api/webhooks/deliveries/", "/api/users/", "/api/users/1/",
+]
+ADMIN_ONLY_WRITES = [
+    "/api/channels/check/", "/api/channels/1/check/", "/api/channels/1/resume/", "/api/api-integrations/1/revoke/",
+    "/api/api-integrations/1/rotate-key/", "/api/credentials/", "/api/users/", "/api/teams/",
+]
+
+
+def test_the_admin_only_list_names_real_routes():
+    from django.urls import Resolver404, resolve
+
+    for url in ADMIN_ONLY + ADMIN_ONLY_WRITES:
+        try:
+            resolve(url)
+        except Resolver404:
+            pytest.fail(f"{url} is not a route")
+
+
+@pytest.mark.parametrize("url", ADMIN_ONLY)
+def test_editors_cannot_see_admin_pages_data(url):
+    client = APIClient()
+    client.force_authenticate(make_user("edith", role="editor"))
+    response = client.get(url)
+    assert response.status_code == 403, (url, response.status_code)
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("url", ADMIN_ONLY_WRITES)
+def test_editors_cannot_make_admin_changes(url):
+    client = APIClient()
+    client.force_authenticate(make_user("edith", role="editor"))
+    assert client.post(url, {}, format="json").status_code == 403, url

@@ -203,7 +203,9 @@ def test_admin_shows_open_alerts(subscription, webhook_receiver, settings, clien
     alerts = client.get("/admin/integrations/integrationalert/")
     assert alerts.status_code == 200 and b"was disabled" in alerts.content
     subs = client.get("/admin/integrations/webhooksubscription/")
-    assert b"open integration alert" in subs.content
+    assert "alerta(s) de integração em aberto".encode() in subs.content  # the admin speaks pt-BR
+    english = client.get("/admin/integrations/webhooksubscription/", HTTP_ACCEPT_LANGUAGE="en")
+    assert b"open integration alert" in english.content
     assert subscription.secret.encode() not in client.get(f"/admin/integrations/webhooksubscription/{subscription.pk}/change/").content
 
 

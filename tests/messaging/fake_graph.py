@@ -1,8 +1,10 @@
 """A fake Meta Graph API: a real HTTP server on 127.0.0.1 in a thread.
 
-Serves ``POST /{version}/{phone_number_id}/messages`` and ``GET /{version}/{waba_id}/message_templates``
-(paged with ``limit``/``after`` like Graph), checks the bearer token, records every request, and
-can be told to fail the next calls with a Graph error code, a 5xx, or a slow answer.
+Serves ``POST /{version}/{phone_number_id}/messages``, ``GET /{version}/{waba_id}/message_templates``
+(paged with ``limit``/``after`` like Graph) and ``GET /{version}/{phone_number_id}`` (the number's
+name, quality rating and messaging limit, as the channel's token check reads them), checks the
+bearer token, records every request, and can be told to fail the next calls with a Graph error
+code, a 5xx, or a slow answer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class FakeGraph:
     phone_number_id: str = "106540352242922"
     waba_id: str = "419561257915477"
     templates: list[dict[str, Any]] = field(default_factory=list)
+    display_phone_number: str = "+55 11 4000-1234"
+    verified_name: str = "Loja Exemplo"
+    quality_rating: str = "GREEN"
+    messaging_limit_tier: str = "TIER_1K"
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     delay: float = 0.0
@@ -120,6 +126,15 @@ class FakeGraph:
                     if failure.http_status:
                         return self._answer(failure.http_status, {"message": "upstream trouble"})
                 parts = url.path.strip("/").split("/")
+                if method == "GET" and len(parts) == 2 and parts[0] == graph.version:
+                    if parts[1] != graph.phone_number_id:
+                        return self._answer(400, _error(100, f"Unsupported get request. Object with ID "
+                                                             f"'{parts[1]}' does not exist"))
+                    return self._answer(200, {
+                        "id": graph.phone_number_id, "display_phone_number": graph.display_phone_number,
+                        "verified_name": graph.verified_name, "quality_rating": graph.quality_rating,
+                        "messaging_limit_tier": graph.messaging_limit_tier, "throughput": {"level": "STANDARD"},
+                        "name_status": "APPROVED", "code_verification_status": "VERIFIED"})
                 if len(parts) != 3 or parts[0] != graph.version:
                     return self._answer(404, _error(100, "Unknown path"))
                 _, node, edge = parts

@@ -281,7 +281,7 @@ def test_account_errors_pause_the_channel_and_alert(customer, cloud_channel, fak
 def test_a_rotated_token_is_picked_up_instead_of_pausing(customer, cloud_channel, fake_graph,
                                                          django_capture_on_commit_callbacks, send):
     """The sender caches channels: a token changed since is re-read on 190, not taken for an expired one."""
-    from messaging.channels import channel_get
+    from messaging.channel_cache import channel_get
 
     cloud_channel.access_token = "EAAG-old-token-999"
     cloud_channel.save()
@@ -297,9 +297,11 @@ def test_alert_is_visible_in_the_admin(admin_client, customer, cloud_channel, fa
     message, _ = queue(customer, django_capture_on_commit_callbacks)
     fake_graph.fail(190)
     send(message)
-    page = admin_client.get("/admin/messaging/channel/").content.decode()
-    assert "190" in page
-    assert ChannelAlert.objects.filter(channel=cloud_channel, code="190").exists()
+    page = admin_client.get("/admin/messaging/channel/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "paused" in page and "190" in page
+    assert "pausado" in admin_client.get("/admin/messaging/channel/").content.decode()
+    page = admin_client.get("/admin/messaging/channelalert/").content.decode()
+    assert "Channel paused" in page
 
 
 # --- a contact's messages, in order ---------------------------------------------------------------

@@ -121,7 +121,7 @@ def test_sandbox_channel_and_validation(admin_api):
 
 def test_editors_cannot_create_channels(api):
     assert api.post("/api/channels/", CLOUD, format="json").status_code == 403
-    assert api.get("/api/channels/").status_code == 200
+    assert api.get("/api/channels/").status_code == 403  # only admins see channels
 
 
 def test_anonymous_gets_nothing(client, db):

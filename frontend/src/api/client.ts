@@ -40,7 +40,8 @@ export function onSessionLost(listener: Listener): () => void {
 }
 
 export async function request<T>(method: string, url: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: "application/json" };
+  // Error messages come back in the UI's language (the i18n store keeps it on <html lang>).
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": document.documentElement.lang || "pt-BR" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE_METHODS.has(method)) {
     const token = readCookie("csrftoken");
@@ -79,4 +80,5 @@ export const api = {
   get: <T>(url: string) => request<T>("GET", url),
   post: <T>(url: string, body?: unknown, options?: { keepalive?: boolean }) => request<T>("POST", url, body ?? {}, options),
   patch: <T>(url: string, body: unknown) => request<T>("PATCH", url, body),
+  delete: <T>(url: string) => request<T>("DELETE", url),
 };

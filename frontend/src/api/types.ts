@@ -10,6 +10,8 @@ export interface User {
   first_name: string;
   language: Language;
   roles: Role[];
+  /** May open the Django admin. */
+  is_staff?: boolean;
 }
 
 export interface Session {

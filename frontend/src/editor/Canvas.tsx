@@ -8,6 +8,7 @@ import {
   type NodeTypes,
 } from "@xyflow/react";
 import { useCallback, useMemo, useState, type DragEvent, type KeyboardEvent } from "react";
+import { useCanvasLabels } from "../i18n/canvas";
 import { isStepNode, type GraphNode } from "./graph";
 import { NoteCard } from "./NoteCard";
 import { DRAG_MIME } from "./Palette";
@@ -31,6 +32,7 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
   const connect = useEditor((state) => state.connect);
   const viewport = useEditor((state) => state.viewport);
   const flow = useReactFlow();
+  const ariaLabelConfig = useCanvasLabels();
   // Fit once, when opening a flow that has steps and no saved viewport. (React Flow would
   // otherwise fit on the first node dropped on an empty canvas, jumping the view.)
   const [fitOnOpen] = useState(() => !viewport && useEditor.getState().nodes.length > 0);
@@ -102,6 +104,7 @@ export function Canvas({ readOnly }: { readOnly: boolean }) {
         maxZoom={2}
         onlyRenderVisibleElements
         proOptions={{ hideAttribution: true }}
+        ariaLabelConfig={ariaLabelConfig}
       >
         <Background gap={16} />
         <Controls />

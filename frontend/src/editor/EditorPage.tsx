@@ -18,6 +18,7 @@ import { SidePanel } from "./SidePanel";
 import { useEditor } from "./store";
 import { TestRunPanel } from "./TestRunPanel";
 import { createValidator } from "./validation";
+import { PathCountsLayer, RunsToolbarItems, type CountPeriod } from "../pages/runs/PathCounts";
 
 function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const { t, language } = useT();
@@ -31,6 +32,7 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const [publishErrors, setPublishErrors] = useState<ValidationError[]>([]);
   const [publishing, setPublishing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [countsPeriod, setCountsPeriod] = useState<CountPeriod | null>(null);
   const draft = useMemo(() => createDraftController(useEditor), []);
   const validator = useMemo(() => createValidator(useEditor, flowId), [flowId]);
   const saveState = draft.state();
@@ -169,6 +171,7 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
             (error: Error) => setNotice(error.message),
           )
         }
+        extra={<RunsToolbarItems flowId={flowId} period={countsPeriod} onPeriod={setCountsPeriod} canEdit={!readOnly} />}
         onPublish={() => {
           setPublishErrors([]);
           setPublishOpen(true);
@@ -202,7 +205,9 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
       <div className="editor-body">
         <Palette specs={specs} onAdd={addAtCenter} readOnly={readOnly} />
         <main className="canvas-column">
-          <Canvas readOnly={readOnly} />
+          <PathCountsLayer flowId={flowId} period={countsPeriod}>
+            <Canvas readOnly={readOnly} />
+          </PathCountsLayer>
           <ProblemsPanel />
         </main>
         <SidePanel readOnly={readOnly} />

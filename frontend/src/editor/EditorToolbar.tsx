@@ -1,5 +1,5 @@
 import { useReactFlow } from "@xyflow/react";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import type { FlowDetail } from "../api/types";
 import { useT } from "../i18n";
 import { Link } from "../router";
@@ -62,6 +62,7 @@ export function EditorToolbar({
   onAddNote,
   onPublish,
   onRename,
+  extra,
 }: {
   flow: FlowDetail;
   saveStatus: SaveStatus;
@@ -72,6 +73,8 @@ export function EditorToolbar({
   onAddNote: () => void;
   onPublish: () => void;
   onRename: (name: string) => void;
+  /** Items other areas add to the toolbar (runs and path counts). */
+  extra?: ReactNode;
 }) {
   const { t } = useT();
   const view = useReactFlow();
@@ -117,6 +120,7 @@ export function EditorToolbar({
       <button type="button" disabled={readOnly} onClick={onAddNote} data-testid="add-note">
         {t("editor.addNote")}
       </button>
+      {extra}
       <button type="button" onClick={() => toggle("history")} data-testid="open-history" aria-pressed={drawer === "history"}>
         {t("history.title")}
       </button>

@@ -6,6 +6,7 @@ import { useShallow } from "zustand/react/shallow";
 import { useT } from "../i18n";
 import { configFor } from "../nodes/registry";
 import { iconFor } from "../nodes/icons";
+import { PortOverlay, StepOverlay } from "../pages/runs/overlay";
 import type { StepNode } from "./graph";
 import { portsFor } from "./ports";
 import { useEditor } from "./store";
@@ -35,6 +36,7 @@ function StepCardView({ id, data, selected }: NodeProps<StepNode>) {
           </span>
         )}
       </header>
+      <StepOverlay nodeId={id} />
       <div className="step-body">
         <Body config={data.config} />
       </div>
@@ -43,6 +45,7 @@ function StepCardView({ id, data, selected }: NodeProps<StepNode>) {
         {ports.map((port) => (
           <li key={port.key}>
             <span>{label(port.label, port.key)}</span>
+            <PortOverlay nodeId={id} port={port.key} />
             <Handle type="source" position={Position.Right} id={port.key} data-testid={`port-${id}-${port.key}`} />
           </li>
         ))}

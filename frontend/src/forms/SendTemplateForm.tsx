@@ -56,6 +56,9 @@ export function SendTemplateForm({ config, onChange, scope, errors }: NodeFormPr
           ))}
         </select>
       </label>
+      <a className="small" href={`/templates${name ? `?q=${encodeURIComponent(name)}` : ""}`} target="_blank" rel="noreferrer" data-testid="open-templates">
+        {t("ws.templates.browse")} ↗
+      </a>
       {failed && <p className="field-errors">{t("template.loadFailed")}</p>}
       <FieldErrors errors={errors} field="template" />
       {chosen && (

@@ -1,4 +1,5 @@
 import type { Config } from "../api/types";
+import { ExternalEventSection } from "../pages/integrations/ExternalEventHelp";
 import { useT } from "../i18n";
 import { FieldErrors } from "./FieldErrors";
 import { ObjectFields } from "./SchemaForm";
@@ -43,6 +44,7 @@ export function TriggerForm({ config, spec, onChange, scope, errors }: NodeFormP
         <FieldErrors errors={errors} field="event" />
       </label>
       <ObjectFields schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={fieldsFor(config)} />
+      {config.event === "external" && <ExternalEventSection eventName={String(config.event_name ?? "")} />}
     </div>
   );
 }

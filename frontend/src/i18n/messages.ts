@@ -1,5 +1,10 @@
 // The UI texts. pt-BR is the reference: `en` must have every key (the type checks it).
+import { runsEn, runsPtBR } from "./runs";
+import { workspaceEn, workspacePtBR } from "./workspace";
+
 export const ptBR = {
+  ...workspacePtBR,
+  ...runsPtBR,
   "common.add": "Adicionar",
   "common.cancel": "Cancelar",
   "common.close": "Fechar",
@@ -338,6 +343,8 @@ export const ptBR = {
 export type MessageKey = keyof typeof ptBR;
 
 export const en: Record<MessageKey, string> = {
+  ...workspaceEn,
+  ...runsEn,
   "common.add": "Add",
   "common.cancel": "Cancel",
   "common.close": "Close",

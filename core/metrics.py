@@ -1,0 +1,160 @@
+"""Counters that only the process doing the work can see, kept where every process can read them.
+
+Today: Graph API calls (latency, result, error code). The Cloud API client wraps its HTTP call
+in :func:`graph_api_call`; the numbers go to Redis (``REDIS_URL``), shared by every worker and
+host, where ``/metrics`` reads them at scrape time and the dashboard's roll-up drains the
+per-minute error counts. Without Redis (the embedded default) they stay in the process that made
+the call. Recording never raises and never blocks long (a 250 ms socket timeout): a monitoring
+hiccup must not fail a send.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "fluxo:metrics"
+LATENCY_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+ERROR_MINUTES_TTL = 3 * 24 * 3600
+
+_client = None
+_client_url = None
+_client_lock = threading.Lock()
+# The fallback without Redis: {key: {field: number}}.
+_local: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+_local_lock = threading.Lock()
+
+
+def _redis():
+    """A Redis client for REDIS_URL (one per process), or None without Redis."""
+    global _client, _client_url
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return None
+    with _client_lock:
+        if _client is None or _client_url != url:
+            import redis
+
+            _client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+            _client_url = url
+        return _client
+
+
+def _bucket(seconds: float) -> str:
+    for bound in LATENCY_BUCKETS:
+        if seconds <= bound:
+            return f"{bound:g}"
+    return "+Inf"
+
+
+def graph_api_observe(*, seconds: float, result: str) -> None:
+    """Record one Graph API call: its duration and ``result`` ("ok", a Graph error code such as
+    "131047", "http_500", "timeout" or "connection"). Never raises."""
+    minute = int(time.time() // 60)
+    updates = [(f"{PREFIX}:graph:latency", f"le:{_bucket(seconds)}", 1), (f"{PREFIX}:graph:latency", "count", 1),
+               (f"{PREFIX}:graph:latency", "sum", seconds), (f"{PREFIX}:graph:calls", result, 1)]
+    if result != "ok":
+        updates.append((f"{PREFIX}:graph:errors:{minute}", result, 1))
+    try:
+        client = _redis()
+        if client is None:
+            with _local_lock:
+                for key, field, amount in updates:
+                    _local[key][field] += amount
+            return
+        pipe = client.pipeline(transaction=False)
+        for key, field, amount in updates:
+            if isinstance(amount, float):
+                pipe.hincrbyfloat(key, field, amount)
+            else:
+                pipe.hincrby(key, field, amount)
+        if result != "ok":
+            pipe.expire(f"{PREFIX}:graph:errors:{minute}", ERROR_MINUTES_TTL)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - monitoring must never break a send
+        logger.debug("graph API metric not recorded", exc_info=True)
+
+
+def _result_of(response: Any) -> str:
+    status = getattr(response, "status_code", 0) or 0
+    if status < 400:
+        return "ok"
+    try:
+        code = (response.json().get("error") or {}).get("code")
+    except Exception:  # noqa: BLE001 - an unreadable error body still counts, by its HTTP status
+        code = None
+    return str(code) if code is not None else f"http_{status}"
+
+
+def graph_api_call(send: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``send(*args, **kwargs)`` (the HTTP request to the Graph API), timing it and recording
+    its result; the response or exception passes through untouched."""
+    started = time.monotonic()
+    try:
+        response = send(*args, **kwargs)
+    except Exception as exc:
+        name = type(exc).__name__.lower()
+        graph_api_observe(seconds=time.monotonic() - started, result="timeout" if "timeout" in name else "connection")
+        raise
+    graph_api_observe(seconds=time.monotonic() - started, result=_result_of(response))
+    return response
+
+
+def _read_hash(key: str) -> dict[str, float]:
+    client = _redis()
+    if client is None:
+        with _local_lock:
+            return dict(_local.get(key, {}))
+    raw = client.hgetall(key)
+    return {field.decode(): float(value) for field, value in raw.items()}
+
+
+def graph_api_snapshot() -> dict[str, dict[str, float]]:
+    """Totals since the counters began: ``{"latency": {"le:0.1": n, ..., "sum", "count"}, "calls": {result: n}}``."""
+    try:
+        return {"latency": _read_hash(f"{PREFIX}:graph:latency"), "calls": _read_hash(f"{PREFIX}:graph:calls")}
+    except Exception:  # noqa: BLE001
+        logger.warning("graph API metrics unreadable", exc_info=True)
+        return {"latency": {}, "calls": {}}
+
+
+def graph_errors_by_minute(*, after: int, before: int) -> dict[int, dict[str, int]]:
+    """Graph API errors per minute (minutes since the epoch) with ``after < minute < before``."""
+    found: dict[int, dict[str, int]] = {}
+    start = max(after + 1, before - ERROR_MINUTES_TTL // 60)
+    client = _redis()
+    if client is None:
+        with _local_lock:
+            for key, fields in _local.items():
+                if key.startswith(f"{PREFIX}:graph:errors:"):
+                    minute = int(key.rsplit(":", 1)[1])
+                    if start <= minute < before:
+                        found[minute] = {code: int(n) for code, n in fields.items()}
+        return found
+    pipe = client.pipeline(transaction=False)
+    minutes = list(range(start, before))
+    for minute in minutes:
+        pipe.hgetall(f"{PREFIX}:graph:errors:{minute}")
+    for minute, raw in zip(minutes, pipe.execute(), strict=True):
+        if raw:
+            found[minute] = {code.decode(): int(n) for code, n in raw.items()}
+    return found
+
+
+def metrics_reset() -> None:
+    """Forget every counter (tests)."""
+    with _local_lock:
+        _local.clear()
+    client = _redis()
+    if client is not None:
+        keys = list(client.scan_iter(match=f"{PREFIX}:*"))
+        if keys:
+            client.delete(*keys)

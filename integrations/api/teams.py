@@ -1,0 +1,52 @@
+"""Teams' calendar help: Brazil's (or another country's) public holidays from the ``holidays``
+library, national and per state, for the team form; and the people a team may have as members."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.holidays import COUNTRIES, UnknownCalendar, public_holidays, subdivisions
+
+LANGUAGES = {"pt-BR": "pt_BR", "en": "en_US"}
+
+
+class HolidayListView(APIView):
+    """``GET /api/holidays/?country=BR&subdivision=SP&year=2026``: the public holidays of a year."""
+
+    @extend_schema(parameters=[OpenApiParameter("country", str), OpenApiParameter("subdivision", str),
+                               OpenApiParameter("year", int)], responses={200: dict})
+    def get(self, request):
+        params = request.query_params
+        country = (params.get("country") or "BR").upper()
+        try:
+            year = int(params.get("year") or timezone.localdate().year)
+        except ValueError:
+            raise ValidationError({"year": ["year is a number, e.g. 2026"]}) from None
+        if not 1900 <= year <= 2200:
+            raise ValidationError({"year": ["year must be between 1900 and 2200"]})
+        language = LANGUAGES.get(request.headers.get("X-Fluxo-Language", ""), "")
+        if not language:
+            language = "en_US" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "pt_BR"
+        try:
+            days = public_holidays(country=country, subdivision=params.get("subdivision") or "", year=year,
+                                   language=language)
+            states = subdivisions(country)
+        except UnknownCalendar as exc:
+            raise ValidationError({"country": [str(exc)]}) from exc
+        return Response({"country": country, "year": year, "holidays": days, "subdivisions": states,
+                         "countries": list(COUNTRIES)})
+
+
+class TeamMemberCandidatesView(APIView):
+    """``GET /api/teams/people/``: active users, to pick a team's members."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        people = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+        return Response([{"id": p.pk, "username": p.username, "name": p.get_full_name() or p.username}
+                         for p in people])
