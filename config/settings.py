@@ -163,6 +163,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Drains take their queue's work in batches; producers wake one drain per shard (core/kick.py).
 FLUXO_INBOUND_SHARDS = int(os.environ.get("FLUXO_INBOUND_SHARDS", "4"))
+# How long a shard's wake-up flag stands: a drain that died is replaced at most this late.
+FLUXO_KICK_TTL = int(os.environ.get("FLUXO_KICK_TTL", "30"))
 FLUXO_INBOUND_BATCH = int(os.environ.get("FLUXO_INBOUND_BATCH", "50"))
 FLUXO_OUTBOUND_SHARDS = int(os.environ.get("FLUXO_OUTBOUND_SHARDS", "4"))
 FLUXO_OUTBOUND_BATCH = int(os.environ.get("FLUXO_OUTBOUND_BATCH", "50"))

@@ -27,7 +27,7 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-KICK_TTL = 30  # seconds a drain may run before another may start on the same shard
+KICK_TTL = 30  # default seconds a drain may run before another may start on the same shard (FLUXO_KICK_TTL)
 BACKLOG_TTL = 3  # seconds a drain's backlog report stands
 
 
@@ -53,7 +53,7 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
     if url:
         try:
             pipe = _client(url).pipeline(transaction=False)
-            pipe.set(_key(name, shard), "1", nx=True, ex=KICK_TTL)
+            pipe.set(_key(name, shard), "1", nx=True, ex=int(getattr(settings, "FLUXO_KICK_TTL", KICK_TTL)))
             if with_backlog:
                 pipe.get(_backlog_key(name, shard))
             answers = pipe.execute()

@@ -384,6 +384,16 @@ def retry_delay(*, code: str, attempt: int) -> float:
     return base + random.uniform(0, base * 0.25)
 
 
+def message_record_sent(*, message_id: int, provider_message_id: str, delivered: bool = False) -> None:
+    """Record that a message was sent with this wamid (what the sender does after the Graph API's answer)."""
+    from messaging.channel_cache import channel_get
+    from messaging.outbound import message_record_sent as record
+
+    message = Message.objects.select_related("contact").get(pk=message_id)
+    record(message=message, provider_message_id=provider_message_id, delivered=delivered,
+           channel=channel_get(message.channel_id))
+
+
 def message_deliver_attempt(*, message_id: int) -> None:
     """Send this message if it heads its contact's queue (then its next ones). See :mod:`messaging.outbound`."""
     from messaging.outbound import message_send
