@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup venv frontend chromium gettext locale messages migrate demo lint bench clean
+.PHONY: run test setup venv frontend chromium gettext locale messages migrate demo lint bench bench-e2e wrk clean
 
 setup: venv frontend locale
 
@@ -75,8 +75,19 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-bench: venv
+# wrk drives the end-to-end benchmark's webhooks (Debian package, installed when missing).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "Installing wrk (Debian package) for the end-to-end benchmark..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || \
+	  (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null); }
+
+bench: venv wrk
 	$(BIN)/python -m bench
+
+# The production topology on this machine: webhooks in (wrk), replies out (fake Graph API).
+bench-e2e: venv wrk
+	$(BIN)/python -m bench.e2e
 
 clean:
 	rm -rf var static/build frontend/node_modules $(VENV)

@@ -135,6 +135,17 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         _current.reset(token)
 
 
+@contextmanager
+def unit_suspended() -> Iterator[None]:
+    """Write at once inside the block (code that reads back what it wrote, such as an operator's action)."""
+    flush_current()
+    token = _current.set(None)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
 def flush_current() -> None:
     """Write what the active unit holds now (before code that reads those rows back)."""
     unit = _current.get()

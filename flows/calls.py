@@ -57,8 +57,11 @@ def call_execute(*, run_id: int, token: str, runtime=None) -> bool:
     spec = (run.context or {}).get("_call") or {}
     service = spec.get("service", "")
     outcome = call_perform(run=run, spec=spec, runtime=runtime or DefaultRuntime())
-    event_record(kind=CALL_RESULT, dedupe_key=f"call:{run_id}:{token}", contact=run.contact,
-                 payload={"run_id": run_id, "token": token, "service": service, "outcome": outcome})
+    payload: dict[str, Any] = {"run_id": run_id, "token": token, "service": service, "outcome": outcome}
+    request = (spec.get("kwargs") or {}).get("request")
+    if isinstance(request, dict):  # what was called, for the trace and the monitoring (per-host errors)
+        payload["request"] = {"method": request.get("method", ""), "url": request.get("url", "")}
+    event_record(kind=CALL_RESULT, dedupe_key=f"call:{run_id}:{token}", contact=run.contact, payload=payload)
     return True
 
 

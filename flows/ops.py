@@ -44,12 +44,14 @@ class MigrationsApplied(HealthCheck):
         from django.db.migrations.executor import MigrationExecutor
 
         try:
-            executor = MigrationExecutor(connection)
-            pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            loader = MigrationExecutor(connection).loader
+            # Every migration of the code, not only the plan to the latest: a gap (a migration missing
+            # before a later applied one) leaves the schema incomplete too.
+            pending = sorted(set(loader.graph.nodes) - set(loader.applied_migrations))
         finally:
             connection.close()  # this runs on a worker thread: do not leave its connection open
         if pending:
-            names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in pending[:5])
+            names = ", ".join(f"{app}.{name}" for app, name in pending[:5])
             raise ServiceUnavailable(f"{len(pending)} migration(s) not applied: {names}")
 
 

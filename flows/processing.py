@@ -29,7 +29,7 @@ from core.db import insert_or_skip
 from core.inbox import EventSpec, careful_mode, careful_scope, event_record
 from core.models import InboundEvent
 from core.unit import current as current_unit
-from core.unit import flush_current, unit_of_work
+from core.unit import flush_current, unit_of_work, unit_suspended
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowRun, TestRun
@@ -230,8 +230,8 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
             return InboundEvent.State.DONE
 
         if kind == RUN_CONTROL:  # an operator's cancel/retry/restart, applied in the contact's order
-            outcome = run_control_apply(event=event, contact=contact, interpreter=interpreter)
-            flush_current()  # the action loaded and changed its run itself: read the contact's runs again
+            with unit_suspended():  # the action reads back what it writes (the new run of a restart)
+                outcome = run_control_apply(event=event, contact=contact, interpreter=interpreter)
             _, waiting, _version = _contact_state(contact.pk)
             session.waiting = _runs_load(waiting, contact)
             return outcome

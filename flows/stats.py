@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, Min, OuterRef, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from core import metrics as core_metrics
@@ -292,7 +292,8 @@ def _steps(counters: Counters) -> bool:
     if selected is not None:
         rows = (RunStep.objects.filter(selected, run__is_test=False)
                 .annotate(hour=TruncHour("started_at", tzinfo=UTC), flow_id=F("run__flow_id"),
-                          url=KT("input__config__url"), team=KT("input__config__team"),
+                          url=Coalesce(KT("input__config__url"), KT("input__event__request__url")),
+                          team=KT("input__config__team"),
                           event_kind=KT("input__event_kind"), code=KT("output__code"),
                           executed=ExpressionWrapper(Q(input__has_key="config"), output_field=BooleanField()),
                           failed=ExpressionWrapper(~Q(error=""), output_field=BooleanField()))
@@ -316,15 +317,19 @@ def _count_step(counters: Counters, row: dict[str, Any]) -> None:
         counters.add(at, flow_id, "node.port", f"{node_id}:{row['port']}", n)
     if failed:
         counters.add(at, flow_id, "node.error", node_id, n)
-    if node_type == "http_request" and executed:
+    # Outside calls (flows.calls) log two steps: the call going out (executed, it waits) and its answer
+    # (resumed, where an error shows). Calls are counted on the first, errors on either.
+    if node_type == "http_request":
         host = host_of(row["url"] or "")
-        counters.add(at, flow_id, "http.calls", host, n)
+        if executed:
+            counters.add(at, flow_id, "http.calls", host, n)
         if failed:
             counters.add(at, flow_id, "http.errors", host, n)
-            if row["code"] == "http_timeout":
+            if row["code"] in ("http_timeout", "call_timeout"):
                 counters.add(at, flow_id, "http.timeouts", host, n)
-    elif node_type == "ai_reply" and executed:
-        counters.add(at, flow_id, "ai.calls", n=n)
+    elif node_type == "ai_reply":
+        if executed:
+            counters.add(at, flow_id, "ai.calls", n=n)
         if failed:
             counters.add(at, flow_id, "ai.failures", row["code"] or "error", n)
     elif node_type == "route_to_team" and executed and not failed:

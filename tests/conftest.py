@@ -19,6 +19,23 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _process_caches_cleared():
+    """Caches a process keeps for the hot path (channels, secrets, trigger index, subscriptions) start empty:
+    a test's database is new, and a truncate sends no signal to invalidate them."""
+    from flows.triggers import trigger_index_forget
+    from integrations.webhooks.services import subscriptions_forget
+    from messaging.channel_cache import channels_forget
+
+    channels_forget()
+    trigger_index_forget()
+    subscriptions_forget()
+    yield
+    channels_forget()
+    trigger_index_forget()
+    subscriptions_forget()
+
+
+@pytest.fixture(autouse=True)
 def _kick_flags_cleared():
     """Drain wake-up flags (core.kick) live in Redis: each test starts with none raised."""
     if settings.FLUXO_TEST_HAS_REDIS:
