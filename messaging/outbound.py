@@ -169,7 +169,9 @@ def messages_drain(*, shard: int, max_rounds: int = 10000) -> int:
                 kick_release("outbound", shard)
                 released = True  # look once more: a message queued while the flag was up is found now
                 continue
-            ready = [(claimed, channel) for claimed in batch if (channel := _prepare(claimed, now)) is not None]
+            waits = _slots(batch)
+            ready = [(claimed, channel) for claimed in batch
+                     if (channel := _prepare(claimed, now, wait=waits.get(claimed.message.pk))) is not None]
             futures = [(claimed, channel, pool.submit(_provider_send, channel, claimed.message))
                        for claimed, channel in ready]
             for claimed, channel, future in futures:
@@ -244,11 +246,30 @@ def _send_one(message_id: int, *, first: bool = False) -> int | None:
     return _settle_result(claimed, channel, _provider_send(channel, claimed.message))
 
 
-def _prepare(claimed: Claimed, now: datetime):
+def _slots(batch: list[Claimed]) -> dict[int, float]:
+    """The rate-limit slots of a batch: one Redis round trip per channel. {message id: seconds to wait}."""
+    from messaging.ratelimit import send_slots_wait
+
+    by_channel: dict[int | None, list[Claimed]] = {}
+    for claimed in batch:
+        by_channel.setdefault(claimed.message.channel_id, []).append(claimed)
+    waits: dict[int, float] = {}
+    for channel_id, group in by_channel.items():
+        channel = channel_get(channel_id)
+        if channel is None:
+            continue
+        for claimed, wait in zip(group, send_slots_wait(channel=channel, recipients=[c.phone for c in group]),
+                                 strict=True):
+            waits[claimed.message.pk] = wait
+    return waits
+
+
+def _prepare(claimed: Claimed, now: datetime, *, wait: float | None = None):
     """Before sending a claimed message: its channel, the rules again when it is old, its slot.
 
     Returns the channel to send on, or None when the message does not go now (failed with a reason,
-    or back in the queue until its slot with one scheduled wake-up).
+    or back in the queue until its slot with one scheduled wake-up). ``wait`` is the slot already
+    taken for it (the drain asks for a whole batch at once); without it, it is asked here.
     """
     message = claimed.message
     channel = channel_get(message.channel_id)
@@ -260,9 +281,10 @@ def _prepare(claimed: Claimed, now: datetime):
         if refusal is not None:
             _fail(message, code=refusal[0], error=f"not sent: {refusal[1]}")
             return None
-    from messaging.ratelimit import send_slot_wait
+    if wait is None:
+        from messaging.ratelimit import send_slot_wait
 
-    wait = send_slot_wait(channel=channel, recipient=claimed.phone)
+        wait = send_slot_wait(channel=channel, recipient=claimed.phone)
     if wait > 0:
         # Not our turn yet: back to the queue with one attempt scheduled at the slot (not counted).
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(

@@ -66,6 +66,39 @@ return 0
 """
 
 
+# Many recipients of one sender number at once (the outbound drain's batch): KEYS[1] is the sender's
+# bucket, KEYS[2..] the recipients'; returns one wait (ms) per recipient, 0 when both tokens were taken.
+_LUA_BATCH = """
+local function take(key, rate, burst, now, commit)
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1])
+  local ts = tonumber(state[2])
+  if tokens == nil then tokens = burst; ts = now end
+  tokens = math.min(burst, tokens + (now - ts) / 1000.0 * rate)
+  if tokens < 1 then return math.ceil((1 - tokens) / rate * 1000) end
+  if commit then
+    redis.call('HSET', key, 'tokens', tokens - 1, 'ts', now)
+    redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
+  end
+  return 0
+end
+local pair_rate, pair_burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local sender_rate, sender_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = tonumber(ARGV[5])
+local waits = {}
+for i = 2, #KEYS do
+  local wait = take(KEYS[i], pair_rate, pair_burst, now, false)
+  if wait == 0 then wait = take(KEYS[1], sender_rate, sender_burst, now, false) end
+  if wait == 0 then
+    take(KEYS[i], pair_rate, pair_burst, now, true)
+    take(KEYS[1], sender_rate, sender_burst, now, true)
+  end
+  waits[#waits + 1] = wait
+end
+return waits
+"""
+
+
 @dataclass(frozen=True)
 class Limit:
     rate: float  # tokens per second
@@ -115,7 +148,7 @@ def _redis(url: str):
     import redis
 
     client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-    return client, client.register_script(_LUA), client.register_script(_LUA_PAIR)
+    return client, client.register_script(_LUA), client.register_script(_LUA_PAIR), client.register_script(_LUA_BATCH)
 
 
 def take(key: str, limit: Limit) -> float:
@@ -127,7 +160,7 @@ def take(key: str, limit: Limit) -> float:
     url = getattr(settings, "REDIS_URL", "")
     if url:
         try:
-            _, script, _ = _redis(url)
+            _, script, _, _ = _redis(url)
             wait_ms = script(keys=[f"fluxo:rl:{key}"], args=[limit.rate, limit.burst, int(time.time() * 1000)])
             return int(wait_ms) / 1000.0
         except Exception:  # noqa: BLE001 - any Redis error falls back to the local bucket
@@ -146,7 +179,7 @@ def send_slot_wait(*, channel, recipient: str) -> float:
     url = getattr(settings, "REDIS_URL", "")
     if url:
         try:
-            _, _, script = _redis(url)
+            _, _, script, _ = _redis(url)
             wait_ms = script(keys=[f"fluxo:rl:rcpt:{channel.pk}:{recipient}", f"fluxo:rl:sender:{channel.pk}"],
                              args=[pair.rate, pair.burst, sender.rate, sender.burst, int(time.time() * 1000)])
             return int(wait_ms) / 1000.0
@@ -161,3 +194,21 @@ def send_slot_wait(*, channel, recipient: str) -> float:
 def reset_local() -> None:
     """Forget in-process buckets (tests)."""
     _local.reset()
+
+
+def send_slots_wait(*, channel, recipients: list[str]) -> list[float]:
+    """:func:`send_slot_wait` for several recipients of one channel in one Redis round trip (in order)."""
+    if not recipients:
+        return []
+    pair, sender = recipient_limit(), sender_limit(channel)
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            _, _, _, script = _redis(url)
+            keys = [f"fluxo:rl:sender:{channel.pk}", *(f"fluxo:rl:rcpt:{channel.pk}:{r}" for r in recipients)]
+            waits = script(keys=keys, args=[pair.rate, pair.burst, sender.rate, sender.burst,
+                                            int(time.time() * 1000)])
+            return [int(wait) / 1000.0 for wait in waits]
+        except Exception:  # noqa: BLE001 - any Redis error falls back to the local buckets
+            pass
+    return [send_slot_wait(channel=channel, recipient=r) for r in recipients]
