@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from core.errors import error_response
 from core.permissions import user_roles
-from flows import selectors, services
+from flows import selectors, services, testruns
 from flows.api import serializers as s
 from flows.models import Flow, TestRun
 from flows.nodes import registry
@@ -259,7 +259,7 @@ class FlowViewSet(viewsets.GenericViewSet):
         if number and not flow.revisions.filter(revision=number).exists():
             return error_response("not_found", "No such revision.", http_status=404)
         try:
-            test = services.test_run_start(flow=flow, revision_number=number,
+            test = testruns.test_run_start(flow=flow, revision_number=number,
                                            payload=data.validated_data.get("payload"), user=request.user)
         except services.InvalidDefinition as exc:
             return _invalid_definition(exc)
@@ -326,13 +326,13 @@ class TestRunViewSet(viewsets.GenericViewSet):
         test = self.get_object()
         if test.status != TestRun.Status.OPEN:
             return error_response("test_run_stopped", "This test run was stopped; start a new one.", http_status=409)
-        event = services.test_run_inbound(test=test, **data.validated_data)
+        event = testruns.test_run_inbound(test=test, **data.validated_data)
         return Response({"event_id": event.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: dict})
     @action(detail=True, methods=["post"], url_path="fast-forward")
     def fast_forward(self, request, pk=None):
-        fired = services.test_run_fast_forward(test=self.get_object())
+        fired = testruns.test_run_fast_forward(test=self.get_object())
         if not fired:
             return error_response("nothing_to_fast_forward", "The run is not waiting on a delay or a timeout.",
                                   http_status=409)
@@ -341,6 +341,6 @@ class TestRunViewSet(viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: s.TestRunSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
-        return Response(s.TestRunSerializer(services.test_run_stop(test=self.get_object())).data)
+        return Response(s.TestRunSerializer(testruns.test_run_stop(test=self.get_object())).data)
 
 

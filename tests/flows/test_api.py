@@ -552,7 +552,7 @@ def test_malformed_ids_are_404_not_500(api, flow):
 
 
 def test_runs_list_filters(api, contact, editor):
-    from flows.services import test_run_start
+    from flows.testruns import test_run_start
     from tests.flows.helpers import inbound
 
     waiting = make_flow(chain(T, node("w", "wait_for_reply")), name="espera")
