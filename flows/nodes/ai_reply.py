@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 
@@ -18,6 +19,15 @@ class AIReplyNode(NodeType):
     icon = "sparkles"
     ports = [NEXT, FAILURE]
     default_config = {"assistant": "", "input": "{{trigger.text}}", "output_variable": "ai_answer", "memory_turns": 6}
+    summary = ["assistant", "output_variable"]
+    fields = {
+        "assistant": field("Assistente", "Assistant", widget="plain",
+                           required_message=("Escolha o assistente.", "Pick the assistant.")),
+        "input": field("Pergunta ao assistente", "Question for the assistant", placeholder="{{trigger.text}}"),
+        "output_variable": field("Guardar resposta em", "Save the answer as", widget="plain",
+                                 help=("A resposta fica em {{vars.nome}}.", "The answer goes to {{vars.name}}.")),
+        "memory_turns": field("Mensagens lembradas", "Remembered messages"),
+    }
     config_schema = {
         "type": "object",
         "properties": {
