@@ -37,7 +37,9 @@ def revision_autosave(*, flow: Flow, definition: dict[str, Any], base_revision: 
     """Save the editor's content for one session; returns the revision now holding it.
 
     Preconditions: ``base_revision``/``base_saves`` are what this session last saw (None/None
-    for a flow it loaded empty). Raises :class:`flows.services.StaleRevision` when someone —
+    for a flow it loaded empty). A ``checkpoint`` (restore, explicit save) seals the result; when
+    it brings other content than the session's revision, that one is sealed as it was and the
+    checkpoint is a new revision. Raises :class:`flows.services.StaleRevision` when someone —
     another person or another tab — saved since, and InvalidDefinition on a malformed definition.
     """
     Flow.objects.select_for_update().get(pk=flow.pk)
@@ -50,6 +52,10 @@ def revision_autosave(*, flow: Flow, definition: dict[str, Any], base_revision: 
     same_session = (latest is not None and not latest.sealed and latest.session == session and session
                     and latest.author_id == getattr(author, "pk", None)
                     and now - (latest.updated_at or latest.created_at) < SESSION_IDLE)
+    if same_session and checkpoint and latest.definition != definition:
+        # A restore or an explicit save after edits: the session's edits stay a revision of their
+        # own, and this content becomes the next one.
+        same_session = False
     if same_session:
         changes: dict[str, Any] = {"definition": definition, "spec_version": definition["spec_version"],
                                    "saves": F("saves") + 1, "updated_at": now, "sealed": checkpoint}

@@ -110,6 +110,14 @@ def test_autosaves_of_one_session_coalesce_into_one_revision():
     sealed = drafts.revision_autosave(flow=flow, definition=chain(T), base_revision=3, base_saves=1, session="tab-b",
                                       author=ana, comment="Versão revisada", checkpoint=True)
     assert sealed.revision == 3 and sealed.sealed and sealed.comment == "Versão revisada"
+    # A checkpoint with other content (a restore) keeps the session's edits as their own revision.
+    edited = drafts.revision_autosave(flow=flow, definition=chain(T, node("x", "end")), base_revision=3,
+                                      base_saves=sealed.saves, session="tab-b", author=ana)
+    restored = drafts.revision_autosave(flow=flow, definition=chain(T), base_revision=edited.revision,
+                                        base_saves=edited.saves, session="tab-b", author=ana,
+                                        comment="Restaurado da revisão 3", checkpoint=True)
+    assert (edited.revision, restored.revision) == (4, 5)
+    assert flow.revisions.get(revision=4).sealed and len(flow.revisions.get(revision=4).definition["nodes"]) == 2
 
 
 def test_the_diff_lists_blocks_added_removed_and_changed():

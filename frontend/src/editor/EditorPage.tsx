@@ -239,6 +239,7 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
   const restore = async (revision: number) => {
     setConfirmRestore(null);
     try {
+      await draft.saveNow(); // what was typed before the restore stays a revision of its own
       const detail = await endpoints.revision(flowId, revision);
       // One undoable step: Ctrl+Z (or Undo in the notice) brings the replaced draft back.
       useEditor.getState().replaceDefinition(detail.definition);
@@ -398,6 +399,7 @@ function EditorScreen({ flowId, user }: { flowId: number; user: User }) {
             <RevisionPreview
               flowId={flowId}
               revision={preview}
+              compareWith={saveState.revision !== preview ? saveState.revision : null}
               specs={specs}
               readOnly={readOnly}
               onRestore={(revision) => setConfirmRestore(revision)}

@@ -134,7 +134,7 @@ export function EditorToolbar({
           ⊞
         </button>
         <button type="button" className="tool" onClick={() => void view.fitView({ duration: 300, maxZoom: 1 })} title={t("toolbar.fitTitle")} aria-label={t("editor.fitView")} data-testid="fit-view">
-          ⛶
+          ⤢
         </button>
         <button type="button" className="tool" disabled={readOnly} onClick={onAddNote} title={t("toolbar.noteTitle")} aria-label={t("editor.addNote")} data-testid="add-note">
           ✎

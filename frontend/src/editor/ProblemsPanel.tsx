@@ -37,7 +37,7 @@ export function ProblemsPanel() {
         {t("problems.title")} <span className={errors.length ? "count bad" : "count"} title={t("problems.errors")}>{errors.length}</span>
         {warnings.length > 0 && (
           <span className="count warn" title={t("problems.warnings")} data-testid="warning-count">
-            {warnings.length} {t("problems.warnings")}
+            {warnings.length} {warnings.length === 1 ? t("problems.warningOne") : t("problems.warnings")}
           </span>
         )}
       </h3>

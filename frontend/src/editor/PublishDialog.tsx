@@ -23,7 +23,8 @@ function IssueList({ issues, testId, onPick }: { issues: ValidationError[]; test
             <button type="button" className="link" disabled={!issue.node_id} onClick={() => issue.node_id && onPick(issue.node_id)}>
               <strong>{node ? blockName(node, nodeTypes, language) : t("problems.flow")}</strong>
             </button>
-            : {label(issue.message, issue.code)}
+            {": "}
+            {label(issue.message, issue.code)}
           </li>
         );
       })}

@@ -1,5 +1,6 @@
 // The palette that "+" on an output port (or a connection dropped on empty canvas) opens: type to
 // filter, arrows and Enter to pick; the block arrives connected to that port and placed beside it.
+import { useReactFlow } from "@xyflow/react";
 import { useEffect, useMemo, useRef, useState } from "react";
 import type { NodeTypeSpec } from "../api/types";
 import { pickLabel, useT } from "../i18n";
@@ -35,10 +36,19 @@ export function QuickAdd({ request }: { request: QuickAddRequest }) {
     );
   }, [nodeTypes, query, language]);
 
+  const flow = useReactFlow();
   const close = () => store.getState().openQuickAdd(null);
   const choose = (spec: NodeTypeSpec | undefined) => {
     if (!spec || !request.source || !request.port) return close();
-    store.getState().addConnected(request.source, request.port, spec.key, request.at);
+    const id = store.getState().addConnected(request.source, request.port, spec.key, request.at);
+    // Bring the new block into view when it landed outside it (keeping the zoom).
+    const node = store.getState().nodes.find((candidate) => candidate.id === id);
+    const bounds = document.querySelector(".canvas")?.getBoundingClientRect();
+    if (!node || !bounds) return;
+    const topLeft = flow.flowToScreenPosition(node.position);
+    const bottomRight = flow.flowToScreenPosition({ x: node.position.x + 240, y: node.position.y + 140 });
+    const visible = topLeft.x >= bounds.left && topLeft.y >= bounds.top && bottomRight.x <= bounds.right && bottomRight.y <= bounds.bottom;
+    if (!visible) void flow.setCenter(node.position.x + 120, node.position.y + 60, { zoom: flow.getZoom(), duration: 250 });
   };
 
   useEffect(() => {

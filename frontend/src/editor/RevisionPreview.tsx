@@ -13,6 +13,7 @@ import { createEditorStore } from "./store";
 export function RevisionPreview({
   flowId,
   revision,
+  compareWith,
   specs,
   readOnly,
   onRestore,
@@ -20,6 +21,8 @@ export function RevisionPreview({
 }: {
   flowId: number;
   revision: number;
+  /** The revision to diff against: the current draft (what restoring would change); null: the previous one. */
+  compareWith: number | null;
   specs: NodeTypeSpec[];
   readOnly: boolean;
   onRestore: (revision: number) => void;
@@ -35,7 +38,7 @@ export function RevisionPreview({
   useEffect(() => {
     let alive = true;
     setLoaded(false);
-    endpoints.revision(flowId, revision).then(
+    endpoints.revision(flowId, revision, compareWith ?? undefined).then(
       (detail) => {
         if (!alive) return;
         store.getState().setNodeTypes(specs);
@@ -53,7 +56,7 @@ export function RevisionPreview({
     return () => {
       alive = false;
     };
-  }, [flowId, revision, specs, store]);
+  }, [flowId, revision, compareWith, specs, store]);
 
   const name = (value: string | Record<string, string>) => (typeof value === "string" ? value : label(value as never));
   return (

@@ -58,7 +58,8 @@ function useRunStream(run: TestRun | null, setRun: (update: (run: TestRun) => Te
 
 /** A nested value as rows of (path, value): {"trigger": {"text": "oi"}} → trigger.text = oi. */
 export function flatten(value: unknown, prefix = "", rows: [string, string][] = []): [string, string][] {
-  if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value as object).length > 0) {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    // An empty group (no vars yet) adds no row.
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) flatten(inner, prefix ? `${prefix}.${key}` : key, rows);
   } else if (prefix) {
     rows.push([prefix, typeof value === "string" ? value : JSON.stringify(value)]);
@@ -463,7 +464,13 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
                 );
               })}
           </ol>
-          {run.run?.end_reason && <p className="small muted">{t("test.ended", { reason: run.run.end_reason })}</p>}
+          {run.run && FINISHED_RUN_STATUSES.includes(run.run.status) && (
+            // The engine's reason is a technical English note: the outcome in words, the note on hover.
+            <p className="small muted" data-testid="run-end" title={run.run.end_reason ?? ""}>
+              {t(run.run.status === "completed" ? "test.endedOk" : "test.endedFailed")}
+              {run.run.status !== "completed" && run.run.end_reason ? ` — ${run.run.end_reason}` : ""}
+            </p>
+          )}
           <h3>{t("test.variables")}</h3>
           {variables ? <ValueTable value={variables} testId="variables" /> : <p className="muted small">{t("test.variablesEmpty")}</p>}
         </>
