@@ -10,7 +10,7 @@ import {
   type FinalConnectionState,
   type NodeTypes,
 } from "@xyflow/react";
-import { useCallback, useMemo, useState, type DragEvent, type KeyboardEvent } from "react";
+import { useCallback, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
 import { useCanvasLabels } from "../i18n/canvas";
 import { useT } from "../i18n";
 import { useEditorState, useEditorStoreApi } from "./context";
@@ -21,6 +21,59 @@ import { QuickAdd } from "./QuickAdd";
 import { ReadOnlyContext, StepCard } from "./StepCard";
 
 const NODE_TYPES: NodeTypes = { step: StepCard, note: NoteCard };
+// Props given to React Flow keep their identity across renders: a new object or function would be
+// copied into React Flow's store on every keystroke and re-run all of its selectors.
+const FIT_OPTIONS = { maxZoom: 1 };
+const PRO_OPTIONS = { hideAttribution: true };
+const MULTI_SELECT_KEYS = ["Shift", "Meta", "Control"];
+const notSelf = (connection: { source: string | null; target: string | null }) => connection.source !== connection.target;
+const miniMapColor = (node: { type?: string }) => (node.type === "step" ? "#5b7cfa" : "#f5d76e");
+
+/**
+ * What React Flow is given: the nodes without their config. Typing in a block changes only its
+ * config, which its card reads from the editor store; React Flow's own store — and the hundreds
+ * of edge, handle and minimap selectors it runs on every change — sees nothing. A node's view
+ * changes with its position, size, selection, type and ports (the handles React Flow measures).
+ */
+function useViewNodes(nodes: GraphNode[]): GraphNode[] {
+  const previous = useRef<{ nodes: GraphNode[]; views: Map<string, GraphNode> } | null>(null);
+  const specs = useEditorState((state) => state.nodeTypes);
+  return useMemo(() => {
+    const before = previous.current;
+    const views = new Map<string, GraphNode>();
+    let changed = !before || before.nodes.length !== nodes.length;
+    const result = nodes.map((node, index) => {
+      let key = "";
+      if (isStepNode(node)) {
+        const rule = specs[node.data.nodeType]?.dynamic_ports;
+        key = rule ? JSON.stringify([node.data.config[rule.from], rule.default_label_from ? node.data.config[rule.default_label_from] : ""]) : "";
+      }
+      const old = before?.views.get(node.id);
+      const same =
+        old &&
+        old.position === node.position &&
+        old.selected === node.selected &&
+        old.dragging === node.dragging &&
+        old.measured === node.measured &&
+        old.width === node.width &&
+        old.height === node.height &&
+        old.type === node.type &&
+        (old.data as { key?: string; nodeType?: string }).key === key &&
+        (!isStepNode(node) || (old.data as { nodeType?: string }).nodeType === node.data.nodeType) &&
+        (isStepNode(node) || old.data === node.data);
+      const view = same ? old! : ({ ...node, data: isStepNode(node) ? { nodeType: node.data.nodeType, key } : node.data } as GraphNode);
+      if (!same || before?.nodes[index]?.id !== node.id) changed = true;
+      views.set(node.id, view);
+      return view;
+    });
+    if (!changed && before) {
+      previous.current = { nodes: before.nodes, views: before.views };
+      return before.nodes;
+    }
+    previous.current = { nodes: result, views };
+    return result;
+  }, [nodes, specs]);
+}
 
 function isTyping(target: EventTarget | null): boolean {
   const element = target as HTMLElement | null;
@@ -55,6 +108,7 @@ export function Canvas({ readOnly, fitOnOpen: fitRequested }: { readOnly: boolea
   const hasSteps = useEditorState((state) => state.nodes.some(isStepNode));
   const flow = useReactFlow();
   const ariaLabelConfig = useCanvasLabels();
+  const viewNodes = useViewNodes(nodes);
   // Fit once, when opening a flow that has steps and no saved viewport. (React Flow would
   // otherwise fit on the first node dropped on an empty canvas, jumping the view.)
   const [fitOnOpen] = useState(() => fitRequested ?? (!viewport && store.getState().nodes.length > 0));
@@ -91,6 +145,12 @@ export function Canvas({ readOnly, fitOnOpen: fitRequested }: { readOnly: boolea
       });
     },
     [flow, readOnly, store],
+  );
+
+  const onConnect = useCallback((connection: Parameters<typeof connect>[0]) => void connect(connection), [connect]);
+  const onMoveEnd = useCallback(
+    (_event: unknown, next: { x: number; y: number; zoom: number }) => store.getState().setViewport(next),
+    [store],
   );
 
   const addTrigger = () => {
@@ -134,31 +194,29 @@ export function Canvas({ readOnly, fitOnOpen: fitRequested }: { readOnly: boolea
       onDrop={onDrop}
     >
       <ReactFlow<GraphNode, Edge>
-        nodes={nodes}
+        nodes={viewNodes}
         edges={shownEdges}
         nodeTypes={NODE_TYPES}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
-        onConnect={(connection) => {
-          connect(connection);
-        }}
+        onConnect={onConnect}
         onConnectEnd={onConnectEnd}
-        isValidConnection={(connection) => connection.source !== connection.target}
+        isValidConnection={notSelf}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}
         elementsSelectable
         // Deleting goes through the store (one undo step for nodes + their edges).
         deleteKeyCode={null}
-        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+        multiSelectionKeyCode={MULTI_SELECT_KEYS}
         selectionKeyCode="Shift"
         defaultViewport={viewport}
         fitView={fitOnOpen}
-        fitViewOptions={{ maxZoom: 1 }}
-        onMoveEnd={(_, next) => store.getState().setViewport(next)}
+        fitViewOptions={FIT_OPTIONS}
+        onMoveEnd={onMoveEnd}
         minZoom={0.1}
         maxZoom={2}
         onlyRenderVisibleElements
-        proOptions={{ hideAttribution: true }}
+        proOptions={PRO_OPTIONS}
         ariaLabelConfig={ariaLabelConfig}
       >
         <Background gap={16} />
@@ -169,7 +227,7 @@ export function Canvas({ readOnly, fitOnOpen: fitRequested }: { readOnly: boolea
             zoomable
             bgColor="#f4f6fb"
             maskColor="rgba(91, 124, 250, 0.08)"
-            nodeColor={(node) => (isStepNode(node as GraphNode) ? "#5b7cfa" : "#f5d76e")}
+            nodeColor={miniMapColor}
           />
         )}
       </ReactFlow>

@@ -2,32 +2,37 @@
 // with a "+" that adds the next block connected, pinned problems, run and history highlight.
 import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { createContext, memo, useContext } from "react";
-import { useShallow } from "zustand/react/shallow";
 import { useT } from "../i18n";
 import { configFor } from "../nodes/registry";
 import { PortOverlay, StepOverlay } from "../pages/runs/overlay";
 import { useEditorState, useEditorStoreApi } from "./context";
-import type { StepNode } from "./graph";
+import { isStepNode, type StepNode, type StepNodeData } from "./graph";
 import { portsFor } from "./ports";
+import { nodeById, portsUsedBy, problemsOf } from "./store";
 
 /** Whether the surrounding canvas is read-only (no "+" buttons, nothing to drag). */
 export const ReadOnlyContext = createContext(false);
 
-function StepCardView({ id, data, selected }: NodeProps<StepNode>) {
+function StepCardView({ id, selected }: NodeProps<StepNode>) {
+  // The config lives in the editor store (React Flow only gets the layout, see Canvas). A block
+  // just removed from the store (undo, delete) is drawn once more by React Flow: draw nothing.
+  const data = useEditorState((state) => {
+    const node = nodeById(state.nodes, id);
+    return node && isStepNode(node) ? node.data : undefined;
+  });
+  return data ? <StepCardBody id={id} data={data} selected={Boolean(selected)} /> : null;
+}
+
+function StepCardBody({ id, data, selected }: { id: string; data: StepNodeData; selected: boolean }) {
   const { t, label } = useT();
   const store = useEditorStoreApi();
   const readOnly = useContext(ReadOnlyContext);
   const spec = useEditorState((state) => state.nodeTypes[data.nodeType]);
-  const problems = useEditorState(useShallow((state) => state.problems.filter((problem) => problem.node_id === id)));
+  const problems = useEditorState((state) => problemsOf(state.problems, id));
   const active = useEditorState((state) => state.activeNodeId === id);
   const visited = useEditorState((state) => state.visitedNodeIds.includes(id));
   const mark = useEditorState((state) => state.diffMarks[id]);
-  const connected = useEditorState((state) =>
-    state.edges
-      .filter((edge) => edge.source === id)
-      .map((edge) => edge.sourceHandle ?? "next")
-      .join("|"),
-  );
+  const connected = useEditorState((state) => portsUsedBy(state.edges, id));
   const Body = configFor(data.nodeType).body;
   const ports = portsFor(spec, data.config);
   const errors = problems.filter((problem) => problem.severity !== "warning");

@@ -16,6 +16,17 @@ import { applyRunEvent, FINISHED_RUN_STATUSES, traceFromRun, triggerFieldsUsed }
 
 const POLL_MS = 1500;
 
+// The {{trigger.*}} names a graph reads, recomputed only when the nodes array changes.
+const usedCache = new WeakMap<object, string>();
+function triggerFieldsUsedCached(nodes: ReturnType<typeof useEditor.getState>["nodes"]): string {
+  let found = usedCache.get(nodes);
+  if (found === undefined) {
+    found = triggerFieldsUsed(nodes.filter(isStepNode).map((node) => node.data.config)).join(",");
+    usedCache.set(nodes, found);
+  }
+  return found;
+}
+
 function useRunStream(run: TestRun | null, setRun: (update: (run: TestRun) => TestRun) => void) {
   const [connected, setConnected] = useState(false);
   const runId = run?.id;
@@ -237,7 +248,12 @@ interface StartData {
 
 export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number; beforeStart: () => Promise<number | null>; onClose: () => void }) {
   const { t, tOptional, label, language } = useT();
-  const nodes = useEditor((state) => state.nodes);
+  // Not subscribed to the whole graph: typing in a block must not re-render the test panel.
+  const triggerConfig = useEditor((state) => {
+    const found = state.nodes.find((node) => isStepNode(node) && state.nodeTypes[node.data.nodeType]?.is_trigger);
+    return found && isStepNode(found) ? found.data.config : undefined;
+  });
+  const usedFields = useEditor((state) => (state.nodes.length > 0 ? triggerFieldsUsedCached(state.nodes) : ""));
   const edges = useEditor((state) => state.edges);
   const nodeTypes = useEditor((state) => state.nodeTypes);
   const setRunTrace = useEditor((state) => state.setRunTrace);
@@ -250,21 +266,18 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
   const [contact, setContact] = useState<ContactDraft>({ id: null, name: "", phone: "", optedIn: false, attributes: [] });
   const [rawJson, setRawJson] = useState(false);
   const lastStart = useRef<StartData | null>(null);
-  const steps = nodes.filter(isStepNode);
-  const trigger = steps.find((node) => nodeTypes[node.data.nodeType]?.is_trigger);
-  const external = trigger?.data.config.event === "external";
+  const steps = useEditor.getState().nodes.filter(isStepNode);
+  const external = triggerConfig?.event === "external";
   const eventFields: EventField[] = useMemo(() => {
-    const declared = ((trigger?.data.config.fields as Config[] | undefined) ?? []).map((field) => ({
+    const declared = ((triggerConfig?.fields as Config[] | undefined) ?? []).map((field) => ({
       name: String(field.name ?? ""),
       type: String(field.type ?? "text"),
       sample: String(field.sample ?? ""),
     }));
     const names = new Set(declared.map((field) => field.name));
-    const used = triggerFieldsUsed(steps.map((node) => node.data.config)).filter((name) => !names.has(name));
+    const used = (usedFields ? usedFields.split(",") : []).filter((name) => !names.has(name));
     return [...declared.filter((field) => field.name), ...used.map((name) => ({ name, type: "text", sample: "" }))];
-    // The event's fields change only with the trigger and the expressions that read them.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [trigger?.data.config, steps.length]);
+  }, [triggerConfig, usedFields]);
   const [values, setValues] = useState<Record<string, string>>({});
   const [payloadText, setPayloadText] = useState("");
   useEffect(() => {

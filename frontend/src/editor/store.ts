@@ -108,6 +108,17 @@ function withHistory(state: EditorState, next: Partial<EditorState>): Partial<Ed
   };
 }
 
+/** Drops the edges of one node whose source port no longer exists (its branch condition was
+ * removed): O(edges), so typing in a big flow does not recompute every node's ports. */
+function pruneEdgesOf(node: GraphNode | undefined, edges: GraphEdge[], specs: Record<string, NodeTypeSpec>): GraphEdge[] {
+  if (!node || !isStepNode(node)) return edges;
+  const spec = specs[node.data.nodeType];
+  if (!spec) return edges;
+  const ports = new Set(portsFor(spec, node.data.config).map((port) => port.key));
+  const kept = edges.filter((edge) => edge.source !== node.id || ports.has(edge.sourceHandle ?? "next"));
+  return kept.length === edges.length ? edges : kept;
+}
+
 /** Drops edges whose source port no longer exists (a branch condition was removed). */
 function pruneEdges(nodes: GraphNode[], edges: GraphEdge[], specs: Record<string, NodeTypeSpec>): GraphEdge[] {
   const validPorts = new Map<string, Set<string>>();
@@ -321,7 +332,7 @@ export const createEditorStore = () =>
       const nodes = state.nodes.map((node) =>
         node.id === nodeId && isStepNode(node) ? { ...node, data: { ...node.data, config } } : node,
       );
-      const edges = pruneEdges(nodes, state.edges, state.nodeTypes);
+      const edges = pruneEdgesOf(nodes.find((node) => node.id === nodeId), state.edges, state.nodeTypes);
       const now = Date.now();
       const last = state.lastConfigEdit;
       // Typing in a field is one undo step, not one per keystroke: quick successive edits of the
@@ -444,6 +455,45 @@ export const createEditorStore = () =>
   }));
 
 export type EditorStore = ReturnType<typeof createEditorStore>;
+
+// Per-node views of whole-graph arrays, computed once per array (not once per card per update):
+// a 300-block canvas runs every card's selectors on every keystroke.
+const portsUsedCache = new WeakMap<GraphEdge[], Map<string, string>>();
+export function portsUsedBy(edges: GraphEdge[], nodeId: string): string {
+  let map = portsUsedCache.get(edges);
+  if (!map) {
+    map = new Map();
+    for (const edge of edges) map.set(edge.source, `${map.get(edge.source) ?? ""}|${edge.sourceHandle ?? "next"}`);
+    portsUsedCache.set(edges, map);
+  }
+  return map.get(nodeId) ?? "";
+}
+
+const nodeIndexCache = new WeakMap<GraphNode[], Map<string, GraphNode>>();
+/** A node by id, through an index built once per nodes array. */
+export function nodeById(nodes: GraphNode[], nodeId: string): GraphNode | undefined {
+  let index = nodeIndexCache.get(nodes);
+  if (!index) {
+    index = new Map(nodes.map((node) => [node.id, node]));
+    nodeIndexCache.set(nodes, index);
+  }
+  return index.get(nodeId);
+}
+
+const NO_PROBLEMS: ValidationError[] = [];
+const problemsCache = new WeakMap<ValidationError[], Map<string, ValidationError[]>>();
+export function problemsOf(problems: ValidationError[], nodeId: string): ValidationError[] {
+  let map = problemsCache.get(problems);
+  if (!map) {
+    map = new Map();
+    for (const problem of problems) {
+      if (!problem.node_id) continue;
+      map.set(problem.node_id, [...(map.get(problem.node_id) ?? []), problem]);
+    }
+    problemsCache.set(problems, map);
+  }
+  return map.get(nodeId) ?? NO_PROBLEMS;
+}
 
 /** The one store the editor page uses; tests create their own with createEditorStore(). */
 export const useEditor = createEditorStore();
