@@ -118,7 +118,6 @@ def browser_page(live_app, request, monkeypatch):
         page.set_default_timeout(15_000)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("console", lambda message: message.type == "error" and print("console error:", message.text))
         page.base_url = live_app  # type: ignore[attr-defined]
         page.js_errors = errors  # type: ignore[attr-defined]
         yield page

@@ -121,6 +121,23 @@ def test_restore_a_revision_see_a_conflicting_save_then_keep_editing(browser_pag
     page.keyboard.press("Control+z")
     expect(page.locator(".step-card")).to_have_count(2)
 
+    # A connection dragged from a port into empty canvas opens the palette there; the block arrives
+    # connected to that port, where it was dropped. Undo takes it away again.
+    start = page.locator("[data-testid=port-hello-failure]").bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(start["x"] + 150, start["y"] + 160, steps=10)
+    page.mouse.up()
+    page.locator("[data-testid=quick-add]").wait_for()
+    page.locator("[data-testid=quick-add-search]").fill("fim")
+    page.locator("[data-testid=quick-add-search]").press("Enter")
+    expect(page.locator(".react-flow__edge[data-id='e_hello_failure_end_1']")).to_have_count(1)
+    shot(page, "05b-dropped-connection")
+    page.click("[data-testid=undo]")
+    expect(page.locator(".react-flow__edge[data-id='e_hello_failure_end_1']")).to_have_count(0)
+    page.click("[data-testid=fit-view]")
+    expect(page.locator(".step-card")).to_have_count(2)
+
     # A sticky note and auto-layout are saved in the layout part of the definition only.
     page.click("[data-testid=add-note]")
     note = page.locator(".note-card textarea")

@@ -53,9 +53,10 @@ export function ExpressionInput({ value, onChange, scope, multiline, placeholder
     onChange(next);
     setOpen(null);
     const position = open.start + name.length + closing.length;
+    // Picking keeps the focus in the field (the option's mousedown is prevented); place the caret
+    // after React renders the new value — unless the person has moved on to another field.
     requestAnimationFrame(() => {
-      field.focus();
-      field.setSelectionRange(position, position);
+      if (document.activeElement === field) field.setSelectionRange(position, position);
     });
   };
 
