@@ -200,6 +200,14 @@ export const ptBR = {
 
 
 
+  // Weekday names (the teams page); node facts such as field titles come from the API.
+  "enum.weekdays.mon": "seg",
+  "enum.weekdays.tue": "ter",
+  "enum.weekdays.wed": "qua",
+  "enum.weekdays.thu": "qui",
+  "enum.weekdays.fri": "sex",
+  "enum.weekdays.sat": "sáb",
+  "enum.weekdays.sun": "dom",
   "runStatus.pending": "aguardando início",
   "runStatus.active": "executando",
   "runStatus.running": "executando",
@@ -419,6 +427,13 @@ export const en: Record<MessageKey, string> = {
 
 
 
+  "enum.weekdays.mon": "Mon",
+  "enum.weekdays.tue": "Tue",
+  "enum.weekdays.wed": "Wed",
+  "enum.weekdays.thu": "Thu",
+  "enum.weekdays.fri": "Fri",
+  "enum.weekdays.sat": "Sat",
+  "enum.weekdays.sun": "Sun",
   "runStatus.pending": "not started",
   "runStatus.active": "running",
   "runStatus.running": "running",
