@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0006_translatable_labels'),
+        ('flows', '0007_runs_monitoring'),
         ('messaging', '0004_translatable_labels'),
     ]
 
