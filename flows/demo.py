@@ -27,7 +27,8 @@ def demo_definition(nodes: list[tuple[dict, dict]], edges: list[tuple[str, str, 
 def post_call_followup() -> dict[str, Any]:
     return demo_definition(
         [
-            demo_node("call_finished", "trigger", 40, 160, event="external", event_name="call.finished"),
+            demo_node("call_finished", "trigger", 40, 160, event="external", event_name="call.finished",
+                      fields=[{"name": "call_result", "type": "text", "sample": "no_answer"}]),
             demo_node("wait_2h", "delay", 300, 160, mode="duration", duration={"value": 2, "unit": "hours"}),
             demo_node("result", "branch", 560, 160, mode="conditions", default_label="Outro", conditions=[
                 {"id": "answered", "label": "Atendeu", "match": "all",
@@ -50,7 +51,8 @@ def post_call_followup() -> dict[str, Any]:
 def appointment_reminder() -> dict[str, Any]:
     return demo_definition(
         [
-            demo_node("scheduled", "trigger", 40, 160, event="external", event_name="appointment.scheduled"),
+            demo_node("scheduled", "trigger", 40, 160, event="external", event_name="appointment.scheduled",
+                      fields=[{"name": "appointment_at", "type": "datetime", "sample": "2026-11-22T14:00:00-03:00"}]),
             demo_node("day_before", "delay", 320, 160, mode="expression", expression="{{trigger.appointment_at}}",
                offset={"value": -24, "unit": "hours"}),
             demo_node("remind", "send_template", 620, 160, template="appointment_reminder", language="pt_BR",

@@ -35,12 +35,21 @@ _LITERAL_RE = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d+(?:\.\
 
 
 class ExpressionError(ValueError):
-    """The text of an expression is wrong (found when validating, or at run time)."""
+    """The text of an expression is wrong (found when validating, or at run time).
 
-    def __init__(self, message: str, *, expression: str = ""):
+    ``message`` is the English text run traces show; ``code`` and ``params`` let the validator
+    say the same in the user's language (flows/messages.py, ``expr_*``), and ``position`` is the
+    1-based character where the faulty expression starts in its field.
+    """
+
+    def __init__(self, message: str, *, expression: str = "", code: str = "expr_invalid",
+                 params: dict[str, Any] | None = None, position: int | None = None):
         super().__init__(message)
         self.message = message
         self.expression = expression
+        self.code = code
+        self.params = params or {}
+        self.position = position
 
 
 class MissingVariable(ExpressionError):
@@ -154,6 +163,27 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "slug": _f_slug,
     "replace": _f_replace,
 }
+# What pt-BR speakers type for each filter: "maiusculas" means upper, not a typo of anything.
+FILTER_SYNONYMS = {
+    "maiusculas": "upper", "maiuscula": "upper", "caixa_alta": "upper", "minusculas": "lower", "minuscula": "lower",
+    "caixa_baixa": "lower", "titulo": "title", "capitalizar": "title", "aparar": "trim", "limpar": "trim",
+    "primeiro_nome": "first_name", "padrao": "default", "truncar": "truncate", "cortar": "truncate", "data": "date",
+    "formatar_data": "date", "somar_horas": "add_hours", "adicionar_horas": "add_hours", "numero": "number",
+    "tamanho": "length", "comprimento": "length", "substituir": "replace", "trocar": "replace",
+}
+
+
+def filter_suggestion(name: str) -> str:
+    """The filter someone probably meant ("maiusculas" → "upper", "uper" → "upper"), or ""."""
+    import difflib
+
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    if folded in FILTER_SYNONYMS:
+        return FILTER_SYNONYMS[folded]
+    found = difflib.get_close_matches(folded, sorted(FILTERS), n=1, cutoff=0.6)
+    return found[0] if found else ""
+
+
 FILTER_ARITY = {"default": (0, 1), "truncate": (0, 1), "date": (0, 1), "add_hours": (1, 1),
                 "number": (0, 1), "replace": (2, 2)}
 
@@ -170,17 +200,20 @@ def _parse_literals(raw: str, source: str) -> tuple[Any, ...]:
     while pos < len(raw):
         match = _LITERAL_RE.match(raw, pos)
         if not match:
-            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source)
+            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source,
+                                  code="expr_bad_arguments", params={"text": raw})
         literal = match.group(1)
         if literal[0] == "'":  # 'single': same escapes as "double", with the quotes swapped
             literal = '"' + literal[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
         try:
             values.append(json.loads(literal))
         except ValueError as exc:
-            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source) from exc
+            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source,
+                                  code="expr_bad_arguments", params={"text": raw}) from exc
         pos = match.end()
         if match.group(2) == "" and pos < len(raw):
-            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source)
+            raise ExpressionError(f"cannot read the filter arguments '{raw}'", expression=source,
+                                  code="expr_bad_arguments", params={"text": raw})
     return tuple(values)
 
 
@@ -200,7 +233,7 @@ def _split_pipes(inner: str) -> list[str]:
         else:
             buf.append(char)
     if quote:
-        raise ExpressionError("a quote is not closed", expression=inner)
+        raise ExpressionError("a quote is not closed", expression=inner, code="expr_unclosed_quote")
     parts.append("".join(buf))
     return [p.strip() for p in parts]
 
@@ -210,25 +243,31 @@ def parse_expression(inner: str) -> Expression:
     parts = _split_pipes(source)
     path = parts[0]
     if not path:
-        raise ExpressionError("empty expression: write a variable such as {{contact.name}}", expression=source)
+        raise ExpressionError("empty expression: write a variable such as {{contact.name}}", expression=source,
+                              code="expr_empty")
     if not _PATH_RE.match(path) or path.count(".") >= MAX_PATH_DEPTH:
-        raise ExpressionError(f"'{path}' is not a variable path (such as contact.name)", expression=source)
+        raise ExpressionError(f"'{path}' is not a variable path (such as contact.name)", expression=source,
+                              code="expr_not_a_path", params={"text": path[:60]})
     if len(parts) - 1 > MAX_FILTERS:
-        raise ExpressionError(f"at most {MAX_FILTERS} filters per expression", expression=source)
+        raise ExpressionError(f"at most {MAX_FILTERS} filters per expression", expression=source,
+                              code="expr_too_many_filters", params={"limit": MAX_FILTERS})
     filters = []
     for part in parts[1:]:
         match = _FILTER_RE.match(part)
         if not match:
-            raise ExpressionError(f"cannot read the filter '{part}'", expression=source)
+            raise ExpressionError(f"cannot read the filter '{part}'", expression=source, code="expr_bad_filter",
+                                  params={"text": part[:60]})
         name, raw_args = match.group(1), match.group(2) or ""
         if name not in FILTERS:
             raise ExpressionError(
-                f"unknown filter '{name}' (known: {', '.join(sorted(FILTERS))})", expression=source
+                f"unknown filter '{name}' (known: {', '.join(sorted(FILTERS))})", expression=source,
+                code="expr_unknown_filter", params={"name": name, "suggestion": filter_suggestion(name)},
             )
         args = _parse_literals(raw_args, source)
         low, high = FILTER_ARITY.get(name, (0, 0))
         if not low <= len(args) <= high:
-            raise ExpressionError(f"filter '{name}' takes {low}–{high} arguments", expression=source)
+            raise ExpressionError(f"filter '{name}' takes {low}–{high} arguments", expression=source,
+                                  code="expr_filter_arity", params={"name": name, "low": low, "high": high})
         filters.append(Filter(name, args))
     return Expression(source=source, path=path, filters=tuple(filters))
 
@@ -236,17 +275,23 @@ def parse_expression(inner: str) -> Expression:
 def parse_template(template: str) -> list[str | Expression]:
     """Split a template into text and parsed expressions (raises ExpressionError)."""
     if len(template) > MAX_TEMPLATE_LENGTH:
-        raise ExpressionError(f"text longer than {MAX_TEMPLATE_LENGTH} characters")
+        raise ExpressionError(f"text longer than {MAX_TEMPLATE_LENGTH} characters", code="expr_too_long",
+                              params={"limit": MAX_TEMPLATE_LENGTH})
     pieces: list[str | Expression] = []
     pos = 0
     for match in _EXPR_RE.finditer(template):
         if match.start() > pos:
             pieces.append(template[pos : match.start()])
-        pieces.append(parse_expression(match.group(1)))
+        try:
+            pieces.append(parse_expression(match.group(1)))
+        except ExpressionError as exc:
+            exc.position = match.start() + 1
+            raise
         pos = match.end()
     rest = template[pos:]
     if "{{" in rest:
-        raise ExpressionError("'{{' is not closed with '}}'", expression=rest)
+        raise ExpressionError("'{{' is not closed with '}}'", expression=rest[:60], code="expr_unclosed",
+                              position=pos + rest.index("{{") + 1)
     if rest:
         pieces.append(rest)
     return pieces

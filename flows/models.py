@@ -43,7 +43,13 @@ class Flow(models.Model):
 
 
 class FlowRevision(models.Model):
-    """One saved version of a flow's definition. Never changed after it is written."""
+    """One saved version of a flow's definition. Never changed once sealed.
+
+    An editing session's autosaves coalesce into one *unsealed* revision (``session`` names the
+    browser tab, ``saves`` counts its saves, for conflict checks); it is sealed — immutable from
+    then on — when it is published, test-run, restored, saved explicitly, or when another session
+    saves after it (flows/drafts.py). Runs only ever pin sealed revisions.
+    """
 
     flow = models.ForeignKey(Flow, verbose_name=_("flow"), on_delete=models.CASCADE, related_name="revisions")
     revision = models.PositiveIntegerField(verbose_name=_("revision"))
@@ -52,6 +58,13 @@ class FlowRevision(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL)
     comment = models.CharField(verbose_name=_("comment"), max_length=500, blank=True)
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
+    session = models.CharField(verbose_name=_("editing session"), max_length=64, blank=True, default="",
+                               help_text=_("The editor tab whose autosaves these are."))
+    saves = models.PositiveIntegerField(verbose_name=_("saves"), default=1,
+                                        help_text=_("Autosaves coalesced into this revision."))
+    sealed = models.BooleanField(verbose_name=_("sealed"), default=True, help_text=_("Immutable from now on."))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"), null=True, blank=True,
+                                      help_text=_("Last coalesced autosave."))
 
     class Meta:
         verbose_name = _("flow revision")
@@ -64,7 +77,8 @@ class FlowRevision(models.Model):
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise ValueError("flow revisions are immutable; save a new revision instead")
+            raise ValueError("flow revisions are immutable; save a new revision instead "
+                             "(an unsealed session revision is updated by flows.drafts only)")
         super().save(*args, **kwargs)
 
 
@@ -175,6 +189,10 @@ class FlowPublication(models.Model):
     revision = models.ForeignKey(FlowRevision, verbose_name=_("revision"), on_delete=models.CASCADE, related_name="publications")
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("published by"), null=True, blank=True, on_delete=models.SET_NULL)
     comment = models.CharField(verbose_name=_("comment"), max_length=500, blank=True)
+    warnings = models.JSONField(verbose_name=_("confirmed warnings"), default=list, blank=True,
+                                help_text=_("Policy warnings the publisher confirmed."))
+    decisions = models.JSONField(verbose_name=_("decisions"), default=dict, blank=True,
+                                 help_text=_("Other active flows on the same event: keep both (allow) or replace."))
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
@@ -197,7 +215,9 @@ class TestRun(models.Model):
 
     flow = models.ForeignKey(Flow, verbose_name=_("flow"), on_delete=models.CASCADE, related_name="test_runs")
     revision = models.ForeignKey(FlowRevision, verbose_name=_("revision"), on_delete=models.CASCADE, related_name="test_runs")
-    contact = models.OneToOneField("messaging.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="test_run")
+    # A test contact may be reused by later test runs (the editor's "choose the test contact"); the
+    # newest test run of a contact is the one its events reach.
+    contact = models.ForeignKey("messaging.Contact", verbose_name=_("contact"), on_delete=models.CASCADE, related_name="test_runs")
     run = models.ForeignKey(FlowRun, verbose_name=_("run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     payload = models.JSONField(verbose_name=_("payload"), null=True, blank=True)
     status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)

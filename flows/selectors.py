@@ -55,8 +55,11 @@ def test_run_snapshot(*, test, after_message: int = 0, after_step: int = 0) -> d
 
     test.refresh_from_db(fields=["run", "status"])
     run = FlowRun.objects.filter(pk=test.run_id).first() if test.run_id else None
-    messages = Message.objects.filter(contact_id=test.contact_id, pk__gt=after_message).order_by("id")
-    steps = RunStep.objects.filter(run__contact_id=test.contact_id, pk__gt=after_step).order_by("id")
+    # A test contact may be reused by later test runs: only what happened since this one started.
+    messages = Message.objects.filter(contact_id=test.contact_id, pk__gt=after_message,
+                                      created_at__gte=test.created_at).order_by("id")
+    steps = RunStep.objects.filter(run__contact_id=test.contact_id, pk__gt=after_step,
+                                   run__started_at__gte=test.created_at).order_by("id")
     return {"id": test.pk, "status": test.status, "run": run_as_dict(run),
             "messages": [message_as_dict(m) for m in messages], "steps": [step_as_dict(s) for s in steps]}
 

@@ -13,14 +13,27 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from flows import expressions
+from flows.messages import closest, did_you_mean
 from flows.nodes import registry
-from flows.nodes.base import ValidationIssue, labels
+from flows.nodes.base import ValidationIssue, issue, labels
+from flows.nodes.fields import field_title, required_message
 from flows.spec import CURRENT_SPEC_VERSION, SpecVersionError, definition_schema, spec_migrate
 
-# Variables every node can read; ``trigger`` and ``contact.attributes`` are open-ended.
-BASE_SCOPE = ["trigger", "contact.id", "contact.name", "contact.first_name", "contact.phone", "contact.tags",
+# Variables every node can read; ``contact.attributes`` is open-ended. ``trigger.*`` comes from the
+# triggers that reach a node (their declared fields); a trigger whose fields are not declared
+# (an external event) adds the open root ``trigger``.
+BASE_SCOPE = ["trigger.kind", "contact.id", "contact.name", "contact.first_name", "contact.phone", "contact.tags",
               "contact.attributes", "contact.opted_in_marketing", "run.id", "run.flow", "run.started_at", "now"]
-OPEN_ROOTS = ("trigger", "contact.attributes")
+OPEN_ROOTS = ("contact.attributes",)
+BASE_INFO = {
+    "contact.name": labels("Nome do contato", "Contact name"),
+    "contact.first_name": labels("Primeiro nome do contato", "Contact first name"),
+    "contact.phone": labels("Telefone do contato", "Contact phone"),
+    "contact.tags": labels("Etiquetas do contato", "Contact tags"),
+    "contact.attributes": labels("Atributos do contato (contact.attributes.nome)", "Contact attributes"),
+    "contact.opted_in_marketing": labels("Aceitou marketing (opt-in)", "Opted in to marketing"),
+    "now": labels("Agora (data e hora)", "Now (date and time)"),
+}
 
 _validators: dict[int, Draft202012Validator] = {}
 
@@ -36,23 +49,131 @@ def _validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 class ValidationResult:
     issues: list[ValidationIssue] = field(default_factory=list)
     scope: dict[str, list[str]] = field(default_factory=dict)
+    # What the editor shows next to a variable in autocomplete: {path: {label, type, sample, source}}.
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[ValidationIssue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ValidationIssue]:
+        return [i for i in self.issues if i.severity != "error"]
 
     @property
     def valid(self) -> bool:
-        return not self.issues
+        """No errors (warnings do not make a flow invalid; publishing asks to confirm them)."""
+        return not self.errors
 
     def as_dict(self) -> dict[str, Any]:
-        return {"valid": self.valid, "errors": [i.as_dict() for i in self.issues], "scope": self.scope}
+        return {"valid": self.valid, "errors": [i.as_dict() for i in self.errors],
+                "warnings": [i.as_dict() for i in self.warnings], "scope": self.scope, "variables": self.variables}
+
+
+_PATTERN_HINTS = {
+    "^[A-Za-z_][A-Za-z0-9_]{0,63}$": labels(": use letras sem acento, números e _, começando por letra",
+                                            ": use plain letters, digits and _, starting with a letter"),
+    "^[A-Za-z0-9_-]{1,40}$": labels(": use letras sem acento, números, _ e -", ": use plain letters, digits, _ and -"),
+    "^[0-2][0-9]:[0-5][0-9]$": labels(": use HH:MM, como 09:30", ": use HH:MM, such as 09:30"),
+    "^[-a-zA-Z0-9_]*$": labels(": use letras sem acento, números, _ e -", ": use plain letters, digits, _ and -"),
+}
+
+
+def _schema_issue(node_type, node_id: str, error) -> ValidationIssue:
+    """A jsonschema error of a node's config as a message of the catalogue, in both languages."""
+    parts = [str(p) for p in error.absolute_path]
+    validator, value = error.validator, error.validator_value
+    if validator == "required":
+        missing = next((name for name in value if name not in (error.instance or {})), value[0] if value else "")
+        path = ".".join([*parts, missing])
+        friendly = required_message(node_type, path)
+        if friendly:
+            return ValidationIssue("required", friendly, node_id, path, params={"field": path})
+        return issue("required", node_id, path, field=field_title(node_type, path))
+    path = ".".join(parts) or None
+    title = field_title(node_type, path or "")
+    instance = error.instance
+    if validator == "minLength":
+        if instance == "":
+            friendly = required_message(node_type, path or "")
+            if friendly:
+                return ValidationIssue("required", friendly, node_id, path)
+            return issue("required", node_id, path, field=title)
+        return issue("too_short", node_id, path, field=title, limit=value)
+    if validator == "maxLength":
+        return issue("too_long", node_id, path, field=title, limit=value, count=len(instance or ""))
+    if validator == "maxItems":
+        return issue("too_many", node_id, path, field=title, limit=value, count=len(instance or []))
+    if validator == "minItems":
+        return issue("too_few", node_id, path, field=title, limit=value)
+    if validator in ("minimum", "exclusiveMinimum"):
+        return issue("below_minimum", node_id, path, field=title, limit=value)
+    if validator in ("maximum", "exclusiveMaximum"):
+        return issue("above_maximum", node_id, path, field=title, limit=value)
+    if validator in ("enum", "const"):
+        return issue("not_an_option", node_id, path, field=title, value=str(instance)[:40])
+    if validator == "type":
+        wanted = value if isinstance(value, list) else [value]
+        from flows.messages import EXPECTED_TYPES
+
+        expected = {lang: " / ".join(EXPECTED_TYPES.get(t, {}).get(lang, t) for t in wanted) for lang in ("pt-BR", "en")}
+        return issue("wrong_type", node_id, path, field=title, expected=expected)
+    if validator == "pattern":
+        return issue("bad_format", node_id, path, field=title, hint=_PATTERN_HINTS.get(value, ""))
+    if validator == "additionalProperties":
+        extra = sorted(set(instance or {}) - set(error.schema.get("properties") or {}))
+        return issue("unknown_field", node_id, path, names=", ".join(extra))
+    return issue("invalid_value", node_id, path, field=title)
+
+
+def _expression_issue(node_id: str, field_name: str, exc: expressions.ExpressionError) -> ValidationIssue:
+    params: dict[str, Any] = {"pos": exc.position or 1, **exc.params}
+    if exc.code == "expr_unknown_filter":
+        params["suggestion"] = did_you_mean(exc.params.get("suggestion"))
+        params["known"] = ", ".join(sorted(expressions.FILTERS))
+    try:
+        return issue(exc.code, node_id, field_name, **params)
+    except (KeyError, IndexError):
+        return issue("expr_invalid", node_id, field_name, pos=params["pos"])
 
 
 def _path(parts) -> str:
     return ".".join(str(p) for p in parts)
 
 
+def node_name(node: dict[str, Any]) -> dict[str, str] | str:
+    """How a node is named to people: its own name, else its type's label."""
+    if node.get("name"):
+        return str(node["name"])
+    node_type = registry.get(node.get("type", ""))
+    return dict(node_type.label) if node_type else node.get("id", "")
+
+
+def _variable_info(nodes: dict[str, dict[str, Any]], defined_by: dict[str, str]) -> dict[str, dict[str, Any]]:
+    info: dict[str, dict[str, Any]] = {path: {"label": label} for path, label in BASE_INFO.items()}
+    for node_id, node in nodes.items():
+        node_type = registry.get(node["type"])
+        if node_type is None or not node_type.is_trigger or not hasattr(node_type, "trigger_fields"):
+            continue
+        try:
+            fields, _open = node_type.trigger_fields(node["config"])
+        except (KeyError, TypeError, AttributeError):
+            continue
+        for item in fields:
+            info.setdefault(f"trigger.{item['name']}", {"label": item["label"], "type": item["type"],
+                                                         "sample": item.get("sample", ""), "source": node_id})
+    for path, node_id in defined_by.items():
+        if path.startswith("trigger"):
+            continue
+        info.setdefault(path, {"source": node_id, "source_name": node_name(nodes[node_id])})
+    return info
+
+
 def _name_known(path: str, known: set[str]) -> bool:
     if path in known:
         return True
-    for root in OPEN_ROOTS:
+    roots = (*OPEN_ROOTS, "trigger") if "trigger" in known else OPEN_ROOTS
+    for root in roots:
         if path == root or path.startswith(root + "."):
             return True
     # ``vars.order`` also covers ``vars.order.items.0``; ``reply.text`` covers nothing deeper.
@@ -83,9 +204,12 @@ def definition_validate(definition: Any) -> ValidationResult:
         if len(parts) >= 2 and parts[0] == "nodes" and isinstance(parts[1], int) and parts[1] < len(nodes_raw):
             candidate = nodes_raw[parts[1]]
             node_id = candidate.get("id") if isinstance(candidate, dict) else None
-        issues.append(ValidationIssue("schema", labels(f"Formato inválido em '{_path(parts) or 'raiz'}': {error.message}",
-                                                       f"Invalid shape at '{_path(parts) or 'root'}': {error.message}"),
-                                      node_id, (_path(parts[2:]) or None) if node_id else _path(parts)))
+        if error.validator == "required":
+            missing = next((n for n in error.validator_value if n not in (error.instance or {})), "")
+            parts = [*parts, missing] if missing else parts
+        where = _path(parts) or "definition"
+        issues.append(issue("definition_shape", node_id, (_path(parts[2:]) or None) if node_id else _path(parts),
+                            where=where))
     if issues:
         return result
 
@@ -108,11 +232,12 @@ def definition_validate(definition: Any) -> ValidationResult:
             ports[node_id] = set()
             continue
         config_errors = list(_validator_for(node_type.config_schema).iter_errors(node["config"]))
-        for error in config_errors:
-            field_path = _path(error.absolute_path) or (error.validator == "required" and error.message.split("'")[1]) or None
-            issues.append(ValidationIssue("config", labels(f"Configuração inválida: {error.message}",
-                                                           f"Invalid configuration: {error.message}"),
-                                          node_id, field_path or None))
+        seen_fields: set[tuple[str | None, str]] = set()
+        for error in sorted(config_errors, key=lambda e: list(map(str, e.absolute_path))):
+            found = _schema_issue(node_type, node_id, error)
+            if (found.field, found.code) not in seen_fields:
+                seen_fields.add((found.field, found.code))
+                issues.append(found)
         if not config_errors:
             issues.extend(node_type.validate(node_id, node["config"]))
         ports[node_id] = {p.key for p in node_type.ports_for(node["config"])}
@@ -191,9 +316,35 @@ def definition_validate(definition: Any) -> ValidationResult:
             if not out <= scope_in[target]:
                 scope_in[target] |= out
                 changed = True
+    # Who defines what, anywhere in the flow: to say "only exists after X" and to label autocomplete.
+    defined_by: dict[str, str] = {}
+    for node_id, node in nodes.items():
+        node_type = registry.get(node["type"])
+        if node_type is None:
+            continue
+        try:
+            for path in node_type.defines(node["config"]):
+                defined_by.setdefault(path, node_id)
+        except (KeyError, TypeError, AttributeError):
+            continue
+    result.variables = _variable_info(nodes, defined_by)
+    ancestor_cache: dict[str, set[str]] = {}
+
+    def ancestors(node_id: str) -> set[str]:
+        if node_id not in ancestor_cache:
+            seen: set[str] = set()
+            todo = deque(predecessors.get(node_id, []))
+            while todo:
+                current = todo.popleft()
+                if current not in seen:
+                    seen.add(current)
+                    todo.extend(predecessors.get(current, []))
+            ancestor_cache[node_id] = seen
+        return ancestor_cache[node_id]
+
     for node_id, node in nodes.items():
         known = set(BASE_SCOPE) | scope_in[node_id]
-        result.scope[node_id] = sorted(known)
+        result.scope[node_id] = sorted(p for p in known if p != "trigger")
         node_type = registry.get(node["type"])
         if node_type is None:
             continue
@@ -205,16 +356,23 @@ def definition_validate(definition: Any) -> ValidationResult:
             try:
                 paths = expressions.template_paths(template)
             except expressions.ExpressionError as exc:
-                issues.append(ValidationIssue("bad_expression", labels(f"Expressão inválida: {exc.message}",
-                                                                       f"Invalid expression: {exc.message}"),
-                                              node_id, field_name))
+                issues.append(_expression_issue(node_id, field_name, exc))
                 continue
+            if triggers and node_id not in reached:
+                continue  # not connected yet: "unreachable" says it; what it may read is unknown
             for path in paths:
-                if not _name_known(path, known):
-                    issues.append(ValidationIssue("unknown_variable",
-                                                  labels(f"Variável desconhecida neste ponto: '{path}'.",
-                                                         f"Unknown variable at this point: '{path}'."),
-                                                  node_id, field_name))
+                if _name_known(path, known):
+                    continue
+                source = defined_by.get(path) or next(
+                    (defined_by[k] for k in defined_by if k.startswith("vars.") and path.startswith(k + ".")), None)
+                if source and source != node_id and source not in ancestors(node_id):
+                    issues.append(issue("variable_not_yet", node_id, field_name, path=path,
+                                        source=node_name(nodes[source]), source_id=source))
+                    continue
+                candidates = {p for p in known if p != "trigger"} | {p for p in defined_by if p != "trigger"}
+                suggestion = closest(path, candidates)
+                issues.append(issue("unknown_variable", node_id, field_name, path=path,
+                                    suggestion=did_you_mean(suggestion), suggested=suggestion or ""))
     return result
 
 

@@ -39,14 +39,30 @@ class FlowCreateSerializer(serializers.Serializer):
 
 class RevisionSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username", read_only=True, default=None)
+    author_id = serializers.IntegerField(read_only=True, default=None)
     is_published = serializers.SerializerMethodField()
+    publications = serializers.SerializerMethodField()
+    diff = serializers.SerializerMethodField()
 
     class Meta:
         model = FlowRevision
-        fields = ["revision", "spec_version", "author", "comment", "created_at", "is_published"]
+        fields = ["revision", "spec_version", "author", "author_id", "comment", "created_at", "updated_at", "saves",
+                  "sealed", "session", "is_published", "publications", "diff"]
 
     def get_is_published(self, revision) -> bool:
         return revision.flow.published_revision_id == revision.pk
+
+    def get_publications(self, revision) -> list[dict]:
+        """Who published this revision, when, and the comment they wrote."""
+        found = (self.context.get("publications") or {}).get(revision.pk)
+        if found is None and "publications" not in self.context:
+            found = list(revision.publications.select_related("published_by").order_by("-id"))
+        return [{"comment": p.comment, "by": p.published_by.username if p.published_by else None,
+                 "at": p.created_at.isoformat(), "warnings": len(p.warnings or [])} for p in found or []]
+
+    def get_diff(self, revision) -> dict | None:
+        """Counts of what changed since the previous revision (the list view fills it)."""
+        return (self.context.get("diffs") or {}).get(revision.pk)
 
 
 class RevisionDetailSerializer(RevisionSerializer):
@@ -69,6 +85,10 @@ class RevisionSaveSerializer(serializers.Serializer):
     definition = serializers.JSONField()
     base_revision = serializers.IntegerField(allow_null=True, min_value=0)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    # The editor's autosave: its tab's session key and the saves it has seen (see flows/drafts.py).
+    session = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    base_saves = serializers.IntegerField(required=False, allow_null=True, min_value=0, default=None)
+    checkpoint = serializers.BooleanField(required=False, default=False)
 
 
 class RestoreSerializer(serializers.Serializer):
@@ -82,6 +102,9 @@ class ValidateSerializer(serializers.Serializer):
 class PublishSerializer(serializers.Serializer):
     revision = serializers.IntegerField(min_value=1)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    accept_warnings = serializers.BooleanField(required=False, default=False)
+    decisions = serializers.DictField(child=serializers.ChoiceField(choices=["allow", "replace"]), required=False,
+                                      default=dict)
 
 
 class ImportSerializer(serializers.Serializer):
@@ -115,15 +138,36 @@ class RunDetailSerializer(RunSerializer):
         fields = [*RunSerializer.Meta.fields, "context", "steps"]
 
 
+class TestContactSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=20, default="")
+    attributes = serializers.DictField(required=False, default=dict)
+    opted_in = serializers.BooleanField(required=False, default=False)
+
+
+class TestContactUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    attributes = serializers.DictField(required=False)
+    opted_in = serializers.BooleanField(required=False)
+
+
+def test_contact_as_dict(contact) -> dict:
+    return {"id": contact.pk, "phone": contact.phone, "name": contact.name, "attributes": contact.attributes or {},
+            "opted_in": contact.consent_state("marketing") == "opted_in"}
+
+
 class TestRunStartSerializer(serializers.Serializer):
     revision = serializers.IntegerField(required=False, min_value=1)
     payload = serializers.JSONField(required=False)
+    contact_id = serializers.IntegerField(required=False, min_value=1)
+    contact = TestContactSerializer(required=False)
 
 
 class TestRunInboundSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=False, max_length=4096)
     reply_id = serializers.CharField(required=False, max_length=256)
     reply_title = serializers.CharField(required=False, allow_blank=True, max_length=256, default="")
+    reply_kind = serializers.ChoiceField(choices=["button", "list", "quick_reply"], required=False, default="button")
 
     def validate(self, attrs):
         if not attrs.get("text") and not attrs.get("reply_id"):
@@ -141,7 +185,7 @@ class TestRunSerializer(serializers.ModelSerializer):
         fields = ["id", "flow", "revision", "status", "contact", "ws_url", "created_at"]
 
     def get_contact(self, test) -> dict:
-        return {"phone": test.contact.phone, "name": test.contact.name}
+        return test_contact_as_dict(test.contact)
 
     def get_ws_url(self, test) -> str:
         return f"/ws/test-runs/{test.pk}/"

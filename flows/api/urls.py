@@ -1,13 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from flows.api import dashboard, runs, views
+from flows.api import dashboard, runs, testcontacts, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("flows", views.FlowViewSet, basename="flow")
 router.register(r"flows/(?P<flow_pk>\d+)/revisions", views.RevisionViewSet, basename="flow-revision")
 router.register("runs", runs.RunViewSet, basename="run")
 router.register("test-runs", views.TestRunViewSet, basename="test-run")
+router.register("test-contacts", testcontacts.TestContactViewSet, basename="test-contact")
 
 urlpatterns = [
     path("auth/session/", views.SessionView.as_view(), name="auth-session"),

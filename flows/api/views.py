@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate, login, logout
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
@@ -15,11 +15,11 @@ from rest_framework.views import APIView
 
 from core.errors import error_response
 from core.permissions import user_roles
-from flows import selectors, services
+from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
+from flows.diff import definition_diff, diff_summary
 from flows.models import Flow, TestRun
 from flows.nodes import registry
-from flows.validation import definition_validate
 
 
 def _stale_response(exc: services.StaleRevision) -> Response:
@@ -29,8 +29,11 @@ def _stale_response(exc: services.StaleRevision) -> Response:
         f"Someone saved revision {latest.revision} after the one you edited; reload to see it.",
         http_status=status.HTTP_409_CONFLICT,
         current_revision=latest.revision,
+        current_saves=latest.saves,
         author=latest.author.username if latest.author else None,
-        saved_at=latest.created_at.isoformat(),
+        author_id=latest.author_id,
+        session=latest.session,
+        saved_at=(latest.updated_at or latest.created_at).isoformat(),
     )
 
 
@@ -228,10 +231,12 @@ class FlowViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.ValidateSerializer, responses={200: dict})
     @action(detail=True, methods=["post"])
     def validate(self, request, pk=None):
-        self.get_object()
+        """Errors, warnings (incl. the WhatsApp policy), variables in scope, and same-event conflicts."""
+        flow = self.get_object()
         data = s.ValidateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(definition_validate(data.validated_data["definition"]).as_dict())
+        result, conflicts = publishing.flow_check(flow=flow, definition=data.validated_data["definition"])
+        return Response({**result.as_dict(), "conflicts": conflicts})
 
     @extend_schema(request=s.PublishSerializer, responses={200: s.FlowSerializer})
     @action(detail=True, methods=["post"])
@@ -242,11 +247,18 @@ class FlowViewSet(viewsets.GenericViewSet):
         if not flow.revisions.filter(revision=data.validated_data["revision"]).exists():
             return error_response("not_found", "No such revision.", http_status=404)
         try:
-            flow = services.flow_publish(flow=flow, revision_number=data.validated_data["revision"],
-                                         comment=data.validated_data["comment"], user=request.user)
+            flow = publishing.flow_publish_checked(
+                flow=flow, revision_number=data.validated_data["revision"], comment=data.validated_data["comment"],
+                user=request.user, accept_warnings=data.validated_data["accept_warnings"],
+                decisions=data.validated_data["decisions"])
         except services.InvalidFlow as exc:
             return error_response("invalid_flow", "The flow has problems; fix them before publishing.",
                                   errors=[i.as_dict() for i in exc.issues])
+        except publishing.NeedsConfirmation as exc:
+            return error_response("confirmation_required",
+                                  "Confirm the warnings (and choose for each flow on the same event) to publish.",
+                                  http_status=status.HTTP_409_CONFLICT,
+                                  warnings=[i.as_dict() for i in exc.warnings], conflicts=exc.conflicts)
         return Response(s.FlowSerializer(flow).data)
 
     @extend_schema(request=s.TestRunStartSerializer, responses={201: s.TestRunSerializer})
@@ -259,10 +271,20 @@ class FlowViewSet(viewsets.GenericViewSet):
         if number and not flow.revisions.filter(revision=number).exists():
             return error_response("not_found", "No such revision.", http_status=404)
         try:
-            test = services.test_run_start(flow=flow, revision_number=number,
+            contact = None
+            if data.validated_data.get("contact_id"):
+                from messaging.models import Contact
+
+                contact = get_object_or_404(Contact, pk=data.validated_data["contact_id"], is_test=True)
+            elif data.validated_data.get("contact"):
+                contact = testruns.test_contact_create(user=request.user, **data.validated_data["contact"])
+            test = testruns.test_run_start(flow=flow, revision_number=number, contact=contact,
                                            payload=data.validated_data.get("payload"), user=request.user)
         except services.InvalidDefinition as exc:
             return _invalid_definition(exc)
+        except testruns.TestContactError as exc:
+            return error_response("invalid_test_contact", exc.message["en"], details={exc.field: [exc.message["en"]]},
+                                  messages=exc.message)
         return Response(s.TestRunSerializer(test).data, status=status.HTTP_201_CREATED)
 
 
@@ -277,18 +299,44 @@ class RevisionViewSet(viewsets.GenericViewSet):
         return self.flow().revisions.select_related("author", "flow").order_by("-revision")
 
     def list(self, request, flow_pk=None):
-        return Response(s.RevisionSerializer(self.get_queryset(), many=True).data)
+        revisions = list(self.get_queryset()[:200])
+        diffs = {}
+        for newer, older in zip(revisions, [*revisions[1:], None], strict=True):
+            diffs[newer.pk] = diff_summary(definition_diff(older.definition if older else None, newer.definition))
+        publications: dict[int, list] = {}
+        from flows.models import FlowPublication
 
-    @extend_schema(responses={200: s.RevisionDetailSerializer})
+        for publication in (FlowPublication.objects.filter(revision__in=[r.pk for r in revisions])
+                            .select_related("published_by").order_by("-id")):
+            publications.setdefault(publication.revision_id, []).append(publication)
+        context = {"diffs": diffs, "publications": publications}
+        return Response(s.RevisionSerializer(revisions, many=True, context=context).data)
+
+    @extend_schema(responses={200: s.RevisionDetailSerializer},
+                   parameters=[OpenApiParameter("compare", int, description="Revision number to diff against "
+                                                "(default: the previous one)")])
     def retrieve(self, request, flow_pk=None, revision=None):
-        return Response(s.RevisionDetailSerializer(get_object_or_404(self.get_queryset(), revision=revision)).data)
+        found = get_object_or_404(self.get_queryset(), revision=revision)
+        data = s.RevisionDetailSerializer(found).data
+        compare = request.query_params.get("compare", "")
+        other = (self.get_queryset().filter(revision=int(compare)).first() if compare.isdigit()
+                 else self.get_queryset().filter(revision__lt=found.revision).first())
+        data["diff_full"] = definition_diff(other.definition if other else None, found.definition)
+        data["compared_with"] = other.revision if other else None
+        return Response(data)
 
     @extend_schema(request=s.RevisionSaveSerializer, responses={201: s.RevisionDetailSerializer})
     def create(self, request, flow_pk=None):
         data = s.RevisionSaveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        session, base_saves, checkpoint = values.pop("session"), values.pop("base_saves"), values.pop("checkpoint")
         try:
-            revision = services.flow_revision_save(flow=self.flow(), author=request.user, **data.validated_data)
+            if session:
+                revision = drafts.revision_autosave(flow=self.flow(), author=request.user, session=session,
+                                                    base_saves=base_saves, checkpoint=checkpoint, **values)
+            else:
+                revision = services.flow_revision_save(flow=self.flow(), author=request.user, **values)
         except services.StaleRevision as exc:
             return _stale_response(exc)
         except services.InvalidDefinition as exc:
@@ -326,13 +374,13 @@ class TestRunViewSet(viewsets.GenericViewSet):
         test = self.get_object()
         if test.status != TestRun.Status.OPEN:
             return error_response("test_run_stopped", "This test run was stopped; start a new one.", http_status=409)
-        event = services.test_run_inbound(test=test, **data.validated_data)
+        event = testruns.test_run_inbound(test=test, **data.validated_data)
         return Response({"event_id": event.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: dict})
     @action(detail=True, methods=["post"], url_path="fast-forward")
     def fast_forward(self, request, pk=None):
-        fired = services.test_run_fast_forward(test=self.get_object())
+        fired = testruns.test_run_fast_forward(test=self.get_object())
         if not fired:
             return error_response("nothing_to_fast_forward", "The run is not waiting on a delay or a timeout.",
                                   http_status=409)
@@ -341,6 +389,6 @@ class TestRunViewSet(viewsets.GenericViewSet):
     @extend_schema(request=None, responses={200: s.TestRunSerializer})
     @action(detail=True, methods=["post"])
     def stop(self, request, pk=None):
-        return Response(s.TestRunSerializer(services.test_run_stop(test=self.get_object())).data)
+        return Response(s.TestRunSerializer(testruns.test_run_stop(test=self.get_object())).data)
 
 

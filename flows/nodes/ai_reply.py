@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flows.calls import call_accepts, call_outcome
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, Wait, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 CALL_DEADLINE_SECONDS = 180  # the provider's own timeout is shorter; beyond it the node fails over
@@ -23,6 +24,15 @@ class AIReplyNode(NodeType):
     icon = "sparkles"
     ports = [NEXT, FAILURE]
     default_config = {"assistant": "", "input": "{{trigger.text}}", "output_variable": "ai_answer", "memory_turns": 6}
+    summary = ["assistant", "output_variable"]
+    fields = {
+        "assistant": field("Assistente", "Assistant", widget="plain",
+                           required_message=("Escolha o assistente.", "Pick the assistant.")),
+        "input": field("Pergunta ao assistente", "Question for the assistant", placeholder="{{trigger.text}}"),
+        "output_variable": field("Guardar resposta em", "Save the answer as", widget="plain",
+                                 help=("A resposta fica em {{vars.nome}}.", "The answer goes to {{vars.name}}.")),
+        "memory_turns": field("Mensagens lembradas", "Remembered messages"),
+    }
     config_schema = {
         "type": "object",
         "properties": {

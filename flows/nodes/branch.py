@@ -12,7 +12,8 @@ from django.conf import settings
 
 from flows.engine.calendar import BusinessHours
 from flows.engine.safe_regex import RegexTooSlow, regex_search
-from flows.nodes.base import Next, NodeType, Port, StepError, ValidationIssue, labels
+from flows.nodes.base import Next, NodeType, StepError, ValidationIssue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 OPERATORS = {
@@ -86,8 +87,43 @@ class BranchNode(NodeType):
     )
     category = "flow"
     icon = "git-branch"
-    dynamic_ports = {"from": "conditions", "key": "id", "label": "label", "default": "default"}
+    dynamic_ports = {"from": "conditions", "key": "id", "label": "label", "default": "default",
+                     "default_label_from": "default_label", "default_label": labels("Outro", "Other")}
     default_config = {"mode": "conditions", "conditions": []}
+    summary = ["conditions"]
+    fields = {
+        "mode": field("Tipo de divisão", "Split by", enum={"conditions": ("Por condições", "Conditions"),
+                                                           "random": ("Divisão aleatória", "Random split")}),
+        "conditions": field("Caminhos", "Paths"),
+        "conditions.*.id": field("Id do caminho", "Path id"),
+        "conditions.*.label": field("Nome do caminho", "Path name"),
+        "conditions.*.match": field("Combinar regras", "Match rules", enum={"all": ("todas (E)", "all (AND)"),
+                                                                           "any": ("qualquer uma (OU)", "any (OR)")}),
+        "conditions.*.rules": field("Regras", "Rules"),
+        "conditions.*.rules.*.left": field("Valor", "Value", placeholder="{{trigger.text}}",
+                                           required_message=("Escolha o valor a comparar.", "Pick the value to compare.")),
+        "conditions.*.rules.*.op": field("Operador", "Operator", enum={k: (v["pt-BR"], v["en"]) for k, v in OPERATORS.items()}),
+        "conditions.*.rules.*.right": field("Comparar com", "Compare with"),
+        "conditions.*.rules.*.case_sensitive": field("Diferenciar maiúsculas", "Case sensitive"),
+        "conditions.*.rules.*.match": field("Combinar regras", "Match rules", enum={"all": ("todas (E)", "all (AND)"),
+                                                                                   "any": ("qualquer uma (OU)", "any (OR)")}),
+        "conditions.*.rules.*.rules": field("Regras do grupo", "Group rules"),
+        "conditions.*.rules.*.rules.*.left": field("Valor", "Value", placeholder="{{trigger.text}}"),
+        "conditions.*.rules.*.rules.*.op": field("Operador", "Operator",
+                                                 enum={k: (v["pt-BR"], v["en"]) for k, v in OPERATORS.items()}),
+        "conditions.*.rules.*.rules.*.right": field("Comparar com", "Compare with"),
+        "conditions.*.rules.*.rules.*.case_sensitive": field("Diferenciar maiúsculas", "Case sensitive"),
+        "conditions.*.weight": field("Peso", "Weight"),
+        "default_label": field("Nome do caminho padrão", "Default path name", placeholder="Outro"),
+        "business_hours": field("Horário comercial", "Business hours", placeholder="mon-fri 09:00-18:00",
+                                help=("Usado pelos operadores de horário comercial.", "Used by the business-hours operators.")),
+        "timezone": field("Fuso horário", "Time zone", placeholder="America/Sao_Paulo"),
+    }
+
+    def describe(self):
+        return {**super().describe(), "operators": [
+            {"key": key, "label": label, "needs_left": key not in NO_LEFT, "needs_right": key not in UNARY,
+             "numeric": key in NUMERIC} for key, label in OPERATORS.items()]}
     config_schema = {
         "type": "object",
         "properties": {
@@ -115,12 +151,6 @@ class BranchNode(NodeType):
         "required": ["conditions"],
         "additionalProperties": False,
     }
-
-    def ports_for(self, config):
-        ports = [Port(c["id"], labels(c.get("label") or c["id"], c.get("label") or c["id"]))
-                 for c in config.get("conditions") or [] if isinstance(c, dict) and "id" in c]
-        default = config.get("default_label") or ""
-        return [*ports, Port("default", labels(default or "Outro", default or "Other"))]
 
     def _rules(self, config):
         for condition in config.get("conditions") or []:

@@ -17,7 +17,8 @@ from flows.engine.calendar import (
     time_problem,
     timezone_problem,
 )
-from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, Wait, labels
+from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, Wait, issue, labels
+from flows.nodes.fields import field, field_title
 from flows.nodes.registry import register
 
 
@@ -51,6 +52,24 @@ class DelayNode(NodeType):
     can_pause = True
     ports = [NEXT]
     default_config = {"mode": "duration", "duration": {"value": 1, "unit": "hours"}}
+    summary = ["mode", "duration", "time", "expression"]
+    fields = {
+        "mode": field("Esperar", "Wait", enum={
+            "duration": ("Por um tempo", "For a duration"), "time_of_day": ("Até um horário", "Until a time of day"),
+            "business_hours": ("Até o horário comercial", "Until business hours"),
+            "expression": ("Até um momento calculado", "Until a computed moment")}),
+        "duration": field("Duração", "Duration", visible_when={"mode": "duration"}),
+        "time": field("Horário", "Time", widget="time", visible_when={"mode": "time_of_day"}),
+        "business_hours": field("Horário comercial", "Business hours", placeholder="mon-fri 09:00-18:00",
+                                visible_when={"mode": "business_hours"}, widget="plain",
+                                help=("Vazio: o horário comercial padrão.", "Empty: the default business hours.")),
+        "expression": field("Momento (data/hora)", "Moment (date/time)", placeholder="{{trigger.appointment_at}}",
+                            visible_when={"mode": "expression"}),
+        "offset": field("Deslocamento (opcional)", "Offset (optional)", visible_when={"mode": "expression"},
+                        help=("Ex.: -24 horas para um dia antes.", "E.g. -24 hours for a day before.")),
+        "timezone": field("Fuso horário", "Time zone", placeholder="America/Sao_Paulo", widget="plain",
+                          visible_when={"mode": ["time_of_day", "business_hours", "expression"]}),
+    }
     config_schema = {
         "type": "object",
         "properties": {
@@ -66,6 +85,15 @@ class DelayNode(NodeType):
         "additionalProperties": False,
     }
 
+    def max_wait_hours(self, config: dict[str, Any]) -> float | None:
+        """The longest this delay can pause, in hours (None: no bound known, e.g. a computed moment)."""
+        mode = config.get("mode", "duration")
+        if mode == "duration" and config.get("duration"):
+            return duration_to_timedelta(config["duration"]).total_seconds() / 3600
+        if mode == "time_of_day":
+            return 24.0
+        return None
+
     def expressions(self, config):
         return [("expression", config["expression"])] if config.get("mode") == "expression" and config.get("expression") else []
 
@@ -73,12 +101,11 @@ class DelayNode(NodeType):
         mode = config.get("mode")
         needed = {"duration": "duration", "time_of_day": "time", "expression": "expression"}.get(mode)
         if needed and not config.get(needed):
-            return [ValidationIssue("field_required",
-                                    labels(f"Preencha '{needed}'.", f"Fill in '{needed}'."), node_id, needed)]
+            return [issue("required", node_id, needed, field=field_title(self, needed))]
         for name in ("duration", "offset"):
-            if config.get(name) and (problem := duration_problem(config[name])):
+            if config.get(name) and duration_problem(config[name]):
                 return [ValidationIssue("duration_too_long", labels("A duração passa de dez anos.",
-                                                                    f"The duration is {problem}."), node_id, name)]
+                                                                    "The duration is longer than ten years."), node_id, name)]
         if mode == "duration" and duration_to_timedelta(config["duration"]).total_seconds() <= 0:
             return [ValidationIssue("duration_positive",
                                     labels("A duração deve ser maior que zero.", "The duration must be above zero."),

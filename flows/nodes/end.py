@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.nodes.base import End, NodeType, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 
@@ -15,6 +16,9 @@ class EndNode(NodeType):
     icon = "square"
     ports = []
     default_config = {"status": "completed"}
+    summary = ["status", "reason"]
+    fields = {"status": field("Resultado", "Result", enum={"completed": ("concluído", "completed"), "failed": ("com falha", "failed")}),
+              "reason": field("Motivo", "Reason")}
     config_schema = {
         "type": "object",
         "properties": {"status": {"enum": ["completed", "failed"], "default": "completed"},

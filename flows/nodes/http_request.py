@@ -17,6 +17,7 @@ from django.conf import settings
 from flows.calls import call_accepts, call_outcome
 from flows.nodes import registry
 from flows.nodes.base import FAILURE, Next, NodeType, Port, StepError, ValidationIssue, Wait, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 VAR_PATTERN = "^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -76,6 +77,27 @@ class HttpRequestNode(NodeType):
     ports = [SUCCESS, FAILURE]
     default_config = {"method": "GET", "url": "https://", "timeout_seconds": 10, "retries": 2,
                       "response_mapping": []}
+    summary = ["method", "url"]
+    fields = {
+        "url": field("URL", "URL", placeholder="https://erp.exemplo.com.br/pedidos/{{vars.order_id}}",
+                     required_message=("Informe a URL do sistema a chamar.", "Give the URL to call.")),
+        "body_type": field("Tipo do corpo", "Body type", enum={"none": ("sem corpo", "none"), "json": ("JSON", "JSON"),
+                                                               "form": ("formulário", "form")}),
+        "body": field("Corpo", "Body", visible_when={"body_type": ["json", "form"]}),
+        "credential": field("Credencial do cofre", "Vault credential", widget="plain",
+                            help=("O nome de uma credencial do cofre; o segredo nunca fica no fluxo.",
+                                  "The name of a vault credential; the secret never sits in the flow.")),
+        "retries": field("Tentativas", "Retries", help=("Em 5xx, 429, tempo esgotado e falha de conexão.",
+                                                        "On 5xx, 429, timeouts and connection errors.")),
+        "fail_on_error": field("Resposta 4xx segue por Falha", "A 4xx answer takes Failure"),
+        "response_mapping": field("Guardar campos da resposta", "Store response fields",
+                                  help=("Cada item vira {{vars.variável}} para os próximos blocos.",
+                                        "Each item becomes {{vars.variable}} for the next blocks.")),
+        "response_mapping.*.variable": field("Variável", "Variable", placeholder="status_pedido", widget="plain"),
+        "response_mapping.*.path": field("Caminho JSON", "JSON path", placeholder="$.order.status", widget="plain"),
+        "response_mapping.*.required": field("Obrigatório", "Required"),
+        "save_response_as": field("Guardar resposta inteira em", "Save the whole response as", widget="plain"),
+    }
     config_schema = {
         "type": "object",
         "properties": {

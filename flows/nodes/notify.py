@@ -7,6 +7,7 @@ from datetime import timedelta
 from flows.calls import call_accepts, call_outcome
 from flows.nodes import registry
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, Wait, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 CALL_DEADLINE_SECONDS = 120
@@ -24,6 +25,17 @@ class NotifyNode(NodeType):
     icon = "bell"
     ports = [NEXT, FAILURE]
     default_config = {"channel": "email", "message": "Novo atendimento de {{contact.name}} ({{contact.phone}})"}
+    summary = ["channel", "team", "message"]
+    fields = {
+        "channel": field("Canal", "Channel", enum={"webhook": ("webhook assinado", "signed webhook"),
+                                                  "slack": ("chat (compatível com Slack)", "chat (Slack-compatible)"),
+                                                  "email": ("e-mail", "e-mail")}),
+        "subject": field("Assunto", "Subject", visible_when={"channel": "email"}),
+        "to": field("Para (e-mails)", "To (e-mails)", visible_when={"channel": "email"}),
+        "subscription": field("Assinatura de webhook", "Webhook subscription", visible_when={"channel": "webhook"}, widget="plain"),
+        "credential": field("Credencial com a URL do chat", "Credential holding the chat URL", visible_when={"channel": "slack"},
+                            widget="plain"),
+    }
     config_schema = {
         "type": "object",
         "properties": {

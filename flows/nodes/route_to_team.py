@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flows.nodes import registry
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 
@@ -21,6 +22,15 @@ class RouteToTeamNode(NodeType):
     icon = "users"
     ports = [NEXT, FAILURE]
     default_config = {"team": "", "state": "triaged", "when_closed": "assign"}
+    summary = ["team", "state"]
+    fields = {
+        "team": field("Equipe", "Team", placeholder="Vendas",
+                      required_message=("Escolha a equipe.", "Pick the team.")),
+        "priority": field("Prioridade", "Priority", help=("Vazio: a prioridade da equipe.", "Empty: the team's priority.")),
+        "state": field("Estado da conversa", "Conversation state"),
+        "when_closed": field("Fora do horário da equipe", "Outside the team's hours", enum={
+            "assign": ("encaminhar mesmo assim", "assign anyway"), "failure": ("seguir por Falha", "take Failure")}),
+    }
     config_schema = {
         "type": "object",
         "properties": {

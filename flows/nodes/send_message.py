@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 ID_PATTERN = "^[A-Za-z0-9_.:-]{1,256}$"
@@ -20,6 +21,17 @@ class SendMessageNode(NodeType):
     icon = "message-circle"
     ports = [NEXT, FAILURE]
     default_config = {"text": ""}
+    summary = ["text", "buttons"]
+    fields = {
+        "text": field("Texto", "Text", widget="multiline",
+                      required_message=("Escreva o texto da mensagem.", "Write the message text.")),
+        "buttons.*.id": field("Id do botão", "Button id"),
+        "buttons.*.title": field("Texto do botão", "Button text"),
+        "list.button": field("Texto do botão da lista", "List button text"),
+        "list.sections.*.title": field("Título da seção", "Section title"),
+        "list.sections.*.rows.*.title": field("Título da linha", "Row title"),
+        "list.sections.*.rows.*.description": field("Descrição da linha", "Row description"),
+    }
     config_schema = {
         "type": "object",
         "properties": {

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, ValidationIssue, labels
+from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, ValidationIssue, issue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
+
+
+def template_lookup(name: str) -> list | None:
+    """The stored templates of that name (any channel and language), or None without a database.
+
+    Flows are not tied to a channel, so a name counts when any channel has it; the send checks
+    the contact's own channel (messaging.rules)."""
+    try:
+        from messaging.models import MessageTemplate
+
+        return list(MessageTemplate.objects.filter(name=name))
+    except Exception:  # no database at hand (offline validation): do not guess
+        return None
 
 PARAM_LIST = {
     "type": "array",
@@ -30,6 +44,20 @@ class SendTemplateNode(NodeType):
     icon = "file-text"
     ports = [NEXT, FAILURE]
     default_config = {"template": "", "language": "pt_BR", "parameters": {"body": []}}
+    summary = ["template", "parameters.body"]
+    fields = {
+        "template": field("Template", "Template", required_message=("Escolha um template.", "Pick a template.")),
+        "language": field("Idioma", "Language", placeholder="pt_BR"),
+        "parameters.body": field("Variáveis do texto", "Body variables"),
+        "parameters.header": field("Variáveis do cabeçalho", "Header variables"),
+        "parameters.buttons": field("Botões", "Buttons"),
+        "parameters.buttons.*.index": field("Posição do botão", "Button position"),
+        "parameters.buttons.*.value": field("Valor do botão", "Button value"),
+        "parameters.header_media": field("Mídia do cabeçalho", "Header media"),
+        "parameters.header_media.type": field("Tipo de mídia", "Media type", enum={
+            "image": ("imagem", "image"), "video": ("vídeo", "video"), "document": ("documento", "document")}),
+        "parameters.header_media.id": field("Id da mídia", "Media id"),
+    }
     config_schema = {
         "type": "object",
         "properties": {
@@ -76,7 +104,46 @@ class SendTemplateNode(NodeType):
         if not config.get("template"):
             return [ValidationIssue("template_required", labels("Escolha um template.", "Pick a template."),
                                     node_id, "template")]
-        return []
+        issues: list[ValidationIssue] = []
+        body = self._values(config, "body")
+        for index, value, _name in body:
+            if not str(value).strip():
+                issues.append(issue("template_param_empty", node_id, f"parameters.body.{index}", n=index + 1))
+        name, language = config["template"], config.get("language", "")
+        stored = template_lookup(name)
+        if stored is None:
+            return issues
+        if not stored:
+            return [issue("template_unknown", node_id, "template", name=name), *issues]
+        template = next((t for t in stored if t.language == language), None)
+        if template is None:
+            languages = ", ".join(sorted({t.language for t in stored}))
+            return [issue("template_language_unknown", node_id, "language", name=name, language=language,
+                          languages=languages), *issues]
+        if template.status != "APPROVED":
+            issues.append(issue("template_not_approved", node_id, "template", severity="warning", name=name,
+                                status=template.status))
+        from messaging.rules import template_placeholders
+
+        placeholders = template_placeholders(template.body_text)
+        expected = max(template.parameter_count, len(placeholders))
+        if len(body) < expected:
+            for index in range(len(body), expected):
+                issues.append(issue("template_param_missing", node_id, f"parameters.body.{index}", expected=expected,
+                                    n=placeholders[index] if index < len(placeholders) else index + 1))
+        elif len(body) > expected:
+            issues.append(issue("template_param_extra", node_id, "parameters.body", expected=expected, given=len(body)))
+        named = [p for p in placeholders if not p.isdigit()]
+        given_names = {n for _i, _v, n in body if n}
+        for missing in [p for p in named if p not in given_names]:
+            issues.append(issue("template_param_name", node_id, "parameters.body", name=missing))
+        return issues
+
+    def template_category(self, config) -> str | None:
+        """MARKETING, UTILITY or AUTHENTICATION of the chosen template (None when unknown)."""
+        stored = template_lookup(config.get("template") or "") or []
+        match = next((t for t in stored if t.language == config.get("language")), None) or (stored[0] if stored else None)
+        return match.category if match else None
 
     def execute(self, ctx):
         config = ctx.config

@@ -22,6 +22,7 @@ class SetConversationStateNode(NodeType):
     icon = "flag"
     ports = [NEXT, FAILURE]
     default_config = {"state": "in_service"}
+    summary = ["state"]
     config_schema = {
         "type": "object",
         "properties": {

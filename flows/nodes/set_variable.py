@@ -7,6 +7,7 @@ import math
 import re
 
 from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 
@@ -29,6 +30,18 @@ class SetVariableNode(NodeType):
     icon = "variable"
     ports = [NEXT]
     default_config = {"assignments": [{"target": "vars.", "value": "", "type": "text"}]}
+    summary = ["assignments"]
+    fields = {
+        "assignments": field("Atribuições", "Assignments"),
+        "assignments.*.target": field("Destino", "Target", placeholder="vars.nome", widget="plain",
+                                      help=("vars.nome, contact.name, contact.attributes.nome ou contact.tags.",
+                                            "vars.name, contact.name, contact.attributes.name or contact.tags.")),
+        "assignments.*.value": field("Valor", "Value"),
+        "assignments.*.type": field("Tipo", "Type", enum={"text": ("texto", "text"), "number": ("número", "number"),
+                                                          "boolean": ("sim/não", "yes/no"), "json": ("JSON", "JSON")}),
+        "assignments.*.operation": field("Operação", "Operation", enum={
+            "set": ("definir", "set"), "add_tag": ("adicionar etiqueta", "add tag"), "remove_tag": ("remover etiqueta", "remove tag")}),
+    }
     config_schema = {
         "type": "object",
         "properties": {

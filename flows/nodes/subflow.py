@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flows.nodes.base import Next, NodeType, Port, StepError, Wait, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 COMPLETED = Port("completed", labels("Concluído", "Completed"))
@@ -23,6 +24,10 @@ class SubflowNode(NodeType):
     can_pause = True
     ports = [COMPLETED, FAILED]
     default_config = {"flow_id": None, "revision": "published"}
+    summary = ["flow_id"]
+    fields = {"flow_id": field("Fluxo (id)", "Flow (id)"),
+              "revision": field("Revisão", "Revision", help=("'published' (a publicada) ou um número de revisão.",
+                                                             "'published' (the published one) or a revision number."))}
     config_schema = {
         "type": "object",
         "properties": {

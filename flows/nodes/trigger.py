@@ -10,11 +10,48 @@ import regex
 
 from flows.engine.safe_regex import RegexTooSlow, regex_search
 from flows.nodes.base import NEXT, Next, NodeType, ValidationIssue, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 logger = logging.getLogger(__name__)
 
 EVENTS = ["message", "conversation_started", "interactive_reply", "external", "opt_in", "opt_out", "schedule"]
+FIELD_TYPES = ["text", "number", "boolean", "datetime", "list", "object"]
+
+# What {{trigger.*}} holds for each kind of event (messaging.webhooks.normalize_message and the
+# inbound path for messages; integrations.events for external events; flows.services for schedules).
+_MESSAGE_FIELDS = [
+    ("text", "text", "Oi, quero saber do meu pedido", ("Texto da mensagem", "Message text")),
+    ("type", "text", "text", ("Tipo da mensagem (text, image, interactive…)", "Message type (text, image, interactive…)")),
+    ("from", "text", "+5511987654321", ("Telefone do cliente", "Customer phone")),
+    ("contact_name", "text", "Maria Silva", ("Nome no perfil do WhatsApp", "WhatsApp profile name")),
+    ("message_id", "text", "wamid.HBgL…", ("Id da mensagem", "Message id")),
+    ("timestamp", "datetime", "2026-05-04T14:30:00+00:00", ("Data e hora da mensagem", "Message date and time")),
+    ("conversation_started", "boolean", "true", ("Abriu uma conversa nova", "Opened a new conversation")),
+    ("conversation_id", "number", "42", ("Id da conversa", "Conversation id")),
+    ("channel_id", "number", "1", ("Id do canal", "Channel id")),
+    ("reply_id", "text", "", ("Id do botão/linha tocado", "Tapped button/row id")),
+    ("reply_title", "text", "", ("Texto do botão/linha tocado", "Tapped button/row text")),
+    ("reply_kind", "text", "", ("button, list ou quick_reply", "button, list or quick_reply")),
+    ("caption", "text", "", ("Legenda da mídia", "Media caption")),
+    ("media_id", "text", "", ("Id da mídia recebida", "Received media id")),
+]
+_KIND = ("kind", "text", "message", ("Tipo do evento", "Event kind"))
+TRIGGER_FIELDS: dict[str, list[tuple[str, str, str, tuple[str, str]]]] = {
+    "message": [*_MESSAGE_FIELDS, _KIND],
+    "conversation_started": [*_MESSAGE_FIELDS, _KIND],
+    "interactive_reply": [*_MESSAGE_FIELDS, _KIND],
+    "opt_in": [*_MESSAGE_FIELDS, ("categories", "list", "marketing,utility", ("Categorias aceitas", "Categories")),
+               ("source", "text", "keyword QUERO RECEBER", ("Origem do opt-in", "Opt-in source")), _KIND],
+    "opt_out": [*_MESSAGE_FIELDS, ("categories", "list", "marketing,utility", ("Categorias recusadas", "Categories")),
+                ("source", "text", "keyword SAIR", ("Origem do opt-out", "Opt-out source")), _KIND],
+    "schedule": [("scheduled_for", "datetime", "2026-05-04T09:00:00-03:00", ("Horário agendado", "Scheduled time")),
+                 ("flow_id", "number", "1", ("Id do fluxo", "Flow id")),
+                 ("node_id", "text", "trigger", ("Id do gatilho", "Trigger id")), _KIND],
+    "external": [("event", "text", "order.created", ("Nome do evento", "Event name")), _KIND],
+}
+# Events that come from the customer's own message: the 24-hour window is open when they start.
+CUSTOMER_EVENTS = {"message", "conversation_started", "interactive_reply", "opt_in", "opt_out"}
 
 
 def _normalize(text: str) -> str:
@@ -38,6 +75,46 @@ class TriggerNode(NodeType):
     is_trigger = True
     ports = [NEXT]
     default_config = {"event": "message", "match": "any"}
+    summary = ["event", "event_name", "keywords", "pattern", "schedule.time"]
+    fields = {
+        "event": field("Evento", "Event", enum={
+            "message": ("Mensagem recebida", "Message received"),
+            "conversation_started": ("Conversa iniciada", "Conversation started"),
+            "interactive_reply": ("Resposta de botão/lista", "Button/list reply"),
+            "external": ("Evento externo (sistema da empresa)", "External event (company system)"),
+            "opt_in": ("Opt-in (aceitou receber)", "Opt-in"), "opt_out": ("Opt-out (pediu para sair)", "Opt-out"),
+            "schedule": ("Agendado (campanha)", "Scheduled (campaign)")}),
+        "match": field("Quando", "When", visible_when={"event": "message"}, enum={
+            "any": ("qualquer mensagem", "any message"), "keyword": ("palavra-chave", "keyword"),
+            "regex": ("expressão regular", "regular expression")}),
+        "keywords": field("Palavras-chave", "Keywords", visible_when={"event": "message", "match": "keyword"},
+                          help=("A mensagem inteira ou a primeira palavra; maiúsculas e acentos não importam.",
+                                "The whole message or its first word; case and accents do not matter.")),
+        "pattern": field("Expressão regular", "Regular expression", visible_when={"event": "message", "match": "regex"},
+                         placeholder="^pedido\\s+\\d+"),
+        "reply_ids": field("Ids de botões/linhas", "Button/row ids", visible_when={"event": "interactive_reply"},
+                           help=("Vazio: qualquer resposta.", "Empty: any reply.")),
+        "event_name": field("Nome do evento externo", "External event name", visible_when={"event": "external"},
+                            placeholder="call.finished",
+                            help=("O nome que o sistema da empresa envia em POST /api/events/.",
+                                  "The name the company system sends to POST /api/events/."),
+                            required_message=("Informe o nome do evento externo.", "Give the external event name.")),
+        "fields": field("Dados do evento", "Event data", visible_when={"event": "external"},
+                        help=("Declare os campos que o evento traz: viram {{trigger.nome}} no autocompletar, "
+                              "erros de digitação são apontados e o teste mostra um formulário.",
+                              "Declare the fields the event carries: they become {{trigger.name}} in autocomplete, "
+                              "typos are flagged and the test run shows a form.")),
+        "fields.*.name": field("Campo", "Field", placeholder="call_result"),
+        "fields.*.type": field("Tipo", "Type", enum={
+            "text": ("texto", "text"), "number": ("número", "number"), "boolean": ("sim/não", "yes/no"),
+            "datetime": ("data e hora", "date and time"), "list": ("lista", "list"), "object": ("objeto", "object")}),
+        "fields.*.sample": field("Exemplo", "Sample", placeholder="no_answer", widget="plain"),
+        "schedule": field("Agenda", "Schedule", visible_when={"event": "schedule"}),
+        "schedule.time": field("Horário", "Time", widget="time"),
+        "schedule.tag": field("Etiqueta dos contatos", "Contacts' tag", widget="plain",
+                              help=("Recebem a campanha os contatos com esta etiqueta.", "Contacts with this tag get the campaign.")),
+        "schedule.timezone": field("Fuso horário", "Time zone", placeholder="America/Sao_Paulo", widget="plain"),
+    }
     config_schema = {
         "type": "object",
         "properties": {
@@ -50,6 +127,15 @@ class TriggerNode(NodeType):
                 "description": "Button or list row ids that start the flow (empty: any).",
             },
             "event_name": {"type": "string", "maxLength": 120, "description": "External event name, e.g. order.created"},
+            "fields": {
+                "type": "array", "maxItems": 50,
+                "items": {"type": "object",
+                          "properties": {"name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+                                         "type": {"enum": FIELD_TYPES, "default": "text"},
+                                         "sample": {"type": "string", "maxLength": 500}},
+                          "required": ["name"], "additionalProperties": False},
+                "description": "Fields of the external event's data, with a type and a sample.",
+            },
             "schedule": {
                 "type": "object",
                 "properties": {
@@ -65,8 +151,32 @@ class TriggerNode(NodeType):
         "additionalProperties": False,
     }
 
+    def trigger_fields(self, config: dict[str, Any]) -> tuple[list[dict[str, Any]], bool]:
+        """The ``{{trigger.*}}`` fields this trigger provides, and whether more may come (open).
+
+        An external event is open until its fields are declared; every other kind is closed.
+        """
+        event = config.get("event", "message")
+        fixed = [{"name": n, "type": t, "sample": sample, "label": labels(*label)}
+                 for n, t, sample, label in TRIGGER_FIELDS.get(event, [_KIND])]
+        if event != "external":
+            return fixed, False
+        declared = [{"name": f["name"], "type": f.get("type", "text"), "sample": f.get("sample", ""),
+                     "label": labels(f["name"], f["name"]), "declared": True}
+                    for f in config.get("fields") or [] if isinstance(f, dict) and f.get("name")]
+        return fixed + declared, not declared
+
+    def defines(self, config: dict[str, Any]) -> list[str]:
+        fields, open_ = self.trigger_fields(config)
+        return [f"trigger.{f['name']}" for f in fields] + (["trigger"] if open_ else [])
+
     def validate(self, node_id: str, config: dict[str, Any]) -> list[ValidationIssue]:
         issues = []
+        names = [f.get("name") for f in config.get("fields") or []]
+        if len(names) != len(set(names)):
+            issues.append(ValidationIssue("duplicate_field", labels("Cada campo do evento precisa de um nome diferente.",
+                                                                    "Each event field needs a distinct name."),
+                                          node_id, "fields"))
         if config.get("match") == "keyword" and not config.get("keywords"):
             issues.append(ValidationIssue(
                 "keywords_required",
@@ -88,7 +198,8 @@ class TriggerNode(NodeType):
                     node_id, "pattern"))
             if not config.get("pattern"):
                 issues.append(ValidationIssue(
-                    "pattern_required", labels("Informe o padrão.", "Give the pattern."), node_id, "pattern"))
+                    "pattern_required", labels("Informe a expressão regular.", "Give the regular expression."),
+                    node_id, "pattern"))
         if config.get("event") == "external" and not config.get("event_name"):
             issues.append(ValidationIssue(
                 "event_name_required",
@@ -96,7 +207,8 @@ class TriggerNode(NodeType):
                 node_id, "event_name"))
         if config.get("event") == "schedule" and not config.get("schedule"):
             issues.append(ValidationIssue(
-                "schedule_required", labels("Informe o horário.", "Give the schedule."), node_id, "schedule"))
+                "schedule_required", labels("Informe o horário e a etiqueta dos contatos.",
+                                            "Give the time and the contacts' tag."), node_id, "schedule"))
         if config.get("schedule"):
             from flows.nodes.delay import calendar_issues
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flows.engine.calendar import DURATION_SCHEMA, duration_problem, duration_to_timedelta
 from flows.nodes.base import Next, NodeType, Port, ValidationIssue, Wait, labels
+from flows.nodes.fields import field
 from flows.nodes.registry import register
 
 REPLY = Port("reply", labels("Resposta", "Reply"))
@@ -23,6 +24,12 @@ class WaitForReplyNode(NodeType):
     can_pause = True
     ports = [REPLY, TIMEOUT]
     default_config = {"timeout": {"value": 24, "unit": "hours"}, "save_as": "answer"}
+    summary = ["timeout", "save_as"]
+    fields = {
+        "timeout": field("Prazo para responder", "Reply timeout", help=("Vazio: espera sem limite.", "Empty: waits forever.")),
+        "save_as": field("Guardar resposta em", "Save the reply as", placeholder="answer", widget="plain",
+                         help=("A resposta fica em {{vars.nome}}.", "The reply goes to {{vars.name}}.")),
+    }
     config_schema = {
         "type": "object",
         "properties": {

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 PASSWORD = "s3nha-forte-123"
 
 
@@ -39,16 +37,55 @@ def connect(page, source: str, port: str, target: str) -> None:
     page.locator(f".react-flow__edge[data-id='e_{source}_{port}_{target}']").wait_for(state="attached")
 
 
+def _in_canvas_view(page, locator) -> bool:
+    box, canvas = locator.bounding_box(), page.locator(".canvas").first.bounding_box()
+    return bool(box and canvas and box["x"] >= canvas["x"] and box["y"] >= canvas["y"]
+                and box["x"] + box["width"] <= canvas["x"] + canvas["width"]
+                and box["y"] + box["height"] <= canvas["y"] + canvas["height"])
+
+
+def search_block(page, text: str, *, keyboard: bool = False) -> None:
+    """Block search (Ctrl+K or the toolbar's ⌕), type, Enter: selects and centres the first match."""
+    if keyboard:
+        page.locator("[data-testid=canvas]").focus()
+        page.keyboard.press("Control+k")
+    else:
+        page.click("[data-testid=open-search]")
+    page.locator("[data-testid=search-input]").fill(text)
+    page.locator("[data-testid=search-input]").press("Enter")
+    page.locator("[data-testid=search-dialog]").wait_for(state="detached")
+
+
 def select_node(page, node_id: str) -> None:
-    page.locator(f"[data-testid=node-{node_id}] header").click()
-    page.locator("[data-testid=side-panel]").get_by_text(node_id).wait_for()
+    """Clicks a block on the canvas; one outside the view is found with the search (Ctrl+K)."""
+    header = page.locator(f"[data-testid=node-{node_id}] header").first
+    header.wait_for(state="attached")
+    page.wait_for_timeout(50)  # a fit-view animation may still be placing it
+    if _in_canvas_view(page, header):
+        header.click()
+    else:
+        search_block(page, node_id)
+    page.locator(f"[data-testid=side-panel] [data-testid=node-id]:text-is('{node_id}')").wait_for()
 
 
 def pick_variable(page, field, typed: str, variable: str) -> None:
     """Types the start of an expression and picks the variable from the autocomplete list."""
     field.click()
     field.press_sequentially(typed, delay=20)
-    page.locator("[data-testid=autocomplete] li", has_text=re.compile(rf"^{re.escape(variable)}$")).click()
+    page.locator(f"[data-testid=autocomplete] li[data-name='{variable}']").click()
+
+
+def add_after(page, source: str, port: str, node_type: str) -> str:
+    """Clicks "+" on a block's output port and picks a block type; returns the new block's id."""
+    before = page.locator(".react-flow__node").count()
+    page.locator(f"[data-testid=port-add-{source}-{port}]").click()
+    page.locator("[data-testid=quick-add]").wait_for()
+    page.locator(f"[data-testid=quick-add-{node_type}]").click()
+    page.wait_for_function(f"document.querySelectorAll('.react-flow__node').length > {before}")
+    node_id = page.locator(".react-flow__node.selected").get_attribute("data-id")
+    assert node_id and node_id.startswith(node_type), node_id
+    page.locator(f".react-flow__edge[data-id='e_{source}_{port}_{node_id}']").wait_for(state="attached")
+    return node_id
 
 
 def wait_saved(page) -> None:

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
-from flows import services
+from flows import services, testruns
 from flows.engine.interpreter import Interpreter
 from flows.models import FlowPublication, InboundEvent, UserPreference
 from messaging.models import (
@@ -56,7 +56,7 @@ def one_of_each(db, admin_user):
     Interpreter().run_start(flow=flow, revision=flow.published_revision, contact=contact, trigger_node_id="t",
                             event=event, conversation=conversation)
     assert Message.objects.filter(contact=contact).exists()
-    services.test_run_start(flow=flow, user=admin_user)
+    testruns.test_run_start(flow=flow, user=admin_user)
     UserPreference.objects.create(user=admin_user, language="en")
     return {"contact": contact, "flow": flow}
 

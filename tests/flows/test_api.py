@@ -297,7 +297,9 @@ def test_validate_returns_errors_and_scope(api, flow):
     assert "contact.name" in body["scope"]["m"]
 
     good = api.post(f"/api/flows/{flow.pk}/validate/", {"definition": _valid_definition()}, format="json").json()
-    assert good == {"valid": True, "errors": [], "scope": good["scope"]} and set(good["scope"]) == {"t", "m"}
+    assert good["valid"] is True and good["errors"] == [] and good["warnings"] == [] and good["conflicts"] == []
+    assert set(good["scope"]) == {"t", "m"}
+    assert good["variables"]["trigger.text"]["label"]["pt-BR"] == "Texto da mensagem"  # for autocomplete
 
 
 def test_validate_needs_a_definition(api, flow):
@@ -552,7 +554,7 @@ def test_malformed_ids_are_404_not_500(api, flow):
 
 
 def test_runs_list_filters(api, contact, editor):
-    from flows.services import test_run_start
+    from flows.testruns import test_run_start
     from tests.flows.helpers import inbound
 
     waiting = make_flow(chain(T, node("w", "wait_for_reply")), name="espera")

@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 
 from config.asgi import application
-from flows import services
+from flows import testruns
 from flows.consumers import TestRunConsumer
 from flows.services import contact_events_process
 from tests.factories import definition, edge, make_flow, make_user, node
@@ -45,7 +45,7 @@ def _connect(test, user):
 
 def test_trace_streams_steps_messages_and_run_changes():
     user = make_user("tester", role="editor")
-    test = services.test_run_start(flow=_flow(), user=user)
+    test = testruns.test_run_start(flow=_flow(), user=user)
 
     async def scenario():
         communicator = _connect(test, user)
@@ -54,7 +54,7 @@ def test_trace_streams_steps_messages_and_run_changes():
         snapshot = await communicator.receive_json_from(timeout=5)
         assert snapshot["type"] == "snapshot" and snapshot["run"] is None and snapshot["messages"] == []
 
-        await sync_to_async(services.test_run_inbound)(test=test, text="oi")
+        await sync_to_async(testruns.test_run_inbound)(test=test, text="oi")
         await sync_to_async(contact_events_process)(contact_id=test.contact_id)
         seen = await _receive_until(communicator, lambda m, s: m["type"] == "run" and (m["run"] or {}).get("status") == "waiting")
         steps = [m["step"]["node_id"] for m in seen if m["type"] == "step"]
@@ -63,7 +63,7 @@ def test_trace_streams_steps_messages_and_run_changes():
         assert steps[:3] == ["t", "hello", "wait"]
         assert "oi" in texts and "Olá! Como posso ajudar?" in texts
 
-        await sync_to_async(services.test_run_inbound)(test=test, text="meu pedido")
+        await sync_to_async(testruns.test_run_inbound)(test=test, text="meu pedido")
         await sync_to_async(contact_events_process)(contact_id=test.contact_id)
         seen = await _receive_until(communicator, lambda m, s: m["type"] == "run" and m["run"]["status"] == "completed")
         assert any(m["type"] == "step" and m["step"]["node_id"] == "ack" for m in seen)
@@ -76,8 +76,8 @@ def test_trace_streams_steps_messages_and_run_changes():
 
 def test_fast_forward_fires_the_timeout_and_the_trace_shows_it():
     user = make_user("tester", role="editor")
-    test = services.test_run_start(flow=_flow(), user=user)
-    services.test_run_inbound(test=test, text="oi")
+    test = testruns.test_run_start(flow=_flow(), user=user)
+    testruns.test_run_inbound(test=test, text="oi")
     contact_events_process(contact_id=test.contact_id)
 
     async def scenario():
@@ -85,7 +85,7 @@ def test_fast_forward_fires_the_timeout_and_the_trace_shows_it():
         await communicator.connect()
         await communicator.receive_json_from(timeout=5)
         await sync_to_async(test.refresh_from_db)()
-        assert await sync_to_async(services.test_run_fast_forward)(test=test)
+        assert await sync_to_async(testruns.test_run_fast_forward)(test=test)
         await sync_to_async(contact_events_process)(contact_id=test.contact_id)
         seen = await _receive_until(communicator, lambda m, s: m["type"] == "run" and m["run"]["status"] == "completed")
         ports = [(m["step"]["node_id"], m["step"]["port"]) for m in seen if m["type"] == "step"]
@@ -98,7 +98,7 @@ def test_fast_forward_fires_the_timeout_and_the_trace_shows_it():
 def test_anonymous_and_roleless_users_are_refused():
     owner = make_user("owner", role="editor")
     nobody = make_user("nobody", role=None)
-    test = services.test_run_start(flow=_flow(), user=owner)
+    test = testruns.test_run_start(flow=_flow(), user=owner)
 
     async def scenario(user):
         communicator = _connect(test, user)
@@ -113,7 +113,7 @@ def test_anonymous_and_roleless_users_are_refused():
 
 def test_websocket_route_is_served_by_the_asgi_application():
     user = make_user("tester", role="viewer")
-    test = services.test_run_start(flow=_flow(), user=user)
+    test = testruns.test_run_start(flow=_flow(), user=user)
 
     async def scenario():
         communicator = WebsocketCommunicator(application, f"/ws/test-runs/{test.pk}/",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.logging import register_secret
 from core.signals import domain_event
-from flows import services
+from flows import services, testruns
 from flows.engine.interpreter import Interpreter
 from flows.models import FlowRun, InboundEvent, RunStep, TestRun
 from flows.nodes import registry
@@ -358,10 +358,10 @@ def test_the_newest_waiting_run_gets_the_reply_first(contact):
 def test_test_contacts_only_reach_their_test_run(contact, editor):
     published = make_flow(chain(T, node("m", "send_message", text="publicado")), name="published")
     draft = make_flow(chain(T, node("m", "send_message", text="rascunho")), name="draft", publish=False)
-    test = services.test_run_start(flow=draft, user=editor)
+    test = testruns.test_run_start(flow=draft, user=editor)
     assert test.contact.is_test and test.run is None
 
-    services.test_run_inbound(test=test, text="oi")
+    testruns.test_run_inbound(test=test, text="oi")
     contact_events_process(contact_id=test.contact_id)
     test.refresh_from_db()
     assert test.run is not None and test.run.is_test and test.run.flow == draft
@@ -377,10 +377,10 @@ def test_test_contacts_only_reach_their_test_run(contact, editor):
 
 def test_a_stopped_test_run_ignores_messages(editor):
     draft = make_flow(chain(T, node("e", "end")), publish=False)
-    test = services.test_run_start(flow=draft, user=editor)
-    services.test_run_stop(test=test)
+    test = testruns.test_run_start(flow=draft, user=editor)
+    testruns.test_run_stop(test=test)
     assert test.status == TestRun.Status.STOPPED
-    event = services.test_run_inbound(test=test, text="oi")
+    event = testruns.test_run_inbound(test=test, text="oi")
     contact_events_process(contact_id=test.contact_id)
     event.refresh_from_db()
     assert event.state == InboundEvent.State.IGNORED
@@ -390,14 +390,14 @@ def test_a_stopped_test_run_ignores_messages(editor):
 def test_test_run_with_payload_and_fast_forward(editor):
     draft = make_flow(chain(T, node("d", "delay", mode="duration", duration={"value": 3, "unit": "days"}),
                             node("e", "end", reason="acordou")), publish=False)
-    test = services.test_run_start(flow=draft, payload={"order_id": "A1"}, user=editor)
+    test = testruns.test_run_start(flow=draft, payload={"order_id": "A1"}, user=editor)
     run = test.run
     assert run.status == FlowRun.Status.WAITING and run.context["trigger"] == {"order_id": "A1", "kind": "external"}
-    assert services.test_run_fast_forward(test=test) is True
+    assert testruns.test_run_fast_forward(test=test) is True
     contact_events_process(contact_id=test.contact_id)
     run.refresh_from_db()
     assert run.status == FlowRun.Status.COMPLETED and run.end_reason == "acordou"
-    assert services.test_run_fast_forward(test=test) is False
+    assert testruns.test_run_fast_forward(test=test) is False
 
 
 # --- Domain events ---------------------------------------------------------------------------------
@@ -443,7 +443,7 @@ def test_no_domain_event_for_waiting_cancelled_or_test_runs(contact, editor, dom
     with django_capture_on_commit_callbacks(execute=True):
         run = start(waiting, contact)
         Interpreter().run_cancel(run=run, reason="cancelado")
-        services.test_run_start(flow=draft, payload={}, user=editor)
+        testruns.test_run_start(flow=draft, payload={}, user=editor)
     run.refresh_from_db()
     assert run.status == FlowRun.Status.CANCELLED and run.end_reason == "cancelado"
     assert [t for t, _ in domain_events if t.startswith("run.")] == []

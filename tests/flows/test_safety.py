@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flows import services
+from flows import testruns
 from flows.models import FlowRun
 from flows.services import contact_events_process
 from tests.factories import definition, edge, make_flow, make_user, node
@@ -51,12 +51,12 @@ def test_stopping_a_test_run_cancels_a_waiting_subflow_child_too():
         [node("t", "trigger", event="message", match="any"),
          node("sub", "subflow", flow_id=child.pk, revision="published"), node("done", "end")],
         [edge("t", "sub"), edge("sub", "done", "completed")]), name="pai", publish=False)
-    test = services.test_run_start(flow=parent, user=user)
-    services.test_run_inbound(test=test, text="oi")
+    test = testruns.test_run_start(flow=parent, user=user)
+    testruns.test_run_inbound(test=test, text="oi")
     contact_events_process(contact_id=test.contact_id)
     runs = FlowRun.objects.filter(contact_id=test.contact_id)
     assert sorted(runs.values_list("status", flat=True)) == ["waiting", "waiting"]
-    services.test_run_stop(test=test)
+    testruns.test_run_stop(test=test)
     assert sorted(runs.values_list("status", flat=True)) == ["cancelled", "cancelled"]
 
 

@@ -74,7 +74,8 @@ def test_as_dict_shape_of_an_issue():
     data = definition_validate(chain(T, node("x", "nope"))).as_dict()
     assert data["valid"] is False
     error = data["errors"][0]
-    assert set(error) == {"code", "node_id", "field", "message"}
+    assert set(error) <= {"code", "node_id", "field", "message", "severity", "params"}
+    assert error["severity"] == "error"
     assert set(error["message"]) == {"pt-BR", "en"}
 
 
@@ -87,30 +88,31 @@ def test_not_an_object():
 
 def test_schema_node_without_config():
     defn = {"spec_version": 1, "nodes": [{"id": "t", "type": "trigger"}], "edges": []}
-    issue = the_issue(defn, "schema", node_id="t", field=None)
-    assert "config" in issue.message["en"]
+    issue = the_issue(defn, "definition_shape", node_id="t", field="config")
+    assert "config" in issue.message["en"] and "config" in issue.message["pt-BR"]
+    assert "is a required property" not in issue.message["en"]  # never jsonschema's own text
 
 
 def test_schema_bad_node_id_is_pinned_on_the_field():
     defn = {"spec_version": 1, "nodes": [{"id": "a b", "type": "trigger", "config": {}}], "edges": []}
-    issue = the_issue(defn, "schema", field="id")
+    issue = the_issue(defn, "definition_shape", field="id")
     assert "nodes.0.id" in issue.message["en"]
     assert "nodes.0.id" in issue.message["pt-BR"]
 
 
 def test_schema_edges_not_a_list():
     defn = {"spec_version": 1, "nodes": [T], "edges": "none"}
-    the_issue(defn, "schema", node_id=None, field="edges")
+    the_issue(defn, "definition_shape", node_id=None, field="edges")
 
 
 def test_schema_edge_without_port():
     defn = {"spec_version": 1, "nodes": [T], "edges": [{"id": "e1", "source": "t", "target": "t"}]}
-    the_issue(defn, "schema", node_id=None, field="edges.0")
+    the_issue(defn, "definition_shape", node_id=None, field="edges.0.source_port")
 
 
 def test_schema_unknown_top_level_key_and_missing_nodes():
     result = definition_validate({"spec_version": 1, "edges": [], "extra": 1})
-    assert [i.code for i in result.issues] == ["schema", "schema"]
+    assert [i.code for i in result.issues] == ["definition_shape", "definition_shape"]
     for issue in result.issues:
         _check_messages(issue)
 
@@ -118,7 +120,7 @@ def test_schema_unknown_top_level_key_and_missing_nodes():
 def test_schema_stops_before_semantics():
     # No "no_trigger" or other semantic error while the shape is wrong.
     found = codes({"spec_version": 1, "nodes": [{"id": "x", "type": "end"}], "edges": [{"id": 1}]})
-    assert set(found) == {"schema"} and len(found) >= 2
+    assert set(found) == {"definition_shape"} and len(found) >= 2
 
 
 def test_duplicate_node_id():
@@ -134,38 +136,42 @@ def test_unknown_node_type():
 
 
 def test_config_enum_error():
-    issue = the_issue(chain(node("t", "trigger", event="carrier_pigeon")), "config", node_id="t", field="event")
-    assert "carrier_pigeon" in issue.message["en"]
+    issue = the_issue(chain(node("t", "trigger", event="carrier_pigeon")), "not_an_option", node_id="t", field="event")
+    assert "carrier_pigeon" in issue.message["en"] and "“Evento”" in issue.message["pt-BR"]
+    assert "['message'" not in issue.message["en"]  # not jsonschema's list of values
 
 
 def test_config_required_property_names_the_field():
-    the_issue(chain(node("t", "trigger")), "config", node_id="t", field="event")
+    issue = the_issue(chain(node("t", "trigger")), "required", node_id="t", field="event")
+    assert issue.message == {"pt-BR": "Preencha “Evento”.", "en": "Fill in “Event”."}
 
 
 def test_config_nested_field_path():
     the_issue(chain(node("t", "trigger", event="message", match="keyword", keywords=["oi", ""])),
-              "config", node_id="t", field="keywords.1")
+              "required", node_id="t", field="keywords.1")
 
 
 def test_config_unknown_property():
-    issue = the_issue(chain(T, node("e", "end", colour="red")), "config", node_id="e")
+    issue = the_issue(chain(T, node("e", "end", colour="red")), "unknown_field", node_id="e")
     assert "colour" in issue.message["en"]
 
 
 def test_config_errors_skip_the_semantic_checks():
     # match=keyword without keywords would be keywords_required, but the config is already invalid.
-    assert codes(chain(node("t", "trigger", event="message", match="keyword", bogus=1))) == ["config"]
+    assert codes(chain(node("t", "trigger", event="message", match="keyword", bogus=1))) == ["unknown_field"]
 
 
 def test_send_message_button_limit_is_a_config_error():
     buttons = [{"id": f"b{i}", "title": f"B{i}"} for i in range(4)]
-    the_issue(chain(T, node("m", "send_message", text="x", buttons=buttons)), "config", node_id="m", field="buttons")
+    issue = the_issue(chain(T, node("m", "send_message", text="x", buttons=buttons)), "too_many", node_id="m",
+                      field="buttons")
+    assert issue.message["pt-BR"] == "“Botões” aceita no máximo 3 itens (tem 4)."
 
 
 def test_send_template_template_required():
-    the_issue(chain(T, node("s", "send_template", language="pt_BR")), "config", node_id="s", field="template")
-    the_issue(chain(T, node("s", "send_template", template="", language="pt_BR")), "config", node_id="s",
-              field="template")
+    for config in ({"language": "pt_BR"}, {"template": "", "language": "pt_BR"}):
+        issue = the_issue(chain(T, node("s", "send_template", **config)), "required", node_id="s", field="template")
+        assert issue.message == {"pt-BR": "Escolha um template.", "en": "Pick a template."}  # not "'' should be non-empty"
 
 
 # --- Each node type's semantic checks ----------------------------------------------------------------
@@ -202,8 +208,9 @@ def test_trigger_schedule_required():
     ({"mode": "expression"}, "expression"),
 ])
 def test_delay_fields_required(config, missing):
-    issue = the_issue(chain(T, node("d", "delay", **config)), "field_required", node_id="d", field=missing)
-    assert missing in issue.message["en"] and missing in issue.message["pt-BR"]
+    issue = the_issue(chain(T, node("d", "delay", **config)), "required", node_id="d", field=missing)
+    title = {"duration": "Duração", "time": "Horário", "expression": "Momento (data/hora)"}[missing]
+    assert issue.message["pt-BR"] == f"Preencha “{title}”."
 
 
 def test_delay_duration_must_be_positive():
@@ -217,12 +224,15 @@ def test_delay_valid_modes():
     valid(chain(T, node("d", "delay", mode="duration", duration={"value": 2, "unit": "days"})))
     valid(chain(T, node("d", "delay", mode="time_of_day", time="09:30", timezone="America/Sao_Paulo")))
     valid(chain(T, node("d", "delay", mode="business_hours", business_hours="mon-fri 09:00-18:00")))
-    valid(chain(T, node("d", "delay", mode="expression", expression="{{trigger.appointment_at}}",
-                        offset={"value": -24, "unit": "hours"})))
+    valid(chain(node("t", "trigger", event="external", event_name="appointment.scheduled"),
+                node("d", "delay", mode="expression", expression="{{trigger.appointment_at}}",
+                     offset={"value": -24, "unit": "hours"})))
 
 
 def test_delay_bad_time_is_a_config_error():
-    the_issue(chain(T, node("d", "delay", mode="time_of_day", time="9h")), "config", node_id="d", field="time")
+    issue = the_issue(chain(T, node("d", "delay", mode="time_of_day", time="9h")), "bad_format", node_id="d",
+                      field="time")
+    assert "HH:MM" in issue.message["pt-BR"]
 
 
 def _branch(*conditions, **extra):
@@ -291,7 +301,7 @@ def test_branch_random_weights_required():
 
 
 def test_branch_unknown_operator_is_a_config_error():
-    the_issue(_branch({"id": "a", "label": "A", "rules": [_rule("sounds_like")]}), "config", node_id="b")
+    the_issue(_branch({"id": "a", "label": "A", "rules": [_rule("sounds_like")]}), "invalid_value", node_id="b")
 
 
 def test_send_message_buttons_or_list():
@@ -451,20 +461,22 @@ def test_two_separate_cycles_one_paused():
 
 
 def test_bad_expression():
-    issue = the_issue(chain(T, node("m", "send_message", text="Olá {{contact.name | shout}}")), "bad_expression",
+    issue = the_issue(chain(T, node("m", "send_message", text="Olá {{contact.name | shout}}")), "expr_unknown_filter",
                       node_id="m", field="text")
     assert "shout" in issue.message["en"] and "shout" in issue.message["pt-BR"]
+    assert "(posição 5)" in issue.message["pt-BR"] and "(position 5)" in issue.message["en"]
 
 
 def test_bad_expression_unclosed_in_a_branch_rule():
     defn = _branch({"id": "a", "label": "A", "rules": [_rule("equals", left="{{trigger.text")]})
-    the_issue(defn, "bad_expression", node_id="b", field="conditions.a.rules.0.left")
+    issue = the_issue(defn, "expr_unclosed", node_id="b", field="conditions.a.rules.0.left")
+    assert issue.message["pt-BR"] == "O “{{” da posição 1 não foi fechado com “}}”."
 
 
 def test_bad_expression_in_template_parameters():
     defn = chain(T, node("s", "send_template", template="x", language="pt_BR",
                          parameters={"body": ["{{contact.name}}", {"name": "n", "value": "{{ a b }}"}]}))
-    the_issue(defn, "bad_expression", node_id="s", field="parameters.body.1")
+    the_issue(defn, "expr_not_a_path", node_id="s", field="parameters.body.1")
 
 
 def test_unknown_variable():
@@ -483,14 +495,19 @@ def test_reply_is_unknown_before_a_wait():
 
 def test_a_variable_set_downstream_is_unknown_upstream():
     defn = chain(T, node("m", "send_message", text="{{vars.x}}"), _setvar("s", "x"))
-    the_issue(defn, "unknown_variable", node_id="m")
+    issue = the_issue(defn, "variable_not_yet", node_id="m")
+    assert "só existe depois de" in issue.message["pt-BR"]
 
 
 def test_known_base_and_open_variables():
-    text = ("{{trigger.text}} {{trigger.anything.deep.0}} {{contact.attributes.plan}} {{contact.name}} "
+    text = ("{{trigger.text}} {{trigger.reply_id}} {{contact.attributes.plan}} {{contact.name}} "
             "{{contact.first_name}} {{contact.phone}} {{contact.tags}} {{contact.id}} {{run.id}} {{run.flow}} "
             "{{now}} {{contact.opted_in_marketing}} {{run.started_at}}")
     valid(chain(T, node("m", "send_message", text=text)))
+    # An external event whose fields are not declared is open-ended.
+    external = node("t", "trigger", event="external", event_name="order.created")
+    valid(chain(external, node("m", "send_template", template="x", language="pt_BR",
+                                parameters={"body": ["{{trigger.anything.deep.0}}"]})))
 
 
 def test_variables_defined_upstream_are_known():
@@ -619,7 +636,7 @@ def test_current_version_is_not_migrated():
 def test_broken_v0_definitions_are_reported_not_crashed(garbage):
     result = definition_validate(garbage)
     assert not result.valid
-    assert {i.code for i in result.issues} == {"schema"}
+    assert {i.code for i in result.issues} == {"definition_shape"}
 
 
 # --- Times, business hours and time zones that would only fail at run time --------------------------

@@ -30,6 +30,27 @@ export function readCookie(name: string): string | null {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+// The API answers errors in the language the person reads (Django's LocaleMiddleware).
+let acceptLanguage = "pt-BR";
+export function setApiLanguage(language: string) {
+  acceptLanguage = language;
+}
+
+/** Everything the API said about a failure, for the person reading it: the message in their
+ * language when the server gave one, and each field's reasons. */
+export function errorText(error: unknown, language = acceptLanguage): string {
+  if (!(error instanceof ApiError)) return error instanceof Error ? error.message : String(error);
+  const body = error.body;
+  const messages = body.messages as Record<string, string> | undefined;
+  if (messages && (messages[language] || messages["pt-BR"])) return messages[language] || messages["pt-BR"];
+  const details = Object.entries(body.details ?? {}).flatMap(([field, reasons]) =>
+    (Array.isArray(reasons) ? reasons : [reasons]).map((reason) =>
+      field === "non_field_errors" ? String(reason) : `${field}: ${typeof reason === "string" ? reason : JSON.stringify(reason)}`,
+    ),
+  );
+  return details.length ? details.join(" · ") : body.message || `HTTP ${error.status}`;
+}
+
 type Listener = () => void;
 const sessionLostListeners = new Set<Listener>();
 
@@ -40,8 +61,7 @@ export function onSessionLost(listener: Listener): () => void {
 }
 
 export async function request<T>(method: string, url: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
-  // Error messages come back in the UI's language (the i18n store keeps it on <html lang>).
-  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": document.documentElement.lang || "pt-BR" };
+  const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": acceptLanguage };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (!SAFE_METHODS.has(method)) {
     const token = readCookie("csrftoken");

@@ -5,8 +5,10 @@ import type {
   FlowSummary,
   Language,
   NodeTypeSpec,
+  DefinitionDiff,
   RevisionSummary,
   Session,
+  TestContact,
   TestRun,
   ValidationResult,
   WhatsAppTemplate,
@@ -22,6 +24,17 @@ export interface ExportDocument {
 export interface CreatedRevision extends RevisionSummary {
   definition?: FlowDefinition;
 }
+
+export interface SaveOptions {
+  keepalive?: boolean;
+  session?: string;
+  baseSaves?: number | null;
+  checkpoint?: boolean;
+  comment?: string;
+}
+
+export type ReplyKind = "button" | "list" | "quick_reply";
+export type InboundMessage = { text: string } | { reply_id: string; reply_title: string; reply_kind?: ReplyKind };
 
 const flowUrl = (id: number) => `/api/flows/${id}/`;
 
@@ -48,25 +61,46 @@ export const endpoints = {
   importFlow: (document: ExportDocument) => api.post<FlowSummary>("/api/flows/import/", document),
 
   revisions: (id: number) => api.get<RevisionSummary[]>(`${flowUrl(id)}revisions/`),
-  saveRevision: (id: number, definition: FlowDefinition, baseRevision: number | null, options?: { keepalive?: boolean }) =>
-    api.post<CreatedRevision>(`${flowUrl(id)}revisions/`, { definition, base_revision: baseRevision }, options),
+  saveRevision: (id: number, definition: FlowDefinition, baseRevision: number | null, options: SaveOptions = {}) =>
+    api.post<CreatedRevision>(
+      `${flowUrl(id)}revisions/`,
+      {
+        definition,
+        base_revision: baseRevision,
+        ...(options.session ? { session: options.session, base_saves: options.baseSaves ?? null } : {}),
+        ...(options.checkpoint ? { checkpoint: true } : {}),
+        ...(options.comment ? { comment: options.comment } : {}),
+      },
+      { keepalive: options.keepalive },
+    ),
   restoreRevision: (id: number, revision: number, baseRevision: number | null) =>
     api.post<CreatedRevision>(`${flowUrl(id)}revisions/${revision}/restore/`, { base_revision: baseRevision }),
-  revision: (id: number, revision: number) =>
-    api.get<CreatedRevision & { definition: FlowDefinition }>(`${flowUrl(id)}revisions/${revision}/`),
+  revision: (id: number, revision: number, compare?: number) =>
+    api.get<CreatedRevision & { definition: FlowDefinition; diff_full: DefinitionDiff; compared_with: number | null }>(
+      `${flowUrl(id)}revisions/${revision}/${compare ? `?compare=${compare}` : ""}`,
+    ),
   validate: (id: number, definition: FlowDefinition) =>
     api.post<ValidationResult>(`${flowUrl(id)}validate/`, { definition }),
-  publish: (id: number, revision: number, comment: string) =>
-    api.post<FlowDetail>(`${flowUrl(id)}publish/`, { revision, comment }),
+  publish: (id: number, revision: number, comment: string, confirm: { acceptWarnings?: boolean; decisions?: Record<string, "allow" | "replace"> } = {}) =>
+    api.post<FlowDetail>(`${flowUrl(id)}publish/`, {
+      revision,
+      comment,
+      accept_warnings: Boolean(confirm.acceptWarnings),
+      decisions: confirm.decisions ?? {},
+    }),
 
-  startTestRun: (id: number, revision?: number, payload?: Record<string, unknown>) =>
+  startTestRun: (id: number, revision?: number, payload?: Record<string, unknown>, contactId?: number) =>
     api.post<TestRun>(`${flowUrl(id)}test-runs/`, {
       ...(revision !== undefined ? { revision } : {}),
       ...(payload !== undefined ? { payload } : {}),
+      ...(contactId !== undefined ? { contact_id: contactId } : {}),
     }),
   testRun: (runId: number) => api.get<TestRun>(`/api/test-runs/${runId}/`),
-  sendInbound: (runId: number, message: { text: string } | { reply_id: string; reply_title: string }) =>
-    api.post<unknown>(`/api/test-runs/${runId}/inbound/`, message),
+  sendInbound: (runId: number, message: InboundMessage) => api.post<unknown>(`/api/test-runs/${runId}/inbound/`, message),
+  testContacts: () => api.get<TestContact[]>("/api/test-contacts/"),
+  createTestContact: (contact: Partial<Omit<TestContact, "id">>) => api.post<TestContact>("/api/test-contacts/", contact),
+  updateTestContact: (id: number, changes: Partial<Omit<TestContact, "id" | "phone">>) =>
+    api.patch<TestContact>(`/api/test-contacts/${id}/`, changes),
   fastForward: (runId: number) => api.post<unknown>(`/api/test-runs/${runId}/fast-forward/`),
   stopTestRun: (runId: number) => api.post<unknown>(`/api/test-runs/${runId}/stop/`),
 };

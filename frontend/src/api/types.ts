@@ -24,11 +24,34 @@ export interface PortSpec {
   label: Labels;
 }
 
+/** The rule that makes ports from a config array (branch conditions), served as data. */
 export interface DynamicPorts {
   from: string;
   key: string;
   label: string;
   default: string;
+  default_label_from?: string;
+  default_label: Labels;
+}
+
+/** Editor facts about one config field (GET /api/node-types/ → fields[path]). */
+export interface FieldFacts {
+  title: Labels;
+  help?: Labels;
+  enum_labels?: Record<string, Labels>;
+  placeholder?: string;
+  widget?: "multiline" | "time" | "plain" | string;
+  visible_when?: Record<string, unknown>;
+  required_message?: Labels;
+  hidden?: boolean;
+}
+
+export interface OperatorSpec {
+  key: string;
+  label: Labels;
+  needs_left: boolean;
+  needs_right: boolean;
+  numeric: boolean;
 }
 
 export type JsonSchema = {
@@ -55,11 +78,16 @@ export interface NodeTypeSpec {
   label: Labels;
   description: Labels;
   category: string;
+  category_info: { key: string; label: Labels; order: number };
   icon: string;
+  glyph: string;
   config_schema: JsonSchema;
   default_config: Record<string, unknown>;
   ports: PortSpec[];
   dynamic_ports: DynamicPorts | null;
+  fields: Record<string, FieldFacts>;
+  summary: string[];
+  operators?: OperatorSpec[];
   is_trigger: boolean;
   can_pause: boolean;
 }
@@ -81,6 +109,7 @@ export interface Note {
 export interface DefinitionNode {
   id: string;
   type: string;
+  name?: string;
   config: Config;
 }
 
@@ -129,21 +158,55 @@ export interface DraftRevision {
   spec_version: number;
   definition: FlowDefinition;
   author: string | null;
+  author_id?: number | null;
   comment: string;
   created_at: string;
+  saves?: number;
+  sealed?: boolean;
 }
 
 export interface FlowDetail extends FlowSummary {
   draft: DraftRevision | null;
 }
 
+export interface DiffCounts {
+  added: number;
+  removed: number;
+  changed: number;
+  moved: number;
+  connections: number;
+}
+
+export interface DiffNode {
+  id: string;
+  type: string;
+  name: string | Labels;
+  fields?: string[];
+}
+
+export interface DefinitionDiff {
+  added: DiffNode[];
+  removed: DiffNode[];
+  changed: DiffNode[];
+  moved: number;
+  edges_added: [string, string, string][];
+  edges_removed: [string, string, string][];
+}
+
 export interface RevisionSummary {
   revision: number;
   spec_version: number;
   author: string | null;
+  author_id?: number | null;
   comment: string;
   created_at: string;
+  updated_at?: string | null;
+  saves?: number;
+  sealed?: boolean;
+  session?: string;
   is_published: boolean;
+  publications?: { comment: string; by: string | null; at: string; warnings: number }[];
+  diff?: DiffCounts | null;
 }
 
 export interface ValidationError {
@@ -151,12 +214,34 @@ export interface ValidationError {
   node_id: string | null;
   field: string | null;
   message: Labels;
+  severity?: "error" | "warning";
+  params?: Record<string, unknown>;
+}
+
+export interface VariableInfo {
+  label?: Labels;
+  type?: string;
+  sample?: string;
+  source?: string;
+  source_name?: string | Labels;
+}
+
+export interface SameEventConflict {
+  flow_id: number;
+  flow_name: string;
+  event: string;
+  event_name: string;
+  node_id: string;
+  event_label: Labels;
 }
 
 export interface ValidationResult {
   valid: boolean;
   errors: ValidationError[];
+  warnings?: ValidationError[];
   scope: Record<string, string[]>;
+  variables?: Record<string, VariableInfo>;
+  conflicts?: SameEventConflict[];
 }
 
 export interface WhatsAppTemplate {
@@ -199,6 +284,15 @@ export interface RunState {
   context: Record<string, unknown>;
   wake_at: string | null;
   wait_kind: string | null;
+  end_reason?: string;
+}
+
+export interface TestContact {
+  id: number;
+  phone: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  opted_in: boolean;
 }
 
 export interface TestRun {
@@ -206,7 +300,7 @@ export interface TestRun {
   flow?: number;
   revision?: number;
   status: string;
-  contact?: { phone: string; name: string };
+  contact?: TestContact;
   ws_url?: string;
   run: RunState | null;
   messages: ChatMessage[];

@@ -25,7 +25,7 @@ describe("test-run chat", () => {
     render(<Chat messages={[message]} onSend={onSend} disabled={false} />);
     expect(screen.getByText("Podemos ligar amanhã?")).toBeTruthy();
     fireEvent.click(screen.getByTestId("reply-no"));
-    expect(onSend).toHaveBeenCalledWith({ reply_id: "no", reply_title: "Não" });
+    expect(onSend).toHaveBeenCalledWith({ reply_id: "no", reply_title: "Não", reply_kind: "button" });
   });
 
   it("opens a list and picks a row", () => {
@@ -41,7 +41,7 @@ describe("test-run chat", () => {
     expect(screen.queryByTestId("row-h9")).toBeNull();
     fireEvent.click(screen.getByTestId("open-list"));
     fireEvent.click(screen.getByTestId("row-h9"));
-    expect(onSend).toHaveBeenCalledWith({ reply_id: "h9", reply_title: "9h" });
+    expect(onSend).toHaveBeenCalledWith({ reply_id: "h9", reply_title: "9h", reply_kind: "list" });
   });
 
   it("sends typed text and shows template messages by their rendered text", () => {

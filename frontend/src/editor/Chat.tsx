@@ -4,7 +4,7 @@ import { useState } from "react";
 import type { ChatMessage } from "../api/types";
 import { useT } from "../i18n";
 
-export type Reply = { text: string } | { reply_id: string; reply_title: string };
+export type Reply = { text: string } | { reply_id: string; reply_title: string; reply_kind?: "button" | "list" | "quick_reply" };
 
 interface Interactive {
   type: "button" | "list";
@@ -38,7 +38,10 @@ export function messageText(message: ChatMessage): string {
   if (text?.body) return text.body;
   const interactive = content.interactive as Interactive | undefined;
   if (interactive?.body?.text) return interactive.body.text;
-  const reply = (content.reply_title ?? (content.interactive as { button_reply?: { title?: string } })?.button_reply?.title) as string | undefined;
+  // An inbound tap, in the Cloud API's shape (what production and the test run store).
+  const tapped = content.interactive as { button_reply?: { title?: string }; list_reply?: { title?: string } } | undefined;
+  const button = content.button as { text?: string } | undefined;
+  const reply = (content.reply_title ?? tapped?.button_reply?.title ?? tapped?.list_reply?.title ?? button?.text) as string | undefined;
   return reply ?? JSON.stringify(content);
 }
 
@@ -53,7 +56,7 @@ function InteractiveActions({ interactive, onReply, disabled }: { interactive: I
             key={reply.id}
             disabled={disabled}
             data-testid={`reply-${reply.id}`}
-            onClick={() => onReply({ reply_id: reply.id, reply_title: reply.title })}
+            onClick={() => onReply({ reply_id: reply.id, reply_title: reply.title, reply_kind: "button" })}
           >
             {reply.title}
           </button>
@@ -79,7 +82,7 @@ function InteractiveActions({ interactive, onReply, disabled }: { interactive: I
                 disabled={disabled}
                 onClick={() => {
                   setListOpen(false);
-                  onReply({ reply_id: row.id, reply_title: row.title });
+                  onReply({ reply_id: row.id, reply_title: row.title, reply_kind: "list" });
                 }}
               >
                 {row.title}

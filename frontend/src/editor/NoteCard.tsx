@@ -2,12 +2,12 @@ import { NodeResizer, type NodeProps } from "@xyflow/react";
 import { memo, useState } from "react";
 import { useT } from "../i18n";
 import type { NoteNode } from "./graph";
-import { useEditor } from "./store";
+import { useEditorState } from "./context";
 
 /** A sticky note: free text on the canvas, saved in definition.ui.notes (the engine ignores it). */
 function NoteCardView({ id, data, selected }: NodeProps<NoteNode>) {
   const { t } = useT();
-  const updateNote = useEditor((state) => state.updateNote);
+  const updateNote = useEditorState((state) => state.updateNote);
   const [draft, setDraft] = useState(data.text);
   return (
     <div className="note-card" data-testid={`note-${id}`}>

@@ -1,24 +1,22 @@
-// Every node type from GET /api/node-types/, grouped by category; drag one onto the canvas
-// (or click it to drop it in the middle of the view).
+// Every node type from GET /api/node-types/, grouped by the served categories in their order;
+// drag one onto the canvas (or press Enter / double-click to drop it in the middle of the view).
 import type { NodeTypeSpec } from "../api/types";
 import { useT } from "../i18n";
-import { iconFor } from "../nodes/icons";
+import { orderedSpecs } from "./QuickAdd";
 
 export const DRAG_MIME = "application/x-fluxo-node-type";
-const CATEGORY_ORDER = ["trigger", "messaging", "flow", "routing", "data", "ai", "integration"];
 
 export function Palette({ specs, onAdd, readOnly }: { specs: NodeTypeSpec[]; onAdd: (key: string) => void; readOnly: boolean }) {
-  const { t, tOptional, label } = useT();
-  const categories = [...new Set(specs.map((spec) => spec.category))].sort(
-    (a, b) => (CATEGORY_ORDER.indexOf(a) + 99) % 99 - (CATEGORY_ORDER.indexOf(b) + 99) % 99,
-  );
+  const { t, label } = useT();
+  const ordered = orderedSpecs(specs);
+  const categories = [...new Map(ordered.map((spec) => [spec.category, spec.category_info])).entries()];
   return (
     <aside className="palette" aria-label={t("editor.palette")}>
       <h2>{t("editor.palette")}</h2>
-      {categories.map((category) => (
+      {categories.map(([category, info]) => (
         <section key={category}>
-          <h3>{tOptional(`category.${category}`) ?? category}</h3>
-          {specs
+          <h3>{label(info?.label, category)}</h3>
+          {ordered
             .filter((spec) => spec.category === category)
             .map((spec) => (
               <button
@@ -37,7 +35,7 @@ export function Palette({ specs, onAdd, readOnly }: { specs: NodeTypeSpec[]; onA
                 onClick={(event) => event.detail === 0 && onAdd(spec.key)}
                 onDoubleClick={() => onAdd(spec.key)}
               >
-                <span aria-hidden>{iconFor(spec.icon)}</span> {label(spec.label, spec.key)}
+                <span aria-hidden>{spec.glyph}</span> {label(spec.label, spec.key)}
               </button>
             ))}
         </section>

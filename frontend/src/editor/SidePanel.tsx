@@ -21,6 +21,7 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
   const scope = useEditor((state) => state.scope);
   const updateConfig = useEditor((state) => state.updateConfig);
   const deleteSelected = useEditor((state) => state.deleteSelected);
+  const setName = useEditor((state) => state.setName);
 
   const steps = selected.filter(isStepNode);
   if (steps.length !== 1 || selected.length !== 1) {
@@ -32,14 +33,30 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
   }
   const node = steps[0];
   const spec = nodeTypes[node.data.nodeType];
+  const typeLabel = label(spec?.label, node.data.nodeType);
   const Form = configFor(node.data.nodeType).form;
   const nodeProblems = problems.filter((problem) => problem.node_id === node.id);
   return (
     <aside className="side-panel" data-testid="side-panel" aria-label={t("panel.title")}>
-      <h2>{label(spec?.label, node.data.nodeType)}</h2>
+      <h2>
+        <span className="step-icon" aria-hidden>{spec?.glyph}</span> {node.data.name || typeLabel}
+      </h2>
       <p className="muted small">{label(spec?.description)}</p>
+      <label className="field">
+        <span>{t("panel.name")}</span>
+        <input
+          key={node.id}
+          data-testid="node-name"
+          maxLength={80}
+          disabled={readOnly}
+          defaultValue={node.data.name ?? ""}
+          placeholder={typeLabel}
+          onBlur={(event) => event.target.value !== (node.data.name ?? "") && setName(node.id, event.target.value)}
+          onKeyDown={(event) => event.key === "Enter" && (event.target as HTMLInputElement).blur()}
+        />
+      </label>
       <p className="muted small panel-meta">
-        id: <code>{node.id}</code>
+        id: <code data-testid="node-id">{node.id}</code>
         {!readOnly && (
           <button type="button" className="link danger" data-testid="delete-node" onClick={() => deleteSelected()}>
             {t("panel.delete")}
@@ -51,7 +68,9 @@ export function SidePanel({ readOnly }: { readOnly: boolean }) {
           {nodeProblems
             .filter((problem) => !problem.field)
             .map((problem, index) => (
-              <li key={index}>{label(problem.message, problem.code)}</li>
+              <li key={index} className={problem.severity === "warning" ? "warning" : undefined}>
+                {label(problem.message, problem.code)}
+              </li>
             ))}
         </ul>
       )}

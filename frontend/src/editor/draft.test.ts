@@ -39,6 +39,35 @@ describe("draft autosave", () => {
     expect(draft.state.getState().revision).toBe(5);
   });
 
+  it("sends its editing session and the saves it saw, so the server coalesces them", async () => {
+    const calls = mockFetch((method) => (method === "POST" ? { status: 201, body: { revision: 4, saves: calls.length } } : undefined));
+    const { editor, draft } = setup();
+    editor.getState().addStep("end", { x: 0, y: 0 });
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS + 10);
+    editor.getState().addStep("end", { x: 50, y: 0 });
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS + 10);
+    expect(calls[0].body).toMatchObject({ session: draft.session, base_revision: 3, base_saves: null });
+    expect(calls[1].body).toMatchObject({ session: draft.session, base_revision: 4, base_saves: 1 });
+  });
+
+  it("tells the same person's other tab apart from someone else, and keeps the edit locally", async () => {
+    mockFetch(() => ({
+      status: 409,
+      body: { error: { code: "stale_revision", message: "stale", details: {}, current_revision: 7, author: "ana", author_id: 1, session: "other-tab", saved_at: "2026-11-22T10:00:00Z" } },
+    }));
+    const editor = createEditorStore();
+    editor.getState().setNodeTypes(NODE_TYPES);
+    editor.getState().load(postCallDefinition());
+    const draft = createDraftController(editor, { userId: 1 });
+    draft.start();
+    draft.reset(43, 3);
+    editor.getState().setName("wait", "Minha edição");
+    await vi.advanceTimersByTimeAsync(AUTOSAVE_DELAY_MS + 10);
+    expect(draft.state.getState().conflict).toMatchObject({ sameUser: true, author: "ana" });
+    const kept = JSON.parse(localStorage.getItem("fluxo.draft.43") ?? "{}");
+    expect(kept.definition.nodes.find((node: { id: string }) => node.id === "wait").name).toBe("Minha edição");
+  });
+
   it("stops and reports who saved when the server answers 409", async () => {
     const calls = mockFetch(() => ({
       status: 409,

@@ -6,7 +6,7 @@ import type { Config, FlowDefinition, Note, Position } from "../api/types";
 
 export const SPEC_VERSION = 1;
 
-export type StepNodeData = { nodeType: string; config: Config };
+export type StepNodeData = { nodeType: string; config: Config; name?: string };
 export type NoteNodeData = { text: string };
 export type StepNode = Node<StepNodeData, "step">;
 export type NoteNode = Node<NoteNodeData, "note">;
@@ -44,7 +44,7 @@ export function definitionToGraph(definition: FlowDefinition): Graph {
     id: node.id,
     type: "step",
     position: { ...(positions[node.id]?.position ?? fallbackPosition(index)) },
-    data: { nodeType: node.type, config: structuredClone(node.config ?? {}) },
+    data: { nodeType: node.type, config: structuredClone(node.config ?? {}), ...(node.name ? { name: node.name } : {}) },
   }));
   const noteNodes: NoteNode[] = (definition.ui?.notes ?? []).map((note) => ({
     id: note.id,
@@ -86,7 +86,12 @@ export function graphToDefinition(graph: Graph): FlowDefinition {
   const stepIds = new Set(steps.map((node) => node.id));
   return {
     spec_version: SPEC_VERSION,
-    nodes: steps.map((node) => ({ id: node.id, type: node.data.nodeType, config: structuredClone(node.data.config) })),
+    nodes: steps.map((node) => ({
+      id: node.id,
+      type: node.data.nodeType,
+      ...(node.data.name ? { name: node.data.name } : {}),
+      config: structuredClone(node.data.config),
+    })),
     edges: graph.edges
       // An edge to or from a note (or a dangling one) is never part of the flow.
       .filter((edge) => stepIds.has(edge.source) && stepIds.has(edge.target))
@@ -104,10 +109,10 @@ export function emptyDefinition(): FlowDefinition {
   return { spec_version: SPEC_VERSION, nodes: [], edges: [], ui: { nodes: {}, notes: [] } };
 }
 
-/** Short random ids: readable in the definition JSON, unique enough within one flow. */
+/** Readable ids: the type and the first free number ("send_template_2"), unique within the flow. */
 export function newId(prefix: string, taken: Set<string> = new Set()): string {
-  for (;;) {
-    const id = `${prefix}_${Math.random().toString(36).slice(2, 8)}`;
+  for (let n = 1; ; n += 1) {
+    const id = `${prefix}_${n}`;
     if (!taken.has(id)) return id;
   }
 }

@@ -42,10 +42,24 @@ describe("editor toolbar", () => {
     const onRename = vi.fn();
     render(
       <ReactFlowProvider>
-        <EditorToolbar flow={flow} saveStatus="saved" draftRevision={3} readOnly={false} drawer="none" onDrawer={() => undefined} onAddNote={() => undefined} onPublish={() => undefined} onRename={onRename} />
+        <EditorToolbar
+          flow={flow}
+          saveStatus="saved"
+          draftRevision={3}
+          readOnly={false}
+          drawer="none"
+          testOpen={false}
+          onDrawer={() => undefined}
+          onTest={() => undefined}
+          onSearch={() => undefined}
+          onAddNote={() => undefined}
+          onPublish={() => undefined}
+          onRename={onRename}
+          onSaveVersion={() => undefined}
+        />
       </ReactFlowProvider>,
     );
-    fireEvent.click(screen.getByTitle("Renomear fluxo"));
+    fireEvent.click(screen.getByTitle("Pós-ligação — Renomear fluxo"));
     fireEvent.change(screen.getByTestId("flow-name-input"), { target: { value: "  Pós-ligação v2 " } });
     fireEvent.keyDown(screen.getByTestId("flow-name-input"), { key: "Enter" });
     expect(onRename).toHaveBeenCalledWith("Pós-ligação v2");
@@ -53,6 +67,33 @@ describe("editor toolbar", () => {
     act(() => void useEditor.getState().addStep("end", { x: 0, y: 0 }));
     fireEvent.click(screen.getByTestId("undo"));
     expect(useEditor.getState().nodes.filter((node) => node.type === "step")).toHaveLength(5);
+    // Publish is the primary action only when the draft differs from the published revision.
+    expect(screen.getByTestId("publish").className).toBe("primary");
+  });
+
+  it("says there is nothing new to publish when the draft is the published revision", () => {
+    render(
+      <ReactFlowProvider>
+        <EditorToolbar
+          flow={{ ...flow, published_revision: 3 }}
+          saveStatus="saved"
+          draftRevision={3}
+          readOnly={false}
+          drawer="none"
+          testOpen={false}
+          onDrawer={() => undefined}
+          onTest={() => undefined}
+          onSearch={() => undefined}
+          onAddNote={() => undefined}
+          onPublish={() => undefined}
+          onRename={() => undefined}
+          onSaveVersion={() => undefined}
+        />
+      </ReactFlowProvider>,
+    );
+    const publish = screen.getByTestId("publish");
+    expect(publish.className).not.toContain("primary");
+    expect(publish.textContent).toContain("Publicado");
   });
 });
 
@@ -64,6 +105,7 @@ describe("problems panel", () => {
         [
           { code: "template_required", node_id: "retry", field: "template", message: { "pt-BR": "Escolha um template.", en: "Pick a template." } },
           { code: "no_trigger", node_id: null, field: null, message: { "pt-BR": "O fluxo não tem gatilho.", en: "No trigger." } },
+          { code: "policy_window_delay", node_id: "thanks", field: "text", severity: "warning", message: { "pt-BR": "Janela pode ter fechado.", en: "Window may be closed." } },
         ],
         {},
       ),
@@ -74,50 +116,73 @@ describe("problems panel", () => {
       </ReactFlowProvider>,
     );
     const [nodeProblem, flowProblem] = screen.getAllByTestId("problem");
-    expect(nodeProblem.textContent).toBe("Enviar template: Escolha um template.");
+    expect(nodeProblem.textContent).toBe("✖ Enviar template: Escolha um template.");
+    expect(screen.getByTestId("warning").textContent).toBe("⚠ Enviar template: Janela pode ter fechado.");
+    expect(screen.getByTestId("warning-count").textContent).toContain("1");
     expect((flowProblem as HTMLButtonElement).disabled).toBe(true);
     fireEvent.click(nodeProblem);
     expect(useEditor.getState().nodes.filter((node) => node.selected).map((node) => node.id)).toEqual(["retry"]);
     act(() => useLanguage.getState().setLanguage("en"));
-    expect(screen.getAllByTestId("problem")[0].textContent).toBe("Send template: Pick a template.");
+    expect(screen.getAllByTestId("problem")[0].textContent).toBe("✖ Send template: Pick a template.");
   });
 });
 
 describe("history panel", () => {
-  it("lists revisions newest first and restores one", async () => {
+  it("lists revisions newest first with authors, publish comments and what changed; previews one", async () => {
     const { HistoryPanel } = await import("./HistoryPanel");
     mockFetch((_method, url) =>
       url === "/api/flows/5/revisions/"
         ? {
             status: 200,
             body: [
-              { revision: 1, spec_version: 1, author: "ana", comment: "", created_at: "2026-11-20T10:00:00Z", is_published: true },
-              { revision: 2, spec_version: 1, author: "bruno", comment: "ajuste", created_at: "2026-11-21T10:00:00Z", is_published: false },
+              { revision: 1, spec_version: 1, author: "ana", comment: "", created_at: "2026-11-20T10:00:00Z", is_published: true,
+                publications: [{ comment: "Primeira versão", by: "ana", at: "2026-11-20T11:00:00Z", warnings: 0 }],
+                diff: { added: 5, removed: 0, changed: 0, moved: 0, connections: 4 } },
+              { revision: 2, spec_version: 1, author: "bruno", comment: "ajuste", created_at: "2026-11-21T10:00:00Z", is_published: false, saves: 7,
+                diff: { added: 1, removed: 1, changed: 2, moved: 0, connections: 1 } },
             ],
           }
         : undefined,
     );
-    const onRestore = vi.fn(async () => undefined);
-    render(<HistoryPanel flowId={5} currentRevision={2} onRestore={onRestore} onClose={() => undefined} readOnly={false} />);
+    const onPreview = vi.fn();
+    render(<HistoryPanel flowId={5} currentRevision={2} refreshKey={0} previewing={null} onPreview={onPreview} onClose={() => undefined} />);
     const items = await screen.findAllByRole("listitem");
     expect(items.map((item) => item.dataset.testid)).toEqual(["revision-2", "revision-1"]);
-    expect(screen.queryByTestId("restore-2")).toBeNull(); // the current draft
-    expect(items[1].textContent).toContain("publicada");
-    fireEvent.click(screen.getByTestId("restore-1"));
-    expect(onRestore).toHaveBeenCalledWith(1);
+    expect(items[0].textContent).toContain("7 salvamentos");
+    expect(items[0].textContent).toContain("+1 adicionados");
+    expect(items[0].textContent).toContain("~2 alterados");
+    expect(items[1].textContent).toContain("publicada por ana");
+    expect(items[1].textContent).toContain("“Primeira versão”");
+    fireEvent.click(screen.getByTestId("preview-1"));
+    expect(onPreview).toHaveBeenCalledWith(1);
   });
 });
 
 describe("publish dialog", () => {
-  it("needs a comment and shows why a flow cannot be published", async () => {
+  const error = { code: "x", node_id: "start", field: null, message: { "pt-BR": "Falta o nome do evento.", en: "No event name." } };
+  const warning = { code: "policy_window_delay", node_id: "retry", field: "text", severity: "warning" as const, message: { "pt-BR": "A janela de 24 h pode ter fechado.", en: "Window." } };
+
+  it("blocks on errors and names the block", async () => {
+    const { PublishDialog } = await import("./PublishDialog");
+    render(<PublishDialog check={{ valid: false, errors: [error], warnings: [], scope: {} }} onPublish={vi.fn()} onClose={() => undefined} onPick={() => undefined} errors={[]} busy={false} upToDate={false} />);
+    fireEvent.change(screen.getByTestId("publish-comment"), { target: { value: "Nova versão" } });
+    expect((screen.getByTestId("publish-confirm") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId("publish-errors").textContent).toContain("Gatilho: Falta o nome do evento.");
+  });
+
+  it("asks to confirm warnings and to choose for a flow on the same event", async () => {
     const { PublishDialog } = await import("./PublishDialog");
     const onPublish = vi.fn();
-    const errors = [{ code: "x", node_id: "a", field: null, message: { "pt-BR": "Falta o gatilho.", en: "No trigger." } }];
-    render(<PublishDialog onPublish={onPublish} onClose={() => undefined} errors={errors} busy={false} />);
-    expect((screen.getByTestId("publish-confirm") as HTMLButtonElement).disabled).toBe(true);
+    const conflicts = [{ flow_id: 9, flow_name: "Antigo", event: "external", event_name: "call.finished", node_id: "start", event_label: { "pt-BR": "o evento externo “call.finished”", en: "x" } }];
+    render(<PublishDialog check={{ valid: true, errors: [], warnings: [warning], scope: {}, conflicts }} onPublish={onPublish} onClose={() => undefined} onPick={() => undefined} errors={[]} busy={false} upToDate={false} />);
     fireEvent.change(screen.getByTestId("publish-comment"), { target: { value: " Nova versão " } });
-    fireEvent.click(screen.getByTestId("publish-confirm"));
-    expect(onPublish).toHaveBeenCalledWith("Nova versão");
-    expect(screen.getByTestId("publish-errors").textContent).toContain("Falta o gatilho.");
+    const confirm = screen.getByTestId("publish-confirm") as HTMLButtonElement;
+    expect(confirm.disabled).toBe(true);
+    fireEvent.click(screen.getByTestId("publish-accept-warnings"));
+    expect(confirm.disabled).toBe(true); // still no choice for "Antigo"
+    fireEvent.click(screen.getByTestId("conflict-replace-9"));
+    expect(confirm.disabled).toBe(false);
+    fireEvent.click(confirm);
+    expect(onPublish).toHaveBeenCalledWith({ comment: "Nova versão", acceptWarnings: true, decisions: { "9": "replace" } });
   });
 });

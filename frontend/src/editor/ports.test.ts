@@ -1,29 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { specOf } from "../test/fixtures";
+import { PORT_EXAMPLES, specOf } from "../test/fixtures";
 import { portsFor } from "./ports";
 
 describe("portsFor", () => {
-  it("gives a branch one port per condition plus the default", () => {
-    const ports = portsFor(specOf("branch"), {
-      conditions: [
-        { id: "vip", label: "Cliente VIP" },
-        { id: "late", label: "" },
-      ],
-    });
-    expect(ports.map((port) => port.key)).toEqual(["vip", "late", "default"]);
-    expect(ports[0].label["pt-BR"]).toBe("Cliente VIP");
-    expect(ports[1].label.en).toBe("late");
-    expect(ports[2].label["pt-BR"]).toBe("Outro");
+  it("applies the served rule exactly as the backend does (generated examples)", () => {
+    expect(PORT_EXAMPLES.length).toBeGreaterThan(2);
+    for (const example of PORT_EXAMPLES) {
+      expect(portsFor(specOf(example.type), example.config)).toEqual(example.ports);
+    }
   });
 
-  it("uses the default label from the config", () => {
-    expect(portsFor(specOf("branch"), { conditions: [], default_label: "Resto" })).toEqual([
-      { key: "default", label: { "pt-BR": "Resto", en: "Resto" } },
-    ]);
-  });
-
-  it("uses the static ports of other types", () => {
+  it("gives static ports for types without a rule, and none for an unknown type", () => {
     expect(portsFor(specOf("send_template"), {}).map((port) => port.key)).toEqual(["next", "failure"]);
-    expect(portsFor(specOf("end"), {})).toEqual([]);
+    expect(portsFor(undefined, {})).toEqual([]);
   });
 });

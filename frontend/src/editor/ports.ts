@@ -1,25 +1,28 @@
-// Which output ports a node has. Static for most types; for types with `dynamic_ports` (branch)
-// one port per item of a config array plus a default port.
-import type { Config, Labels, NodeTypeSpec, PortSpec } from "../api/types";
-
-const DEFAULT_PORT_LABEL: Labels = { "pt-BR": "Outro", en: "Other" };
+// Which output ports a node has: static for most types; for types with a served `dynamic_ports`
+// rule (branch), the same rule the backend applies (flows.nodes.base.ports_from_rule): one port
+// per item of a config array, then the default port. No labels or keys live here: they are data.
+import type { Config, NodeTypeSpec, PortSpec } from "../api/types";
 
 export function portsFor(spec: NodeTypeSpec | undefined, config: Config): PortSpec[] {
   if (!spec) return [];
-  const dynamic = spec.dynamic_ports;
-  if (!dynamic) return spec.ports;
-  const items = Array.isArray(config[dynamic.from]) ? (config[dynamic.from] as Record<string, unknown>[]) : [];
+  const rule = spec.dynamic_ports;
+  if (!rule) return spec.ports;
+  const items = Array.isArray(config[rule.from]) ? (config[rule.from] as unknown[]) : [];
   const ports: PortSpec[] = [];
-  for (const item of items) {
-    const key = item?.[dynamic.key];
-    if (typeof key !== "string" || !key) continue;
-    const text = typeof item[dynamic.label] === "string" && item[dynamic.label] ? String(item[dynamic.label]) : key;
+  const seen = new Set<string>();
+  for (const raw of items) {
+    if (!raw || typeof raw !== "object") continue;
+    const item = raw as Record<string, unknown>;
+    const key = item[rule.key];
+    if (typeof key !== "string" || !key || seen.has(key)) continue;
+    seen.add(key);
+    const text = typeof item[rule.label] === "string" && item[rule.label] ? String(item[rule.label]) : key;
     ports.push({ key, label: { "pt-BR": text, en: text } });
   }
-  const defaultLabel = typeof config.default_label === "string" && config.default_label ? config.default_label : "";
+  const custom = rule.default_label_from ? config[rule.default_label_from] : undefined;
   ports.push({
-    key: dynamic.default,
-    label: defaultLabel ? { "pt-BR": defaultLabel, en: defaultLabel } : DEFAULT_PORT_LABEL,
+    key: rule.default,
+    label: typeof custom === "string" && custom ? { "pt-BR": custom, en: custom } : { ...rule.default_label },
   });
   return ports;
 }

@@ -115,14 +115,47 @@ describe("editor store", () => {
     expect(notes.find((note) => note.id === id)).toMatchObject({ text: "Falar com o time de vendas", position: { x: 1, y: 2 } });
   });
 
-  it("auto-layout places steps left to right along the edges", () => {
-    state().layout();
-    const x = (id: string) => step(id).position.x;
-    expect(x("start")).toBeLessThan(x("wait"));
-    expect(x("wait")).toBeLessThan(x("route"));
-    expect(x("route")).toBeLessThan(x("retry"));
-    expect(step("retry").position.y).not.toBe(step("thanks").position.y);
+  it("auto-layout (ELK) places steps left to right and a branch's paths in port order", async () => {
+    // Swap the drawn order so the layout, not the input, decides: port c1 (retry) must end up above c2.
+    state().onNodesChange([
+      { type: "position", id: "retry", position: { x: 900, y: 300 } },
+      { type: "position", id: "thanks", position: { x: 900, y: -300 } },
+    ]);
+    await state().layout();
+    const at = (id: string) => step(id).position;
+    expect(at("start").x).toBeLessThan(at("wait").x);
+    expect(at("wait").x).toBeLessThan(at("route").x);
+    expect(at("route").x).toBeLessThan(at("retry").x);
+    expect(at("retry").y).toBeLessThan(at("thanks").y);
     state().undo();
-    expect(step("start").position).toEqual({ x: 0, y: 0 });
+    expect(step("retry").position).toEqual({ x: 900, y: 300 });
+  });
+
+  it("adds a block after a port, connected, placed beside its source and clear of others", () => {
+    const id = state().addConnected("route", "default", "end");
+    expect(id).toBe("end_1");
+    expect(state().edges.find((edge) => edge.target === id)).toMatchObject({ source: "route", sourceHandle: "default" });
+    const placed = step(id).position;
+    expect(placed.x).toBeGreaterThan(step("route").position.x);
+    for (const other of ["retry", "thanks"]) {
+      const them = step(other).position;
+      expect(Math.abs(them.x - placed.x) >= 240 || Math.abs(them.y - placed.y) >= 100).toBe(true);
+    }
+    expect(step(id).selected).toBe(true);
+    // A port leads to one block: adding from a used port replaces its edge.
+    const next = state().addConnected("route", "c1", "end");
+    expect(state().edges.filter((edge) => edge.source === "route" && edge.sourceHandle === "c1").map((edge) => edge.target)).toEqual([next]);
+    state().undo();
+    expect(state().edges.find((edge) => edge.source === "route" && edge.sourceHandle === "c1")?.target).toBe("retry");
+  });
+
+  it("names blocks and restores a whole definition as one undoable step", () => {
+    state().setName("wait", "Aguardar 2 h");
+    expect(state().toDefinition().nodes.find((node) => node.id === "wait")?.name).toBe("Aguardar 2 h");
+    const before = state().toDefinition();
+    state().replaceDefinition({ spec_version: 1, nodes: [{ id: "t", type: "trigger", config: {} }], edges: [] });
+    expect(state().nodes.filter(isStepNode)).toHaveLength(1);
+    state().undo();
+    expect(state().toDefinition().nodes).toEqual(before.nodes);
   });
 });

@@ -2,7 +2,7 @@
 // that do not belong to the graph (validation problems, test-run highlight).
 import { applyEdgeChanges, applyNodeChanges, type Connection, type EdgeChange, type NodeChange } from "@xyflow/react";
 import { create } from "zustand";
-import type { Config, FlowDefinition, NodeTypeSpec, Position, ValidationError } from "../api/types";
+import type { Config, FlowDefinition, NodeTypeSpec, Position, ValidationError, VariableInfo } from "../api/types";
 import {
   definitionToGraph,
   edgeId,
@@ -26,6 +26,19 @@ interface Snapshot {
 const HISTORY_LIMIT = 100;
 const PASTE_OFFSET = 40;
 const CONFIG_EDIT_MERGE_MS = 1000;
+export const STEP_WIDTH = 240;
+const GAP_X = 90;
+const GAP_Y = 40;
+
+/** Where "+" on a port (or a connection dropped on empty canvas) asks for the next block. */
+export interface QuickAddRequest {
+  source: string | null;
+  port: string | null;
+  /** Screen point the palette opens at. */
+  screen: Position;
+  /** Where the block goes; null: beside its source, clear of other blocks. */
+  at: Position | null;
+}
 
 export interface EditorState {
   nodeTypes: Record<string, NodeTypeSpec>;
@@ -41,8 +54,13 @@ export interface EditorState {
   dragStart: Snapshot | null;
   /** The last config edit, to merge a burst of keystrokes into one undo step. */
   lastConfigEdit: { nodeId: string; at: number } | null;
+  /** Errors and warnings (ValidationError.severity), from the validator and the policy check. */
   problems: ValidationError[];
   scope: Record<string, string[]>;
+  variables: Record<string, VariableInfo>;
+  quickAdd: QuickAddRequest | null;
+  /** History preview: how each node differs from the compared revision. */
+  diffMarks: Record<string, "added" | "changed">;
   activeNodeId: string | null;
   takenEdgeIds: string[];
   visitedNodeIds: string[];
@@ -54,6 +72,13 @@ export interface EditorState {
   onEdgesChange: (changes: EdgeChange<GraphEdge>[]) => void;
   connect: (connection: Connection) => boolean;
   addStep: (nodeType: string, position: Position, config?: Config) => string;
+  /** Adds a block after `source`'s `port`, connected and placed (or at `at`); returns its id. */
+  addConnected: (source: string, port: string, nodeType: string, at?: Position | null) => string;
+  setName: (nodeId: string, name: string) => void;
+  /** Replaces the whole graph (a restore), as one undoable step. */
+  replaceDefinition: (definition: FlowDefinition) => void;
+  openQuickAdd: (request: QuickAddRequest | null) => void;
+  setDiffMarks: (marks: Record<string, "added" | "changed">) => void;
   addNote: (position: Position, text?: string) => string;
   updateConfig: (nodeId: string, config: Config) => void;
   updateNote: (nodeId: string, text: string) => void;
@@ -63,9 +88,9 @@ export interface EditorState {
   undo: () => void;
   redo: () => void;
   selectOnly: (nodeId: string | null) => void;
-  layout: () => void;
+  layout: () => Promise<void>;
   setViewport: (viewport: { x: number; y: number; zoom: number }) => void;
-  setValidation: (problems: ValidationError[], scope: Record<string, string[]>) => void;
+  setValidation: (problems: ValidationError[], scope: Record<string, string[]>, variables?: Record<string, VariableInfo>) => void;
   setRunTrace: (trace: { activeNodeId: string | null; takenEdgeIds: string[]; visitedNodeIds: string[] }) => void;
 }
 
@@ -81,6 +106,17 @@ function withHistory(state: EditorState, next: Partial<EditorState>): Partial<Ed
     future: [],
     version: state.version + 1,
   };
+}
+
+/** Drops the edges of one node whose source port no longer exists (its branch condition was
+ * removed): O(edges), so typing in a big flow does not recompute every node's ports. */
+function pruneEdgesOf(node: GraphNode | undefined, edges: GraphEdge[], specs: Record<string, NodeTypeSpec>): GraphEdge[] {
+  if (!node || !isStepNode(node)) return edges;
+  const spec = specs[node.data.nodeType];
+  if (!spec) return edges;
+  const ports = new Set(portsFor(spec, node.data.config).map((port) => port.key));
+  const kept = edges.filter((edge) => edge.source !== node.id || ports.has(edge.sourceHandle ?? "next"));
+  return kept.length === edges.length ? edges : kept;
 }
 
 /** Drops edges whose source port no longer exists (a branch condition was removed). */
@@ -112,6 +148,9 @@ export const createEditorStore = () =>
     lastConfigEdit: null,
     problems: [],
     scope: {},
+    variables: {},
+    quickAdd: null,
+    diffMarks: {},
     activeNodeId: null,
     takenEdgeIds: [],
     visitedNodeIds: [],
@@ -212,6 +251,66 @@ export const createEditorStore = () =>
       return id;
     },
 
+    addConnected: (source, port, nodeType, at) => {
+      const state = get();
+      const from = state.nodes.find((node) => node.id === source);
+      if (!from || !isStepNode(from)) return "";
+      const ports = portsFor(state.nodeTypes[from.data.nodeType], from.data.config);
+      const index = Math.max(0, ports.findIndex((candidate) => candidate.key === port));
+      const width = from.measured?.width ?? STEP_WIDTH;
+      let position = at ?? { x: from.position.x + width + GAP_X, y: from.position.y + index * (110 + GAP_Y) };
+      if (!at) {
+        // Slide down until the spot is clear of every other block.
+        const clash = (y: number) =>
+          state.nodes.some(
+            (other) =>
+              other.id !== source &&
+              Math.abs(other.position.x - position.x) < STEP_WIDTH &&
+              Math.abs(other.position.y - y) < (other.measured?.height ?? 100) + 10,
+          );
+        let y = position.y;
+        for (let guard = 0; clash(y) && guard < 50; guard += 1) y += 60;
+        position = { x: position.x, y };
+      }
+      const taken = new Set(state.nodes.map((node) => node.id));
+      const id = newId(nodeType, taken);
+      const spec = state.nodeTypes[nodeType];
+      const node: StepNode = {
+        id,
+        type: "step",
+        position,
+        data: { nodeType, config: structuredClone(spec?.default_config ?? {}) },
+        selected: true,
+      };
+      const nodes = state.nodes.map((other) => (other.selected ? { ...other, selected: false } : other));
+      const edges = state.edges.filter((edge) => !(edge.source === source && (edge.sourceHandle ?? "next") === port));
+      edges.push({ id: edgeId(source, port, id), source, sourceHandle: port, target: id });
+      set({ ...withHistory(state, { nodes: [...nodes, node], edges }), quickAdd: null });
+      return id;
+    },
+
+    setName: (nodeId, name) => {
+      const state = get();
+      const nodes = state.nodes.map((node) => {
+        if (node.id !== nodeId || !isStepNode(node)) return node;
+        const data = { ...node.data };
+        if (name.trim()) data.name = name.slice(0, 80);
+        else delete data.name;
+        return { ...node, data };
+      });
+      set(withHistory(state, { nodes }));
+    },
+
+    replaceDefinition: (definition) => {
+      const state = get();
+      const graph = definitionToGraph(definition);
+      set(withHistory(state, { nodes: graph.nodes, edges: graph.edges }));
+    },
+
+    openQuickAdd: (request) => set({ quickAdd: request }),
+
+    setDiffMarks: (marks) => set({ diffMarks: marks }),
+
     addNote: (position, text = "") => {
       const state = get();
       const id = newId("note", new Set(state.nodes.map((node) => node.id)));
@@ -233,7 +332,7 @@ export const createEditorStore = () =>
       const nodes = state.nodes.map((node) =>
         node.id === nodeId && isStepNode(node) ? { ...node, data: { ...node.data, config } } : node,
       );
-      const edges = pruneEdges(nodes, state.edges, state.nodeTypes);
+      const edges = pruneEdgesOf(nodes.find((node) => node.id === nodeId), state.edges, state.nodeTypes);
       const now = Date.now();
       const last = state.lastConfigEdit;
       // Typing in a field is one undo step, not one per keystroke: quick successive edits of the
@@ -340,19 +439,61 @@ export const createEditorStore = () =>
         edges: state.edges.map((edge) => (edge.selected ? { ...edge, selected: false } : edge)),
       })),
 
-    layout: () => {
+    layout: async () => {
+      const before = get();
+      const placed = await autoLayout(before.nodes, before.edges, before.nodeTypes);
       const state = get();
-      set(withHistory(state, { nodes: autoLayout(state.nodes, state.edges) }));
+      if (state.nodes !== before.nodes) return; // edited meanwhile: do not move stale positions in
+      set(withHistory(state, { nodes: placed }));
     },
 
     setViewport: (viewport) => set({ viewport }),
 
-    setValidation: (problems, scope) => set({ problems, scope }),
+    setValidation: (problems, scope, variables) => set({ problems, scope, ...(variables ? { variables } : {}) }),
 
     setRunTrace: (trace) => set(trace),
   }));
 
 export type EditorStore = ReturnType<typeof createEditorStore>;
+
+// Per-node views of whole-graph arrays, computed once per array (not once per card per update):
+// a 300-block canvas runs every card's selectors on every keystroke.
+const portsUsedCache = new WeakMap<GraphEdge[], Map<string, string>>();
+export function portsUsedBy(edges: GraphEdge[], nodeId: string): string {
+  let map = portsUsedCache.get(edges);
+  if (!map) {
+    map = new Map();
+    for (const edge of edges) map.set(edge.source, `${map.get(edge.source) ?? ""}|${edge.sourceHandle ?? "next"}`);
+    portsUsedCache.set(edges, map);
+  }
+  return map.get(nodeId) ?? "";
+}
+
+const nodeIndexCache = new WeakMap<GraphNode[], Map<string, GraphNode>>();
+/** A node by id, through an index built once per nodes array. */
+export function nodeById(nodes: GraphNode[], nodeId: string): GraphNode | undefined {
+  let index = nodeIndexCache.get(nodes);
+  if (!index) {
+    index = new Map(nodes.map((node) => [node.id, node]));
+    nodeIndexCache.set(nodes, index);
+  }
+  return index.get(nodeId);
+}
+
+const NO_PROBLEMS: ValidationError[] = [];
+const problemsCache = new WeakMap<ValidationError[], Map<string, ValidationError[]>>();
+export function problemsOf(problems: ValidationError[], nodeId: string): ValidationError[] {
+  let map = problemsCache.get(problems);
+  if (!map) {
+    map = new Map();
+    for (const problem of problems) {
+      if (!problem.node_id) continue;
+      map.set(problem.node_id, [...(map.get(problem.node_id) ?? []), problem]);
+    }
+    problemsCache.set(problems, map);
+  }
+  return map.get(nodeId) ?? NO_PROBLEMS;
+}
 
 /** The one store the editor page uses; tests create their own with createEditorStore(). */
 export const useEditor = createEditorStore();

@@ -14,7 +14,9 @@ export function createValidator(editor: EditorStore, flowId: number) {
     try {
       const result = await endpoints.validate(flowId, editor.getState().toDefinition());
       // An older answer arriving late must not replace a newer one.
-      if (request === latestRequest) editor.getState().setValidation(result.errors, result.scope ?? {});
+      if (request === latestRequest) {
+        editor.getState().setValidation([...result.errors, ...(result.warnings ?? [])], result.scope ?? {}, result.variables ?? {});
+      }
     } catch {
       /* Validation is advisory while editing; publish validates again on the server. */
     }

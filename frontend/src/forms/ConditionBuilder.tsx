@@ -1,34 +1,13 @@
 // Condition builder for the branch node: ordered conditions, each a list of rules {left, op, right}
 // joined by AND ("all") or OR ("any"); a rule may itself be a group with its own AND/OR.
-import type { Config } from "../api/types";
-import { useT, type MessageKey } from "../i18n";
+import type { Config, NodeTypeSpec, OperatorSpec } from "../api/types";
+import { useT } from "../i18n";
+import { enumLabel, fieldFacts } from "../nodes/facts";
 import { ExpressionInput } from "./ExpressionInput";
 import { FieldErrors } from "./FieldErrors";
 import type { NodeFormProps } from "./types";
 
-export const OPERATORS = [
-  "equals",
-  "not_equals",
-  "contains",
-  "not_contains",
-  "starts_with",
-  "regex",
-  "gt",
-  "gte",
-  "lt",
-  "lte",
-  "empty",
-  "not_empty",
-  "in_list",
-  "not_in_list",
-  "has_tag",
-  "business_hours",
-  "outside_business_hours",
-] as const;
-export type Operator = (typeof OPERATORS)[number];
-const UNARY = new Set<string>(["empty", "not_empty", "business_hours", "outside_business_hours"]);
-const NO_LEFT = new Set<string>(["has_tag", "business_hours", "outside_business_hours"]);
-
+export type Operator = string;
 export interface Rule {
   left?: string;
   op: Operator;
@@ -59,6 +38,7 @@ export function blankRule(): Rule {
 }
 
 function RuleRow({
+  spec,
   rule,
   path,
   scope,
@@ -66,6 +46,7 @@ function RuleRow({
   onChange,
   onRemove,
 }: {
+  spec: NodeTypeSpec;
   rule: Rule;
   path: string;
   scope: string[];
@@ -73,66 +54,75 @@ function RuleRow({
   onChange: (rule: Rule) => void;
   onRemove: () => void;
 }) {
-  const { t } = useT();
+  const { t, label } = useT();
+  const operators: OperatorSpec[] = spec.operators ?? [];
+  const op = operators.find((candidate) => candidate.key === rule.op);
+  const needsLeft = op?.needs_left ?? true;
+  const needsRight = op?.needs_right ?? true;
+  const leftFacts = fieldFacts(spec, "conditions.*.rules.*.left");
   const right = Array.isArray(rule.right) ? rule.right.join(", ") : rule.right == null ? "" : String(rule.right);
   return (
-    <div className="rule" data-testid="rule">
-      {!NO_LEFT.has(rule.op) && (
+    <div className={`rule${needsLeft ? "" : " no-left"}`} data-testid="rule">
+      {needsLeft && (
         <ExpressionInput
           value={rule.left ?? ""}
           onChange={(left) => onChange({ ...rule, left })}
           scope={scope}
-          placeholder="{{trigger.text}}"
-          ariaLabel={t("branch.left")}
+          placeholder={leftFacts?.placeholder}
+          ariaLabel={label(leftFacts?.title)}
           testId="rule-left"
         />
       )}
-      <select
-        aria-label={t("branch.operator")}
-        data-testid="rule-op"
-        value={rule.op}
-        onChange={(event) => {
-          const op = event.target.value as Operator;
-          const next: Rule = { ...rule, op };
-          if (UNARY.has(op)) delete next.right;
-          if (NO_LEFT.has(op)) delete next.left;
-          onChange(next);
-        }}
-      >
-        {OPERATORS.map((op) => (
-          <option key={op} value={op}>
-            {t(`op.${op}` as MessageKey)}
-          </option>
-        ))}
-      </select>
-      {!UNARY.has(rule.op) && (
-        <ExpressionInput
-          value={right}
-          onChange={(value) => onChange({ ...rule, right: value })}
-          scope={scope}
-          ariaLabel={t("branch.right")}
-          testId="rule-right"
-        />
-      )}
-      <button type="button" className="icon-button" title={t("common.remove")} aria-label={t("branch.removeRule")} onClick={onRemove}>
-        ×
-      </button>
+      <div className="rule-line">
+        <select
+          aria-label={label(fieldFacts(spec, "conditions.*.rules.*.op")?.title)}
+          data-testid="rule-op"
+          value={rule.op}
+          onChange={(event) => {
+            const next: Rule = { ...rule, op: event.target.value };
+            const chosen = operators.find((candidate) => candidate.key === next.op);
+            if (chosen && !chosen.needs_right) delete next.right;
+            if (chosen && !chosen.needs_left) delete next.left;
+            onChange(next);
+          }}
+        >
+          {operators.map((candidate) => (
+            <option key={candidate.key} value={candidate.key}>
+              {label(candidate.label, candidate.key)}
+            </option>
+          ))}
+        </select>
+        {needsRight && (
+          <ExpressionInput
+            value={right}
+            onChange={(value) => onChange({ ...rule, right: value })}
+            scope={scope}
+            ariaLabel={label(fieldFacts(spec, "conditions.*.rules.*.right")?.title)}
+            testId="rule-right"
+          />
+        )}
+        <button type="button" className="icon-button" title={t("common.remove")} aria-label={t("branch.removeRule")} onClick={onRemove}>
+          ×
+        </button>
+      </div>
       <FieldErrors errors={errors} field={path} />
     </div>
   );
 }
 
-function MatchSelect({ value, onChange }: { value: "all" | "any"; onChange: (value: "all" | "any") => void }) {
-  const { t } = useT();
+function MatchSelect({ spec, value, onChange }: { spec: NodeTypeSpec; value: "all" | "any"; onChange: (value: "all" | "any") => void }) {
+  const { label } = useT();
+  const facts = fieldFacts(spec, "conditions.*.match");
   return (
-    <select aria-label={t("branch.match")} value={value} onChange={(event) => onChange(event.target.value as "all" | "any")}>
-      <option value="all">{t("branch.matchAll")}</option>
-      <option value="any">{t("branch.matchAny")}</option>
+    <select aria-label={label(facts?.title)} value={value} onChange={(event) => onChange(event.target.value as "all" | "any")}>
+      <option value="all">{label(enumLabel(facts, "all"), "all")}</option>
+      <option value="any">{label(enumLabel(facts, "any"), "any")}</option>
     </select>
   );
 }
 
 function RuleList({
+  spec,
   rules,
   path,
   scope,
@@ -140,6 +130,7 @@ function RuleList({
   onChange,
   allowGroups,
 }: {
+  spec: NodeTypeSpec;
   rules: (Rule | RuleGroup)[];
   path: string;
   scope: string[];
@@ -156,12 +147,13 @@ function RuleList({
         isGroup(rule) ? (
           <fieldset className="rule-group" key={index}>
             <legend>
-              <MatchSelect value={rule.match} onChange={(match) => replace(index, { ...rule, match })} />
+              <MatchSelect spec={spec} value={rule.match} onChange={(match) => replace(index, { ...rule, match })} />
               <button type="button" className="link" onClick={() => remove(index)}>
                 {t("branch.removeGroup")}
               </button>
             </legend>
             <RuleList
+              spec={spec}
               rules={rule.rules}
               path={`${path}.${index}.rules`}
               scope={scope}
@@ -172,6 +164,7 @@ function RuleList({
           </fieldset>
         ) : (
           <RuleRow
+            spec={spec}
             key={index}
             rule={rule}
             path={`${path}.${index}`}
@@ -200,8 +193,10 @@ function RuleList({
   );
 }
 
-export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormProps) {
-  const { t } = useT();
+export function ConditionBuilder({ config, spec, onChange, scope, errors }: NodeFormProps) {
+  const { t, label } = useT();
+  const modeFacts = fieldFacts(spec, "mode");
+  const defaultFacts = fieldFacts(spec, "default_label");
   const conditions = (Array.isArray(config.conditions) ? config.conditions : []) as Condition[];
   const random = config.mode === "random";
   const setConditions = (next: Condition[]) => onChange({ ...config, conditions: next } as Config);
@@ -225,10 +220,10 @@ export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormPr
   return (
     <div className="condition-builder">
       <label className="field">
-        <span>{t("branch.mode")}</span>
-        <select value={random ? "random" : "conditions"} onChange={(event) => onChange({ ...config, mode: event.target.value })}>
-          <option value="conditions">{t("branch.modeConditions")}</option>
-          <option value="random">{t("branch.modeRandom")}</option>
+        <span>{label(modeFacts?.title)}</span>
+        <select data-testid="branch-mode" value={random ? "random" : "conditions"} onChange={(event) => onChange({ ...config, mode: event.target.value })}>
+          <option value="conditions">{label(enumLabel(modeFacts, "conditions"), "conditions")}</option>
+          <option value="random">{label(enumLabel(modeFacts, "random"), "random")}</option>
         </select>
       </label>
       <FieldErrors errors={errors} field="conditions" exact />
@@ -237,7 +232,7 @@ export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormPr
           <li key={condition.id} className="condition" data-testid="condition">
             <div className="condition-head">
               <input
-                aria-label={t("branch.conditionLabel")}
+                aria-label={label(fieldFacts(spec, "conditions.*.label")?.title)}
                 data-testid="condition-label"
                 value={condition.label}
                 onChange={(event) => update(index, { label: event.target.value })}
@@ -246,12 +241,12 @@ export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormPr
                 <input
                   type="number"
                   min={0}
-                  aria-label={t("branch.weight")}
+                  aria-label={label(fieldFacts(spec, "conditions.*.weight")?.title)}
                   value={condition.weight ?? 0}
                   onChange={(event) => update(index, { weight: Number(event.target.value) })}
                 />
               ) : (
-                <MatchSelect value={condition.match ?? "all"} onChange={(match) => update(index, { match })} />
+                <MatchSelect spec={spec} value={condition.match ?? "all"} onChange={(match) => update(index, { match })} />
               )}
               <button type="button" className="icon-button" disabled={index === 0} aria-label={t("common.moveUp")} onClick={() => move(index, -1)}>
                 ↑
@@ -276,6 +271,7 @@ export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormPr
             </div>
             {!random && (
               <RuleList
+                spec={spec}
                 rules={condition.rules ?? []}
                 path={`conditions.${condition.id}.rules`}
                 scope={scope}
@@ -292,10 +288,10 @@ export function ConditionBuilder({ config, onChange, scope, errors }: NodeFormPr
         + {t("branch.addCondition")}
       </button>
       <label className="field">
-        <span>{t("branch.defaultLabel")}</span>
+        <span>{label(defaultFacts?.title)}</span>
         <input
           value={String(config.default_label ?? "")}
-          placeholder={t("branch.defaultPlaceholder")}
+          placeholder={defaultFacts?.placeholder}
           onChange={(event) => {
             const next: Config = { ...config, default_label: event.target.value };
             if (!event.target.value) delete next.default_label;

@@ -1,6 +1,7 @@
 // A text field that understands {{ }} expressions: typing "{{" (or Ctrl+Space) opens a list of
 // the variables available at this point of the graph; picking one inserts it and closes "}}".
 import { useId, useRef, useState, type KeyboardEvent } from "react";
+import { useEditorState } from "../editor/context";
 import { useT } from "../i18n";
 
 export interface ExpressionInputProps {
@@ -29,7 +30,8 @@ export function suggestionsFor(scope: string[], query: string): string[] {
 }
 
 export function ExpressionInput({ value, onChange, scope, multiline, placeholder, ariaLabel, testId }: ExpressionInputProps) {
-  const { t } = useT();
+  const { t, label } = useT();
+  const variables = useEditorState((state) => state.variables);
   const listId = useId();
   const fieldRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const [open, setOpen] = useState<{ start: number; query: string } | null>(null);
@@ -51,9 +53,10 @@ export function ExpressionInput({ value, onChange, scope, multiline, placeholder
     onChange(next);
     setOpen(null);
     const position = open.start + name.length + closing.length;
+    // Picking keeps the focus in the field (the option's mousedown is prevented); place the caret
+    // after React renders the new value — unless the person has moved on to another field.
     requestAnimationFrame(() => {
-      field.focus();
-      field.setSelectionRange(position, position);
+      if (document.activeElement === field) field.setSelectionRange(position, position);
     });
   };
 
@@ -106,6 +109,7 @@ export function ExpressionInput({ value, onChange, scope, multiline, placeholder
             <li
               key={name}
               role="option"
+              data-name={name}
               aria-selected={index === highlight}
               className={index === highlight ? "active" : undefined}
               onMouseDown={(event) => {
@@ -113,7 +117,9 @@ export function ExpressionInput({ value, onChange, scope, multiline, placeholder
                 insert(name);
               }}
             >
-              {name}
+              <code>{name}</code>
+              {variables[name]?.label && <span className="muted small"> {label(variables[name].label)}</span>}
+              {variables[name]?.sample && <span className="muted small"> · {variables[name].sample}</span>}
             </li>
           ))}
         </ul>

@@ -13,7 +13,9 @@ export function FieldErrors({ errors, field, exact = false }: { errors: Validati
   return (
     <ul className="field-errors" role="alert">
       {mine.map((error, index) => (
-        <li key={`${error.code}-${index}`}>{label(error.message, error.code)}</li>
+        <li key={`${error.code}-${index}`} className={error.severity === "warning" ? "warning" : undefined} data-code={error.code}>
+          {label(error.message, error.code)}
+        </li>
       ))}
     </ul>
   );

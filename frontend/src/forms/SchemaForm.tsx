@@ -1,13 +1,13 @@
-// A form generated from a node type's JSON Schema: the fallback for node types without a
-// purpose-built form, and the building block those forms reuse for their plain fields.
-import type { Config, JsonSchema, ValidationError } from "../api/types";
+// A form generated from a node type's JSON Schema and the facts the API serves for its fields
+// (titles, help, enum labels, placeholders, widgets, conditional visibility): the whole form of
+// every node type without a purpose-built one, and the building block those forms reuse.
+import type { Config, JsonSchema, NodeTypeSpec, ValidationError } from "../api/types";
 import { useT } from "../i18n";
+import { enumLabel, fieldFacts, isVisible } from "../nodes/facts";
 import { DurationInput, isDuration, type Duration } from "./DurationInput";
 import { ExpressionInput } from "./ExpressionInput";
 import { FieldErrors } from "./FieldErrors";
 import type { NodeFormProps } from "./types";
-
-const LONG_TEXT_FIELDS = new Set(["text", "body", "prompt", "instructions", "system_prompt", "message"]);
 
 function types(schema: JsonSchema): string[] {
   return Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
@@ -17,17 +17,8 @@ export function isDurationSchema(schema: JsonSchema | undefined): boolean {
   return Boolean(schema?.properties?.value && schema.properties.unit);
 }
 
-function humanize(name: string): string {
-  const words = name.replace(/_/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-export function useFieldLabel() {
-  const { tOptional } = useT();
-  return (name: string, schema?: JsonSchema) => tOptional(`field.${name}`) ?? schema?.title ?? humanize(name);
-}
-
 interface FieldProps {
+  spec: NodeTypeSpec;
   name: string;
   path: string;
   schema: JsonSchema;
@@ -38,21 +29,24 @@ interface FieldProps {
   onChange: (value: unknown) => void;
 }
 
-export function SchemaField({ name, path, schema, value, required, scope, errors, onChange }: FieldProps) {
-  const { tOptional, language } = useT();
-  const fieldLabel = useFieldLabel();
-  const label = fieldLabel(name, schema);
+export function SchemaField({ spec, name, path, schema, value, required, scope, errors, onChange }: FieldProps) {
+  const { label } = useT();
+  const facts = fieldFacts(spec, path);
+  const title = label(facts?.title, name);
   const testId = `field-${path}`;
+  const placeholder = facts?.placeholder;
   const body = (() => {
     if (schema.enum) {
       return (
-        <select data-testid={testId} aria-label={label} value={value == null ? "" : String(value)} onChange={(event) => onChange(event.target.value || undefined)}>
+        <select data-testid={testId} aria-label={title} value={value == null ? "" : String(value)} onChange={(event) => onChange(event.target.value || undefined)}>
           {(!required || value == null) && <option value="">—</option>}
-          {schema.enum.map((option) => (
-            <option key={String(option)} value={String(option)}>
-              {tOptional(`enum.${name}.${String(option)}`) ?? String(option)}
-            </option>
-          ))}
+          {schema.enum
+            .filter((option) => option !== null)
+            .map((option) => (
+              <option key={String(option)} value={String(option)}>
+                {label(enumLabel(facts, option), String(option))}
+              </option>
+            ))}
         </select>
       );
     }
@@ -63,20 +57,34 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
         return <DurationInput testId={testId} value={value as Duration | null} nullable={nullable} onChange={onChange} />;
       }
       const first = schema.anyOf.find((option) => !types(option).includes("null")) ?? {};
-      return <SchemaField {...{ name, path, schema: first, value, required, scope, errors, onChange }} />;
+      return <SchemaField {...{ spec, name, path, schema: first, value, required, scope, errors, onChange }} />;
     }
     if (isDurationSchema(schema)) {
       return <DurationInput testId={testId} value={isDuration(value) ? value : null} nullable={!required} onChange={(next) => onChange(next ?? undefined)} />;
     }
     const kind = types(schema)[0] ?? (schema.properties ? "object" : "string");
+    if (kind === "string" && (facts?.widget === "time" || facts?.widget === "plain")) {
+      return (
+        <input
+          type={facts.widget === "time" ? "time" : "text"}
+          data-testid={testId}
+          aria-label={title}
+          placeholder={placeholder}
+          maxLength={schema.maxLength}
+          value={typeof value === "string" ? value : ""}
+          onChange={(event) => onChange(event.target.value === "" && !required ? undefined : event.target.value)}
+        />
+      );
+    }
     if (kind === "string") {
       return (
         <ExpressionInput
           value={typeof value === "string" ? value : ""}
           onChange={(next) => onChange(next === "" && !required ? undefined : next)}
           scope={scope}
-          multiline={LONG_TEXT_FIELDS.has(name) || (schema.maxLength ?? 0) > 300}
-          ariaLabel={label}
+          multiline={facts?.widget === "multiline" || (schema.maxLength ?? 0) > 300}
+          placeholder={placeholder}
+          ariaLabel={title}
           testId={testId}
         />
       );
@@ -86,7 +94,8 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
         <input
           type="number"
           data-testid={testId}
-          aria-label={label}
+          aria-label={title}
+          placeholder={placeholder}
           value={typeof value === "number" ? value : ""}
           min={schema.minimum}
           max={schema.maximum}
@@ -96,13 +105,14 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
       );
     }
     if (kind === "boolean") {
-      return <input type="checkbox" data-testid={testId} aria-label={label} checked={value === true} onChange={(event) => onChange(event.target.checked)} />;
+      return <input type="checkbox" data-testid={testId} aria-label={title} checked={value === true} onChange={(event) => onChange(event.target.checked)} />;
     }
-    if (kind === "array") return <ArrayField {...{ name, path, schema, value, scope, errors, onChange }} />;
+    if (kind === "array") return <ArrayField {...{ spec, name, path, schema, value, scope, errors, onChange }} />;
     if (kind === "object" && schema.properties) {
       return (
         <fieldset className="nested">
           <ObjectFields
+            spec={spec}
             schema={schema}
             value={(value as Config) ?? {}}
             path={path}
@@ -113,23 +123,17 @@ export function SchemaField({ name, path, schema, value, required, scope, errors
         </fieldset>
       );
     }
-    return <JsonField value={value} onChange={onChange} label={label} />;
+    return <JsonField value={value} onChange={onChange} label={title} />;
   })();
   const isCheckbox = types(schema)[0] === "boolean";
   return (
     <div className={`field${isCheckbox ? " checkbox" : ""}`}>
       <span className="field-label">
-        {label}
+        {title}
         {required && " *"}
-        {schema.description && language !== "en" && (
-          <span className="info" title={schema.description} aria-label={schema.description}>
-            {" "}ⓘ
-          </span>
-        )}
       </span>
       {body}
-      {/* Schema descriptions are written in English by the backend: inline in English, a tooltip otherwise. */}
-      {schema.description && language === "en" && <small className="hint">{schema.description}</small>}
+      {facts?.help && <small className="hint">{label(facts.help)}</small>}
       {/* Containers show only their own errors: their items and properties show theirs. */}
       <FieldErrors errors={errors} field={path} exact={Boolean(schema.properties) || types(schema).includes("array")} />
     </div>
@@ -153,10 +157,11 @@ function JsonField({ value, onChange, label }: { value: unknown; onChange: (valu
   );
 }
 
-function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit<FieldProps, "required">) {
-  const { t, tOptional } = useT();
+function ArrayField({ spec, name, path, schema, value, scope, errors, onChange }: Omit<FieldProps, "required">) {
+  const { t, label } = useT();
   const items = Array.isArray(value) ? value : [];
   const itemSchema = schema.items ?? { type: "string" };
+  const itemFacts = fieldFacts(spec, path);
   if (itemSchema.enum) {
     // A set of choices (weekdays): checkboxes.
     return (
@@ -170,7 +175,7 @@ function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit
                 onChange(event.target.checked ? [...items, option] : items.filter((item) => item !== option))
               }
             />
-            {tOptional(`enum.${name}.${String(option)}`) ?? String(option)}
+            {label(enumLabel(itemFacts, option), String(option))}
           </label>
         ))}
       </div>
@@ -194,7 +199,7 @@ function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit
   }
   const replace = (index: number, item: unknown) => onChange(items.map((old, i) => (i === index ? item : old)));
   return (
-    <div className="array-field">
+    <div className="array-field" data-testid={`field-${path}`}>
       {items.map((item, index) => (
         <fieldset className="array-item" key={index}>
           <legend>
@@ -205,6 +210,7 @@ function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit
           </legend>
           {itemSchema.properties ? (
             <ObjectFields
+              spec={spec}
               schema={itemSchema}
               value={(item as Config) ?? {}}
               path={`${path}.${index}`}
@@ -213,12 +219,12 @@ function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit
               onChange={(next) => replace(index, next)}
             />
           ) : (
-            <SchemaField name={name} path={`${path}.${index}`} schema={itemSchema} value={item} required scope={scope} errors={errors} onChange={(next) => replace(index, next)} />
+            <SchemaField spec={spec} name={name} path={`${path}.${index}`} schema={itemSchema} value={item} required scope={scope} errors={errors} onChange={(next) => replace(index, next)} />
           )}
         </fieldset>
       ))}
       {(schema.maxItems === undefined || items.length < schema.maxItems) && (
-        <button type="button" className="link" onClick={() => onChange([...items, itemSchema.properties ? {} : ""])}>
+        <button type="button" className="link" data-testid={`add-${path}`} onClick={() => onChange([...items, itemSchema.properties ? {} : ""])}>
           + {t("common.add")}
         </button>
       )}
@@ -226,7 +232,14 @@ function ArrayField({ name, path, schema, value, scope, errors, onChange }: Omit
   );
 }
 
+function withDefaults(schema: JsonSchema, value: Config): Config {
+  const defaults: Config = {};
+  for (const [name, sub] of Object.entries(schema.properties ?? {})) if (sub.default !== undefined) defaults[name] = sub.default;
+  return { ...defaults, ...value };
+}
+
 export function ObjectFields({
+  spec,
   schema,
   value,
   path,
@@ -235,6 +248,7 @@ export function ObjectFields({
   onChange,
   only,
 }: {
+  spec: NodeTypeSpec;
   schema: JsonSchema;
   value: Config;
   path: string;
@@ -244,12 +258,17 @@ export function ObjectFields({
   only?: string[];
 }) {
   const required = new Set(schema.required ?? []);
-  const names = Object.keys(schema.properties ?? {}).filter((name) => !only || only.includes(name));
+  const siblings = withDefaults(schema, value);
+  const names = Object.keys(schema.properties ?? {}).filter((name) => {
+    if (only && !only.includes(name)) return false;
+    return isVisible(fieldFacts(spec, path ? `${path}.${name}` : name), siblings);
+  });
   return (
     <>
       {names.map((name) => (
         <SchemaField
           key={name}
+          spec={spec}
           name={name}
           path={path ? `${path}.${name}` : name}
           schema={schema.properties![name]}
@@ -269,11 +288,11 @@ export function ObjectFields({
   );
 }
 
-/** The generic form: every property of the config schema, in schema order. */
+/** The generic form: every property of the config schema that applies, in schema order. */
 export function SchemaForm({ config, spec, scope, errors, onChange }: NodeFormProps) {
   return (
     <div className="schema-form">
-      <ObjectFields schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} />
+      <ObjectFields spec={spec} schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} />
     </div>
   );
 }

@@ -11,8 +11,6 @@ interface ReplyButton {
   title: string;
 }
 
-const MAX_BUTTONS = 3;
-const MAX_TITLE = 20;
 
 /** "Falar com atendente" → "falar_com_atendente", unique among `taken`. */
 export function buttonId(title: string, taken: string[]): string {
@@ -33,6 +31,10 @@ type ReplyKind = "none" | "buttons" | "list";
 
 export function SendMessageForm({ config, spec, onChange, scope, errors }: NodeFormProps) {
   const { t } = useT();
+  // WhatsApp's limits, as the node type's schema states them.
+  const buttonsSchema = spec.config_schema.properties?.buttons;
+  const MAX_BUTTONS = buttonsSchema?.maxItems ?? 3;
+  const MAX_TITLE = buttonsSchema?.items?.properties?.title?.maxLength ?? 20;
   const buttons = (Array.isArray(config.buttons) ? config.buttons : []) as ReplyButton[];
   const kind: ReplyKind = config.list ? "list" : buttons.length > 0 || Array.isArray(config.buttons) ? "buttons" : "none";
 
@@ -56,7 +58,7 @@ export function SendMessageForm({ config, spec, onChange, scope, errors }: NodeF
 
   return (
     <div className="send-message-form">
-      <ObjectFields schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["text"]} />
+      <ObjectFields spec={spec} schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["text"]} />
       <div className="field">
         <span>{t("message.replies")}</span>
         <select data-testid="reply-kind" value={kind} onChange={(event) => setKind(event.target.value as ReplyKind)}>
@@ -105,8 +107,8 @@ export function SendMessageForm({ config, spec, onChange, scope, errors }: NodeF
           <FieldErrors errors={errors} field="buttons" />
         </div>
       )}
-      {kind === "list" && <ObjectFields schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["list"]} />}
-      <ObjectFields schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["header", "footer", "preview_url"]} />
+      {kind === "list" && <ObjectFields spec={spec} schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["list"]} />}
+      <ObjectFields spec={spec} schema={spec.config_schema} value={config} path="" scope={scope} errors={errors} onChange={onChange} only={["header", "footer", "preview_url"]} />
     </div>
   );
 }

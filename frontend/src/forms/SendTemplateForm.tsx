@@ -73,7 +73,7 @@ export function SendTemplateForm({ config, onChange, scope, errors }: NodeFormPr
                 value={values[index] ?? ""}
                 onChange={(value) => setValue(index, value)}
                 scope={scope}
-                placeholder="{{contact.name}}"
+                placeholder={t("template.pickValue")}
                 ariaLabel={t("template.variable", { n: variables[index] ?? index + 1 })}
                 testId={`template-var-${index}`}
               />

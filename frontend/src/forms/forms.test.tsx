@@ -6,7 +6,6 @@ import type { Config, NodeTypeSpec, ValidationError } from "../api/types";
 import { useLanguage } from "../i18n";
 import { mockFetch, specOf } from "../test/fixtures";
 import { ConditionBuilder } from "./ConditionBuilder";
-import { DelayForm } from "./DelayForm";
 import { ExpressionInput, openExpressionAt } from "./ExpressionInput";
 import { SchemaForm } from "./SchemaForm";
 import { buttonId, SendMessageForm } from "./SendMessageForm";
@@ -68,7 +67,7 @@ describe("ExpressionInput", () => {
     }
     render(<Host />);
     await user.type(screen.getByLabelText("texto"), "Oi {{{{con");
-    const options = screen.getAllByRole("option").map((option) => option.textContent);
+    const options = screen.getAllByRole("option").map((option) => option.dataset.name);
     expect(options).toEqual(["contact.name", "contact.phone"]);
     fireEvent.mouseDown(screen.getByRole("option", { name: "contact.phone" }));
     expect(onChange).toHaveBeenLastCalledWith("Oi {{contact.phone}}");
@@ -152,16 +151,33 @@ describe("SendTemplateForm", () => {
   });
 });
 
-describe("DelayForm and the duration input", () => {
-  it("edits the duration and shows only the chosen mode's fields", async () => {
+describe("the delay's schema-driven form and the duration input", () => {
+  it("edits the duration and shows only the chosen mode's fields (visible_when from the API)", async () => {
     const user = userEvent.setup();
-    const latest = renderForm(DelayForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });
+    const latest = renderForm(SchemaForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });
+    expect(screen.getByRole("option", { name: "Por um tempo" })).toBeTruthy(); // served enum labels
     fireEvent.change(screen.getByLabelText("Quantidade"), { target: { value: "30" } });
     await user.selectOptions(screen.getByLabelText("Unidade"), "minutes");
     expect(latest.config.duration).toEqual({ value: 30, unit: "minutes" });
-    await user.selectOptions(screen.getByTestId("delay-mode"), "time_of_day");
+    expect(screen.queryByTestId("field-timezone")).toBeNull();
+    await user.selectOptions(screen.getByTestId("field-mode"), "time_of_day");
     expect(screen.queryByLabelText("Quantidade")).toBeNull();
     expect(screen.getByText("Horário")).toBeTruthy();
+    expect(screen.getByTestId("field-timezone")).toBeTruthy();
+  });
+});
+
+describe("the trigger form", () => {
+  it("shows the fields of the chosen event, with served titles and help", async () => {
+    const user = userEvent.setup();
+    const { TriggerForm } = await import("./TriggerForm");
+    const latest = renderForm(TriggerForm, specOf("trigger"), { event: "message", match: "any" });
+    expect(screen.queryByTestId("field-event_name")).toBeNull();
+    await user.selectOptions(screen.getByTestId("field-event"), "external");
+    expect(screen.getByText("Nome do evento externo")).toBeTruthy();
+    expect(screen.getByText(/Declare os campos que o evento traz/)).toBeTruthy();
+    fireEvent.change(screen.getByTestId("field-event_name"), { target: { value: "call.finished" } });
+    expect(latest.config).toMatchObject({ event: "external", event_name: "call.finished" });
   });
 });
 
@@ -203,7 +219,7 @@ describe("SchemaForm", () => {
 
   it("speaks English when the user switches", () => {
     useLanguage.getState().setLanguage("en");
-    renderForm(DelayForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });
+    renderForm(SchemaForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });
     expect(screen.getByLabelText("Amount")).toBeTruthy();
     expect(screen.getByRole("option", { name: "For a duration" })).toBeTruthy();
   });

@@ -1,6 +1,7 @@
 // A small dictionary-based i18n: pt-BR is the default, English the alternative. The chosen
 // language lives in a zustand store so every component re-renders when it changes.
 import { create } from "zustand";
+import { setApiLanguage } from "../api/client";
 import type { Labels, Language } from "../api/types";
 import { en, ptBR, type MessageKey } from "./messages";
 
@@ -17,6 +18,7 @@ export const useLanguage = create<LanguageState>((set) => ({
   language: "pt-BR",
   setLanguage: (language) => {
     document.documentElement.lang = language;
+    setApiLanguage(language);
     set({ language });
   },
 }));

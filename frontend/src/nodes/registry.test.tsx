@@ -5,19 +5,17 @@ import { mockFetch, NODE_TYPES } from "../test/fixtures";
 import { configFor, NODE_TYPE_CONFIGS } from "./registry";
 
 describe("node registry", () => {
-  it("has a body and a form for every node type the backend describes", () => {
-    for (const spec of NODE_TYPES) {
-      expect(NODE_TYPE_CONFIGS[spec.key], spec.key).toBeDefined();
-      expect(NODE_TYPE_CONFIGS[spec.key].form).toBeTypeOf("function");
-      expect(NODE_TYPE_CONFIGS[spec.key].body).toBeTypeOf("function");
-    }
+  it("names purpose-built components only for backend types", () => {
+    const keys = new Set(NODE_TYPES.map((spec) => spec.key));
+    for (const key of Object.keys(NODE_TYPE_CONFIGS)) expect(keys.has(key), key).toBe(true);
   });
 
-  it("uses the purpose-built forms where a plain form would be poor", () => {
+  it("uses the purpose-built forms where a plain form would be poor, the schema form elsewhere", () => {
     expect(configFor("branch").form.name).toBe("ConditionBuilder");
     expect(configFor("send_template").form.name).toBe("SendTemplateForm");
-    expect(configFor("delay").form.name).toBe("DelayForm");
     expect(configFor("send_message").form.name).toBe("SendMessageForm");
+    expect(configFor("delay").form).toBe(SchemaForm);
+    expect(configFor("wait_for_reply").form).toBe(SchemaForm);
   });
 
   it("falls back to the schema-driven form for a type it does not know", () => {
@@ -30,7 +28,7 @@ describe("node registry", () => {
       const { form: Form, body: Body } = configFor(spec.key);
       const { container, unmount } = render(
         <div>
-          <Body config={spec.default_config} />
+          <Body config={spec.default_config} spec={spec} />
           <Form nodeId="n1" config={spec.default_config} spec={spec} scope={[]} errors={[]} onChange={() => undefined} />
         </div>,
       );

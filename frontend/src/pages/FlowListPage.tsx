@@ -1,7 +1,7 @@
 // The flow list: search, filter by status, create, duplicate, archive, import and export JSON,
 // with the published revision and run counts of each flow.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError } from "../api/client";
+import { errorText } from "../api/client";
 import { endpoints, type ExportDocument } from "../api/endpoints";
 import type { FlowStatus, FlowSummary, User } from "../api/types";
 import { formatDateTime, useT } from "../i18n";
@@ -37,7 +37,7 @@ export function FlowListPage({ user }: { user: User }) {
       setFlows(await endpoints.flows(search, status));
       setError(null);
     } catch (failure) {
-      setError((failure as Error).message);
+      setError(errorText(failure));
     }
   }, [search, status]);
 
@@ -51,7 +51,7 @@ export function FlowListPage({ user }: { user: User }) {
       await action();
       await reload();
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.body.message : String(failure));
+      setError(errorText(failure));
     }
   };
 
@@ -111,7 +111,7 @@ export function FlowListPage({ user }: { user: User }) {
               const flow = await endpoints.createFlow(newName.trim(), "", emptyDefinition());
               navigate(`/flows/${flow.id}`);
             } catch (failure) {
-              setError(failure instanceof ApiError ? failure.body.message : String(failure));
+              setError(errorText(failure));
             }
           }}
         >
