@@ -344,6 +344,12 @@ WHATSAPP_RECIPIENT_BURST = float(os.environ.get("WHATSAPP_RECIPIENT_BURST", "3")
 WHATSAPP_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_MAX_ATTEMPTS", "8"))
 WHATSAPP_SENDING_LEASE = float(os.environ.get("WHATSAPP_SENDING_LEASE", "300"))
 WHATSAPP_HTTP_TIMEOUT = float(os.environ.get("WHATSAPP_HTTP_TIMEOUT", "15"))
+# A send whose outcome is unknown (read timeout) waits this long for Meta's status before it is
+# sent again (and marked possible_duplicate).
+WHATSAPP_UNCERTAIN_GRACE = float(os.environ.get("WHATSAPP_UNCERTAIN_GRACE", "120"))
+# A stored webhook that keeps failing is parked (failed + channel alert) after this many attempts.
+WHATSAPP_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("WHATSAPP_DELIVERY_MAX_ATTEMPTS", "5"))
+WHATSAPP_WEBHOOK_MAX_BYTES = int(os.environ.get("WHATSAPP_WEBHOOK_MAX_BYTES", str(3 * 1024 * 1024)))
 # App-level webhook secrets (one Meta app may serve numbers not yet configured as channels).
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
 WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")

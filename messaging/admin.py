@@ -210,11 +210,11 @@ class ConversationAdmin(admin.ModelAdmin):
 class MessageAdmin(ReadOnlyAdminMixin, PrettyJSONMixin, admin.ModelAdmin):
     json_fields = ("content",)
     list_display = ["id", "created_at", "direction", "kind", "contact", "channel", "status", "error_code", "attempts"]
-    list_filter = ["direction", "status", "kind", "channel"]
+    list_filter = ["direction", "status", "kind", "channel", "possible_duplicate"]
     search_fields = ["contact__phone", "contact__name", "provider_message_id", "idempotency_key"]
     raw_id_fields = ["contact", "conversation", "run"]
     readonly_fields = ["provider_message_id", "idempotency_key", "status", "error_code", "error", "attempts",
-                       "next_attempt_at", "created_at", "sent_at", "delivered_at", "read_at"]
+                       "possible_duplicate", "next_attempt_at", "created_at", "sent_at", "delivered_at", "read_at"]
 
 
 @admin.register(MessageTemplate)

@@ -1,6 +1,6 @@
 """The web side of Meta's webhook: authenticate the raw bytes, store them, acknowledge.
 
-Order of the checks (docs/whatsapp.md, "Receiving"): size (413) → signature present (401) → the
+Order of the checks (docs/whatsapp.md, "Inbound: the path of a webhook"): size (413) → signature present (401) → the
 HMAC of the raw bytes against the known app secrets (403) → only then parse, with bounded
 nesting → bind the signature to the channel the update names → store → 200. Nothing an
 unauthenticated caller sends is parsed, and nothing a validly signed caller sends gives a 5xx: a

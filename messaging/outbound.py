@@ -11,7 +11,7 @@ for the per-recipient pair rate (131056), a retry after an error, an unconfirmed
 contact's queue: the messages behind it wait, with no task of their own spinning (one scheduled
 attempt per message per slot).
 
-Exactly once, as far as the Graph API lets us know (docs/whatsapp.md, "Exactly once?"):
+Exactly once, as far as the Graph API lets us know (docs/whatsapp.md, "Delivery"):
 
 * a send that certainly did not reach Meta (connection refused, connect timeout, an error answer)
   is retried with backoff and jitter, or fails for good with Meta's reason;

@@ -37,7 +37,11 @@ def _process_caches_cleared():
 
 @pytest.fixture(autouse=True)
 def _kick_flags_cleared():
-    """Drain wake-up flags (core.kick) live in Redis: each test starts with none raised."""
+    """Drain wake-up flags (core.kick) and metrics counters live in Redis: each test starts with none.
+
+    (A Graph API error counted by an earlier test would otherwise open a "Graph errors" alert in a
+    later one.)
+    """
     if settings.FLUXO_TEST_HAS_REDIS:
         import redis
 
@@ -45,6 +49,9 @@ def _kick_flags_cleared():
         keys = list(client.scan_iter("fluxo:kick:*"))
         if keys:
             client.delete(*keys)
+    from core.metrics import metrics_reset
+
+    metrics_reset()
     yield
 
 
