@@ -4,6 +4,7 @@
                                         # 50 senders, the ingest-only ceiling, the timers at scale
     .venv/bin/python -m bench.e2e --json --concurrency 16 --seconds 10     # one short point
     .venv/bin/python -m bench.e2e --workers 4                             # more inbound worker processes
+    .venv/bin/python -m bench.e2e --only timers --timers 10000            # one extra point alone
 
 What runs, on this machine, as the README's production section describes it: uvicorn (2 web
 workers), Celery inbound workers, a Celery sender worker, Celery beat, PostgreSQL and Redis, and a
@@ -571,13 +572,15 @@ def main() -> int:
     parser.add_argument("--senders", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="inbound worker processes (default 2)")
     parser.add_argument("--timers", type=int, default=10000, help="timers for the timer point (0: skip)")
+    parser.add_argument("--only", choices=["50-senders", "ingest", "timers", "idle"], action="append",
+                        help="run only these extra points (repeatable), without the concurrency sweep")
     options = parser.parse_args()
 
     if subprocess.run(["which", "wrk"], capture_output=True).returncode != 0:
         print("wrk is not installed: run `make bench-e2e` (it installs it) or apt-get install wrk", file=sys.stderr)
         return 2
-    full = not options.concurrency
-    levels = options.concurrency or [4, 16, 64, 256]
+    extras = set(options.only or ([] if options.concurrency else ["50-senders", "ingest", "timers", "idle"]))
+    levels = options.concurrency or ([] if options.only else [4, 16, 64, 256])
     # Stopped from outside (Ctrl-C, timeout): still take the topology down in `finally`.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -615,10 +618,11 @@ def main() -> int:
                                    senders=options.senders, label="e2e")
             results.append(result)
             show(result, options.json)
-        if full:
+        if "50-senders" in extras:
             result = measure_point(topology, graph_port=graph_port, concurrency=64, seconds=options.seconds,
                                    senders=50, label="50 senders")
             show(result, options.json)
+        if "ingest" in extras:
             # The ingest ceiling: workers stopped, the web alone stores and acknowledges.
             topology.stop("inbound", "sender")
             result = measure_point(topology, graph_port=graph_port, concurrency=64, seconds=options.seconds,
@@ -633,8 +637,9 @@ def main() -> int:
             if not options.json:
                 print(f"ingest-only backlog of {result['stored']} webhooks drained by the workers in "
                       f"{time.time() - backlog_started:.1f} s")
-            if options.timers:
-                show(measure_timers(topology, count=options.timers), options.json)
+        if "timers" in extras and options.timers:
+            show(measure_timers(topology, count=options.timers), options.json)
+        if "idle" in extras:
             show(measure_idle(topology), options.json)
     finally:
         topology.stop()

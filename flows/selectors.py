@@ -122,6 +122,11 @@ def run_detail(*, run_id: int) -> dict[str, Any] | None:
     """Everything the run view shows: the run, its steps, messages, trigger event, audit and revision."""
     from flows.models import RunAction
 
+    # The actions are read before the run: each statement sees its own snapshot, and an action read
+    # as "done" must never come with the run as it was before the action (the page would stop
+    # following a run that is still moving). Read this way, a pending action may come with a run
+    # that has already moved on, which only means one more poll.
+    actions = list(RunAction.objects.filter(run_id=run_id).select_related("requested_by").order_by("-id")[:50])
     run = (FlowRun.objects.select_related("flow", "contact", "revision", "trigger_event", "parent_run",
                                           "flow__published_revision").filter(pk=run_id).first())
     if run is None:
@@ -129,7 +134,6 @@ def run_detail(*, run_id: int) -> dict[str, Any] | None:
     context = {k: v for k, v in (run.context or {}).items() if not k.startswith("_")}
     steps = list(run.steps.order_by("seq"))
     messages = list(run.messages.order_by("id"))
-    actions = list(RunAction.objects.filter(run=run).select_related("requested_by").order_by("-id")[:50])
     event = run.trigger_event
     published = run.flow.published_revision
     return {

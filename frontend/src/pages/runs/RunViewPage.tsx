@@ -49,13 +49,17 @@ export function RunViewPage({ runId, user }: { runId: number; user: User }) {
     endpoints.nodeTypes().then(setSpecs, (failure: Error) => setError(failure.message));
   }, [reload]);
 
-  // While an action is pending, follow it until the contact's processor has applied it.
+  // While an action is pending, follow it until the contact's processor has applied it; a run
+  // that is moving (active, or waiting on a company API / AI call, which answers in seconds) is
+  // followed closely, one waiting on a customer or a delay now and then.
   const pending = run?.actions.some((action) => action.state === "pending") ?? false;
+  const moving = run?.status === "active" || (run?.status === "waiting" && run?.wait_kind === "call");
+  const waiting = run?.status === "waiting";
   useEffect(() => {
-    if (!pending && !["active"].includes(run?.status ?? "")) return;
-    const timer = setInterval(() => void reload(), 1000);
+    if (!pending && !moving && !waiting) return;
+    const timer = setInterval(() => void reload(), pending || moving ? 1000 : 10_000);
     return () => clearInterval(timer);
-  }, [pending, run?.status, reload]);
+  }, [pending, moving, waiting, reload]);
 
   const specMap = useMemo(() => Object.fromEntries((specs ?? []).map((spec) => [spec.key, spec])), [specs]);
   const portLabel = usePortLabel(run?.revision.definition ?? { spec_version: 1, nodes: [], edges: [] }, specMap);
