@@ -25,9 +25,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import models
-from django.utils import timezone
 
-from core.db import insert_rows, update_row
+from core.db import insert_rows, update_row, update_rows
 
 _current: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar("fluxo_unit_of_work", default=None)
 
@@ -82,12 +81,8 @@ class UnitOfWork:
             if len(instances) == 1:
                 update_row(instances[0], list(names))
                 continue
-            now = timezone.now()
-            for instance in instances:  # bulk_update does not run pre_save: keep auto_now fields true
-                for f in model._meta.concrete_fields:
-                    if getattr(f, "auto_now", False) and f.name in names:
-                        setattr(instance, f.attname, now)
-            model.objects.bulk_update(instances, list(names), batch_size=500)
+            for start in range(0, len(instances), 500):
+                update_rows(model, instances[start:start + 500], list(names))
         callbacks, self._after_flush = self._after_flush, []
         for callback in callbacks:
             callback()
