@@ -158,7 +158,8 @@ def test_contact_as_dict(contact) -> dict:
 
 class TestRunStartSerializer(serializers.Serializer):
     revision = serializers.IntegerField(required=False, min_value=1)
-    payload = serializers.JSONField(required=False)
+    # An object (it becomes {{trigger.*}}), or null for no trigger payload; a string or a list is a 400.
+    payload = serializers.DictField(required=False, allow_null=True)
     contact_id = serializers.IntegerField(required=False, min_value=1)
     contact = TestContactSerializer(required=False)
 

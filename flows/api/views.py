@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import error_response
+from core.filters import choice_param, int_param, text_param
 from core.permissions import user_roles
 from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
@@ -165,8 +166,9 @@ class FlowViewSet(viewsets.GenericViewSet):
     queryset = Flow.objects.all()
 
     def get_queryset(self):
-        return selectors.flow_list(search=self.request.query_params.get("search", ""),
-                                   status=self.request.query_params.get("status", ""))
+        params = self.request.query_params
+        return selectors.flow_list(search=text_param(params, "search", default=""),
+                                   status=choice_param(params, "status", Flow.Status.values, default=""))
 
     def get_object(self):
         return get_object_or_404(Flow.objects.select_related("published_revision"), pk=self.kwargs["pk"])
@@ -318,8 +320,8 @@ class RevisionViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, flow_pk=None, revision=None):
         found = get_object_or_404(self.get_queryset(), revision=revision)
         data = s.RevisionDetailSerializer(found).data
-        compare = request.query_params.get("compare", "")
-        other = (self.get_queryset().filter(revision=int(compare)).first() if compare.isdigit()
+        compare = int_param(request.query_params, "compare", min_value=1, max_value=2**31 - 1)
+        other = (self.get_queryset().filter(revision=compare).first() if compare is not None
                  else self.get_queryset().filter(revision__lt=found.revision).first())
         data["diff_full"] = definition_diff(other.definition if other else None, found.definition)
         data["compared_with"] = other.revision if other else None

@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import int_param, text_param
 from integrations.holidays import COUNTRIES, UnknownCalendar, public_holidays, subdivisions
 
 LANGUAGES = {"pt-BR": "pt_BR", "en": "en_US"}
@@ -22,18 +23,13 @@ class HolidayListView(APIView):
                                OpenApiParameter("year", int)], responses={200: dict})
     def get(self, request):
         params = request.query_params
-        country = (params.get("country") or "BR").upper()
-        try:
-            year = int(params.get("year") or timezone.localdate().year)
-        except ValueError:
-            raise ValidationError({"year": ["year is a number, e.g. 2026"]}) from None
-        if not 1900 <= year <= 2200:
-            raise ValidationError({"year": ["year must be between 1900 and 2200"]})
+        country = text_param(params, "country", default="BR", max_length=8).upper()
+        year = int_param(params, "year", default=timezone.localdate().year, min_value=1900, max_value=2200)
         language = LANGUAGES.get(request.headers.get("X-Fluxo-Language", ""), "")
         if not language:
             language = "en_US" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "pt_BR"
         try:
-            days = public_holidays(country=country, subdivision=params.get("subdivision") or "", year=year,
+            days = public_holidays(country=country, subdivision=text_param(params, "subdivision", default="", max_length=16), year=year,
                                    language=language)
             states = subdivisions(country)
         except UnknownCalendar as exc:
