@@ -8,7 +8,8 @@ from flows.models import Flow, FlowRevision, FlowRun, RunStep, TestRun
 
 
 class FlowSerializer(serializers.ModelSerializer):
-    published_revision = serializers.IntegerField(source="published_revision.revision", read_only=True, default=None)
+    published_revision = serializers.IntegerField(source="published_revision.revision", read_only=True, default=None,
+                                                  allow_null=True)
     latest_revision = serializers.SerializerMethodField()
     run_counts = serializers.SerializerMethodField()
 

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from core.errors import error_response
 from core.filters import choice_param, int_param, text_param
 from core.permissions import user_roles
+from core.schema import LIST_OF_OBJECTS
 from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
 from flows.diff import definition_diff, diff_summary
@@ -153,7 +154,7 @@ class LogoutView(APIView):
 
 
 class NodeTypeList(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         return Response([t.describe() for t in registry.all_types()])
 
@@ -173,6 +174,10 @@ class FlowViewSet(viewsets.GenericViewSet):
     def get_object(self):
         return get_object_or_404(Flow.objects.select_related("published_revision"), pk=self.kwargs["pk"])
 
+    @extend_schema(parameters=[
+        OpenApiParameter("search", str, description="Text in the name or the description"),
+        OpenApiParameter("status", str, enum=Flow.Status.values, description="Default: every flow but archived ones"),
+    ])
     def list(self, request):
         return Response(s.FlowSerializer(self.get_queryset(), many=True).data)
 

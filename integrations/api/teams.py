@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.filters import int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from integrations.holidays import COUNTRIES, UnknownCalendar, public_holidays, subdivisions
 
 LANGUAGES = {"pt-BR": "pt_BR", "en": "en_US"}
@@ -41,7 +42,7 @@ class HolidayListView(APIView):
 class TeamMemberCandidatesView(APIView):
     """``GET /api/teams/people/``: active users, to pick a team's members."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         people = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
         return Response([{"id": p.pk, "username": p.username, "name": p.get_full_name() or p.username}

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.filters import bool_param, choice_param, int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from messaging import contacts as services
 from messaging import selectors
 from messaging.api.serializers import ContactSerializer
@@ -107,7 +108,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class TagListView(APIView):
     """``GET /api/contacts/tags/``: every tag, for the filter and the tag editor."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         return Response([{"name": name} for name in Tag.objects.order_by("name").values_list("name", flat=True)])
 

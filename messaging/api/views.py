@@ -8,6 +8,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from core.filters import choice_param, int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from messaging import selectors
 from messaging.api.serializers import (
     ChannelInputSerializer,
@@ -30,7 +31,7 @@ class ChannelViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.channel_list()
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def list(self, request):
         return Response([ChannelOutputSerializer(c).data for c in self.get_queryset()])
 
