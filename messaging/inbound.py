@@ -234,9 +234,15 @@ def _delivery_rows_process(pk: int, body: str, channel_id: int | None, attempts:
 def _parse(body: str) -> dict[str, Any] | None:
     import json
 
+    from core.parsers import BadJSON, json_depth_check
+    from messaging.ingest import WEBHOOK_MAX_DEPTH
+
     try:
+        # Bounded before parsing: Meta nests a few levels; a deeper body would also reach the
+        # recursion limit in storable() below, at a depth that depends on the worker's stack.
+        json_depth_check(body, max_depth=WEBHOOK_MAX_DEPTH)
         payload = json.loads(body)
-    except (ValueError, RecursionError):
+    except (BadJSON, ValueError, RecursionError):
         return None
     if not isinstance(payload, dict):
         return None

@@ -26,11 +26,15 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from core.parsers import BadJSON, json_depth_check
 from messaging.models import WebhookDelivery, WhatsAppCloudChannel
 
 logger = logging.getLogger(__name__)
 
 SANDBOX_PREFIX = "sandbox-"
+# Meta's payloads nest about 8 levels (entry → changes → value → messages → interactive → …); a body
+# nested deeper is kept as unreadable, its depth counted on the text before any parsing.
+WEBHOOK_MAX_DEPTH = 64
 SECRETS_TTL = 30.0
 MULTIPLE_SENDERS = "*"
 
@@ -140,10 +144,12 @@ def payload_names(payload: Any) -> tuple[set[str], set[str], set[str]]:
 
 
 def payload_parse(body: bytes) -> Any:
-    """The JSON of a body, or None when it is not JSON (bad bytes, NUL, nesting beyond the parser's bound)."""
+    """The JSON of a body, or None when it is not JSON (bad bytes, NUL, nesting beyond WEBHOOK_MAX_DEPTH)."""
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        text = body.decode("utf-8")
+        json_depth_check(text, max_depth=WEBHOOK_MAX_DEPTH)  # counted without recursion, before parsing
+        return json.loads(text)
+    except (BadJSON, ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 

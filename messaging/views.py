@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
@@ -11,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.parsers import BadJSON, json_loads_safe
 from messaging import selectors
 from messaging.ingest import (
     PayloadTooLarge,
@@ -68,9 +67,33 @@ def sandbox_messages(request: HttpRequest) -> JsonResponse:
     contact = selectors.sandbox_contact(contact_id=request.GET.get("contact"))
     if contact is None:
         return JsonResponse({"error": _("unknown sandbox contact")}, status=404)
-    after = int(request.GET.get("after") or 0)
+    after = request.GET.get("after") or "0"
+    if not after.isascii() or not after.isdigit() or len(after) > 18:
+        return JsonResponse({"error": _("after must be a message id (a whole number)")}, status=400)
+    after = int(after)
     return JsonResponse({"contact": selectors.contact_card(contact),
                          "messages": selectors.sandbox_chat(contact=contact, after=after)})
+
+
+def _json_object(request: HttpRequest) -> dict:
+    """The body as a JSON object (the safe loader: no NUL, lone surrogate, 1e999 or deep nesting), else ValueError."""
+    try:
+        data = json_loads_safe(request.body or b"{}")
+    except BadJSON as exc:
+        raise ValueError(_("invalid JSON: %(error)s") % {"error": exc}) from exc
+    if not isinstance(data, dict):
+        raise ValueError(_("the body must be a JSON object"))
+    return data
+
+
+def _text(data: dict, key: str) -> str:
+    """A text field of the body ("" when absent); a number is taken as its digits, a list or an object refused."""
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(_("%(field)s must be text") % {"field": key})
+    return str(value)
 
 
 def _may_play(request: HttpRequest) -> bool:
@@ -89,18 +112,17 @@ def sandbox_send(request: HttpRequest) -> JsonResponse:
     from messaging.webhooks import sandbox_inbound_submit
 
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": _("invalid JSON")}, status=400)
+        data = _json_object(request)
+        fields = {name: _text(data, key) for name, key in [
+            ("text", "text"), ("reply_id", "reply_id"), ("reply_title", "reply_title"), ("reply_kind", "reply_kind"),
+            ("context_message_id", "context")]}
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     contact = selectors.sandbox_contact(contact_id=data.get("contact"))
     if contact is None:
         return JsonResponse({"error": _("unknown sandbox contact")}, status=404)
     try:
-        delivery = sandbox_inbound_submit(
-            contact=contact, text=str(data.get("text", "")), reply_id=str(data.get("reply_id", "")),
-            reply_title=str(data.get("reply_title", "")), reply_kind=str(data.get("reply_kind", "")),
-            context_message_id=str(data.get("context", "")),
-        )
+        delivery = sandbox_inbound_submit(contact=contact, **fields)
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"delivery": delivery.pk}, status=202)
@@ -116,8 +138,8 @@ def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
     from messaging.services import sandbox_contact_create as create
 
     try:
-        data = json.loads(request.body or b"{}")
-        contact = create(phone=str(data.get("phone", "")), name=str(data.get("name", "")))
+        data = _json_object(request)
+        contact = create(phone=_text(data, "phone"), name=_text(data, "name"))
     except (ValueError, InvalidPhone) as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse(selectors.contact_card(contact), status=201)

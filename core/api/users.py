@@ -26,7 +26,7 @@ class UserSerializer(serializers.Serializer):
                                      style={"input_type": "password"})
     invite = serializers.BooleanField(write_only=True, required=False, default=False)
     is_active = serializers.BooleanField(read_only=True)
-    last_login = serializers.DateTimeField(read_only=True)
+    last_login = serializers.DateTimeField(read_only=True, allow_null=True)
     has_password = serializers.BooleanField(read_only=True)
 
 

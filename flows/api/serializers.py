@@ -8,7 +8,8 @@ from flows.models import Flow, FlowRevision, FlowRun, RunStep, TestRun
 
 
 class FlowSerializer(serializers.ModelSerializer):
-    published_revision = serializers.IntegerField(source="published_revision.revision", read_only=True, default=None)
+    published_revision = serializers.IntegerField(source="published_revision.revision", read_only=True, default=None,
+                                                  allow_null=True)
     latest_revision = serializers.SerializerMethodField()
     run_counts = serializers.SerializerMethodField()
 
@@ -158,7 +159,8 @@ def test_contact_as_dict(contact) -> dict:
 
 class TestRunStartSerializer(serializers.Serializer):
     revision = serializers.IntegerField(required=False, min_value=1)
-    payload = serializers.JSONField(required=False)
+    # An object (it becomes {{trigger.*}}), or null for no trigger payload; a string or a list is a 400.
+    payload = serializers.DictField(required=False, allow_null=True)
     contact_id = serializers.IntegerField(required=False, min_value=1)
     contact = TestContactSerializer(required=False)
 

@@ -8,6 +8,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from core.errors import error_response
+from core.schema import LIST_OF_OBJECTS
 from flows import testruns
 from flows.api import serializers as s
 from messaging.models import Contact
@@ -26,7 +27,7 @@ class TestContactViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return Contact.objects.filter(is_test=True).order_by("-id")
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def list(self, request):
         return Response([s.test_contact_as_dict(c) for c in self.get_queryset()[:50]])
 

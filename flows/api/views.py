@@ -14,7 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import error_response
+from core.filters import choice_param, int_param, text_param
 from core.permissions import user_roles
+from core.schema import LIST_OF_OBJECTS
 from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
 from flows.diff import definition_diff, diff_summary
@@ -152,7 +154,7 @@ class LogoutView(APIView):
 
 
 class NodeTypeList(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         return Response([t.describe() for t in registry.all_types()])
 
@@ -165,12 +167,17 @@ class FlowViewSet(viewsets.GenericViewSet):
     queryset = Flow.objects.all()
 
     def get_queryset(self):
-        return selectors.flow_list(search=self.request.query_params.get("search", ""),
-                                   status=self.request.query_params.get("status", ""))
+        params = self.request.query_params
+        return selectors.flow_list(search=text_param(params, "search", default=""),
+                                   status=choice_param(params, "status", Flow.Status.values, default=""))
 
     def get_object(self):
         return get_object_or_404(Flow.objects.select_related("published_revision"), pk=self.kwargs["pk"])
 
+    @extend_schema(parameters=[
+        OpenApiParameter("search", str, description="Text in the name or the description"),
+        OpenApiParameter("status", str, enum=Flow.Status.values, description="Default: every flow but archived ones"),
+    ])
     def list(self, request):
         return Response(s.FlowSerializer(self.get_queryset(), many=True).data)
 
@@ -318,8 +325,8 @@ class RevisionViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, flow_pk=None, revision=None):
         found = get_object_or_404(self.get_queryset(), revision=revision)
         data = s.RevisionDetailSerializer(found).data
-        compare = request.query_params.get("compare", "")
-        other = (self.get_queryset().filter(revision=int(compare)).first() if compare.isdigit()
+        compare = int_param(request.query_params, "compare", min_value=1, max_value=2**31 - 1)
+        other = (self.get_queryset().filter(revision=compare).first() if compare is not None
                  else self.get_queryset().filter(revision__lt=found.revision).first())
         data["diff_full"] = definition_diff(other.definition if other else None, found.definition)
         data["compared_with"] = other.revision if other else None

@@ -61,6 +61,8 @@ class CredentialSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "kind", "secret", "secret_masked", "username", "header_name", "query_param",
                   "base_url", "allowed_hosts", "description", "last_used_at", "created_at", "updated_at"]
         read_only_fields = ["last_used_at", "created_at", "updated_at"]
+        # A new credential names its kind: a silent "bearer" sends the secret the wrong way.
+        extra_kwargs = {"kind": {"required": True}}
 
     def validate(self, attrs):
         if self.instance is None and not attrs.get("secret"):

@@ -10,6 +10,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from integrations.holidays import COUNTRIES, UnknownCalendar, public_holidays, subdivisions
 
 LANGUAGES = {"pt-BR": "pt_BR", "en": "en_US"}
@@ -22,18 +24,13 @@ class HolidayListView(APIView):
                                OpenApiParameter("year", int)], responses={200: dict})
     def get(self, request):
         params = request.query_params
-        country = (params.get("country") or "BR").upper()
-        try:
-            year = int(params.get("year") or timezone.localdate().year)
-        except ValueError:
-            raise ValidationError({"year": ["year is a number, e.g. 2026"]}) from None
-        if not 1900 <= year <= 2200:
-            raise ValidationError({"year": ["year must be between 1900 and 2200"]})
+        country = text_param(params, "country", default="BR", max_length=8).upper()
+        year = int_param(params, "year", default=timezone.localdate().year, min_value=1900, max_value=2200)
         language = LANGUAGES.get(request.headers.get("X-Fluxo-Language", ""), "")
         if not language:
             language = "en_US" if (getattr(request, "LANGUAGE_CODE", "") or "").startswith("en") else "pt_BR"
         try:
-            days = public_holidays(country=country, subdivision=params.get("subdivision") or "", year=year,
+            days = public_holidays(country=country, subdivision=text_param(params, "subdivision", default="", max_length=16), year=year,
                                    language=language)
             states = subdivisions(country)
         except UnknownCalendar as exc:
@@ -45,7 +42,7 @@ class HolidayListView(APIView):
 class TeamMemberCandidatesView(APIView):
     """``GET /api/teams/people/``: active users, to pick a team's members."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         people = get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
         return Response([{"id": p.pk, "username": p.username, "name": p.get_full_name() or p.username}

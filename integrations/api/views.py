@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import error_response
+from core.filters import choice_param, int_param
 from flows.nodes.base import StepError
 from integrations.ai.services import knowledge_entry_create
 from integrations.api import serializers as s
@@ -123,10 +124,12 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, v
     def get_queryset(self):
         query = WebhookDelivery.objects.select_related("subscription")
         params = self.request.query_params
-        if params.get("subscription"):
-            query = query.filter(subscription_id=params["subscription"])
-        if params.get("status"):
-            query = query.filter(status=params["status"])
+        subscription = int_param(params, "subscription", min_value=1)
+        if subscription is not None:
+            query = query.filter(subscription_id=subscription)
+        status_ = choice_param(params, "status", WebhookDelivery.Status.values)
+        if status_:
+            query = query.filter(status=status_)
         return query[:500] if self.action == "list" else query
 
     @extend_schema(request=None, responses={202: s.WebhookDeliverySerializer})

@@ -13,6 +13,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import bool_param, choice_param, int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from messaging import contacts as services
 from messaging import selectors
 from messaging.api.serializers import ContactSerializer
@@ -32,10 +34,11 @@ def _rejected(exc: services.ImportRejected) -> ValidationError:
 def _filtered(request):
     params = request.query_params
     return selectors.contact_search(
-        q=params.get("q"), channel_id=params.get("channel") if str(params.get("channel", "")).isdigit() else None,
-        tag=params.get("tag"), consent=params.get("consent"),
-        consent_category=params.get("consent_category") or "marketing", attribute=params.get("attribute"),
-        include_tests=params.get("include_tests") == "1")
+        q=text_param(params, "q"), channel_id=int_param(params, "channel", min_value=1),
+        tag=text_param(params, "tag"), consent=choice_param(params, "consent", Contact.Consent.values),
+        consent_category=choice_param(params, "consent_category", list(Contact.CONSENT_CATEGORIES),
+                                      default="marketing"),
+        attribute=text_param(params, "attribute"), include_tests=bool_param(params, "include_tests"))
 
 
 class ContactEditSerializer(serializers.Serializer):
@@ -75,11 +78,8 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()
-        try:
-            limit = min(max(int(request.query_params.get("limit", 500)), 1), 500)
-            offset = max(int(request.query_params.get("offset", 0)), 0)
-        except ValueError:
-            raise ValidationError({"limit": ["limit and offset are whole numbers"]}) from None
+        limit = min(max(int_param(request.query_params, "limit", default=500), 1), 500)  # clamped, as before
+        offset = int_param(request.query_params, "offset", default=0, max_value=2**31)  # offset + limit fits a bigint
         response = Response(self.get_serializer(queryset[offset:offset + limit], many=True).data)
         response["X-Total-Count"] = str(queryset.count())
         return response
@@ -108,7 +108,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class TagListView(APIView):
     """``GET /api/contacts/tags/``: every tag, for the filter and the tag editor."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def get(self, request):
         return Response([{"name": name} for name in Tag.objects.order_by("name").values_list("name", flat=True)])
 

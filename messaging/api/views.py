@@ -7,6 +7,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.filters import choice_param, int_param, text_param
+from core.schema import LIST_OF_OBJECTS
 from messaging import selectors
 from messaging.api.serializers import (
     ChannelInputSerializer,
@@ -14,6 +16,7 @@ from messaging.api.serializers import (
     MessageSerializer,
     TemplateSerializer,
 )
+from messaging.models import Message
 from messaging.services import channel_create
 
 
@@ -28,7 +31,7 @@ class ChannelViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.channel_list()
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: LIST_OF_OBJECTS})
     def list(self, request):
         return Response([ChannelOutputSerializer(c).data for c in self.get_queryset()])
 
@@ -63,20 +66,20 @@ class TemplateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self):
         params = self.request.query_params
-        return selectors.template_list(status=params.get("status"), language=params.get("language"),
-                                       channel_id=params.get("channel"), category=params.get("category"))
+        return selectors.template_list(status=text_param(params, "status"), language=text_param(params, "language"),
+                                       channel_id=int_param(params, "channel", min_value=1),
+                                       category=text_param(params, "category"))
 
 
-@extend_schema(parameters=[OpenApiParameter("contact", int), OpenApiParameter("direction", str)])
+@extend_schema(parameters=[OpenApiParameter("contact", int),
+                           OpenApiParameter("direction", str, enum=Message.Direction.values)])
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = MessageSerializer
 
     def get_queryset(self):
         params = self.request.query_params
-        contact = params.get("contact")
-        if contact not in (None, "") and not str(contact).isdigit():
-            return selectors.message_list().none()
-        return selectors.message_list(contact_id=contact, direction=params.get("direction"))
+        return selectors.message_list(contact_id=int_param(params, "contact", min_value=1),
+                                      direction=choice_param(params, "direction", Message.Direction.values))
 
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()[:500]
