@@ -22,6 +22,7 @@ def pytest_collection_modifyitems(config, items):
 def _process_caches_cleared():
     """Caches a process keeps for the hot path (channels, secrets, trigger index, subscriptions) start empty:
     a test's database is new, and a truncate sends no signal to invalidate them."""
+    from core.secrets import secrets_forget
     from flows.triggers import trigger_index_forget
     from integrations.webhooks.services import subscriptions_forget
     from messaging.channel_cache import channels_forget
@@ -29,10 +30,12 @@ def _process_caches_cleared():
     channels_forget()
     trigger_index_forget()
     subscriptions_forget()
+    secrets_forget()
     yield
     channels_forget()
     trigger_index_forget()
     subscriptions_forget()
+    secrets_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.errors import error_response
 from core.permissions import user_roles
+from core.secrets import secrets_mask
 from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
 from flows.diff import definition_diff, diff_summary
@@ -364,7 +365,7 @@ class TestRunViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: dict})
     def retrieve(self, request, pk=None):
-        return Response(selectors.test_run_snapshot(test=self.get_object()))
+        return Response(secrets_mask(selectors.test_run_snapshot(test=self.get_object())))
 
     @extend_schema(request=s.TestRunInboundSerializer, responses={202: dict})
     @action(detail=True, methods=["post"])

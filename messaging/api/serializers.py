@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.crypto import mask
+from core.secrets import SecretsMaskedMixin
 from messaging.models import Channel, Contact, Message, MessageTemplate
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")
@@ -80,7 +81,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return contact.in_service_window()
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "direction", "kind", "content", "contact", "conversation", "channel", "run",
