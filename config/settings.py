@@ -224,6 +224,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": None,
+    # Sign-in endpoints only (core/throttling.py): per client IP and per username, counted in the cache.
+    "DEFAULT_THROTTLE_RATES": {
+        "login_ip": os.environ.get("FLUXO_LOGIN_RATE_IP", "30/min"),
+        "login_username": os.environ.get("FLUXO_LOGIN_RATE_USERNAME", "10/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fluxo API",

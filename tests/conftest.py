@@ -40,7 +40,8 @@ def _process_caches_cleared():
 
 @pytest.fixture(autouse=True)
 def _kick_flags_cleared():
-    """Drain wake-up flags (core.kick) and metrics counters live in Redis: each test starts with none.
+    """Drain wake-up flags (core.kick), metrics counters and sign-in throttle counts live in Redis: each
+    test starts with none.
 
     (A Graph API error counted by an earlier test would otherwise open a "Graph errors" alert in a
     later one.)
@@ -49,9 +50,14 @@ def _kick_flags_cleared():
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        keys = list(client.scan_iter("fluxo:kick:*"))
+        # Sign-in throttle counts (core/throttling.py) live in the cache too.
+        keys = list(client.scan_iter("fluxo:kick:*")) + list(client.scan_iter("*throttle_login_*"))
         if keys:
             client.delete(*keys)
+    else:
+        from django.core.cache import cache
+
+        cache.clear()  # local memory: the throttle counts
     from core.metrics import metrics_reset
 
     metrics_reset()
