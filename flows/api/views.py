@@ -394,8 +394,13 @@ class RevisionViewSet(viewsets.GenericViewSet):
 
 
 class TestRunViewSet(viewsets.GenericViewSet):
+    """A Test run is read and driven by its starter and by admins (``selectors.test_runs_visible``)."""
+
     serializer_class = s.TestRunSerializer
     queryset = TestRun.objects.select_related("contact", "revision", "flow")
+
+    def get_queryset(self):
+        return selectors.test_runs_visible(user=self.request.user).select_related("contact", "revision", "flow")
 
     @extend_schema(responses={200: dict})
     def retrieve(self, request, pk=None):
