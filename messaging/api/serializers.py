@@ -55,6 +55,7 @@ class ChannelOutputSerializer(serializers.Serializer):
                 graph_api_version=channel.graph_api_version, messages_per_second=channel.messages_per_second,
                 access_token_set=bool(channel.access_token), app_secret_set=bool(channel.app_secret),
                 verify_token_set=bool(channel.verify_token), access_token_masked=mask(channel.access_token),
+                verify_token_masked=mask(channel.verify_token),
             )
         return data
 
