@@ -183,3 +183,25 @@ def test_percent_encoded_and_basic_spellings_are_masked(db):
     basic = base64.b64encode(b"fluxo:pa55-word-xyz").decode()
     masked = secrets_mask({"url": "https://x/?key=a+b%2Fc%2Bd%3Dsecret", "auth": f"Basic {basic}"})
     assert masked == {"url": "https://x/?key=[segredo: q]", "auth": "Basic [segredo: b]"}
+
+
+def test_an_ai_answer_carrying_a_secret_is_masked_remembered_masked_and_not_sent(erp):
+    """The built-in assistant answers from knowledge someone pasted a token into: the answer reaches the
+    run's variables, the assistant's memory and the message only masked — and the send is refused."""
+    from integrations.models import Assistant, AssistantMemory, KnowledgeEntry
+
+    assistant = Assistant.objects.create(name="Loja", provider="builtin", confidence_threshold=0.1)
+    KnowledgeEntry.objects.create(assistant=assistant, question="Qual a chave da API?", keywords="chave api",
+                                  answer=f"A chave é {ERP_TOKEN}")
+    contact = make_contact()
+    run = run_flow(definition(
+        [node("t", "trigger", event="message", match="any"),
+         node("ai", "ai_reply", assistant="Loja", input="{{trigger.text}}", output_variable="answer"),
+         node("say", "send_message", text="{{vars.answer}}"), node("ko", "end")],
+        [edge("t", "ai"), edge("ai", "say"), edge("ai", "ko", "failure")],
+    ), contact, trigger={"text": "qual a chave da api?"})
+    assert run.context["vars"]["answer"] == "A chave é [segredo: erp-api]"
+    assert ERP_TOKEN not in _everything(run)
+    assert ERP_TOKEN not in json.dumps(list(AssistantMemory.objects.values_list("turns", flat=True)))
+    assert RunStep.objects.get(run=run, node_id="say").output["code"] == "secret_in_message"
+    assert not Message.objects.filter(contact=contact, direction="out").exists()
