@@ -13,11 +13,14 @@ app.autodiscover_tasks()
 
 
 @setup_logging.connect
-def _logging_from_django_settings(**kwargs) -> None:
+def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     """Workers log through ``settings.LOGGING`` (not Celery's own handlers), so the secret-masking
-    formatter masks their lines and tracebacks too."""
+    formatter masks their lines and tracebacks too. ``--loglevel`` still sets the root level."""
+    import logging
     from logging.config import dictConfig
 
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
