@@ -3,9 +3,24 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("fluxo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
+    """Workers log through ``settings.LOGGING`` (not Celery's own handlers), so the secret-masking
+    formatter masks their lines and tracebacks too. ``--loglevel`` still sets the root level."""
+    import logging
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)

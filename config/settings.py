@@ -230,6 +230,11 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": None,
+    # Sign-in endpoints only (core/throttling.py): per client IP and per username, counted in the cache.
+    "DEFAULT_THROTTLE_RATES": {
+        "login_ip": os.environ.get("FLUXO_LOGIN_RATE_IP", "30/min"),
+        "login_username": os.environ.get("FLUXO_LOGIN_RATE_USERNAME", "10/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Fluxo API",
@@ -286,7 +291,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_secrets": {"()": "core.logging.MaskSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The formatter masks the whole line, tracebacks included (the filter alone misses exc_text).
+    "formatters": {"plain": {"()": "core.logging.MaskSecretsFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}
     },

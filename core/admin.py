@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core import inbox
 from core.models import InboundEvent
+from core.secrets import secrets_mask
 
 
 def pretty_json(value) -> str:
+    """A JSON value for an admin page, indented, with vault secrets masked (the second line of defence)."""
     return format_html('<pre style="white-space:pre-wrap;max-width:900px">{}</pre>',
-                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+                       json.dumps(secrets_mask(value), indent=2, ensure_ascii=False, sort_keys=True))
 
 
 class PrettyJSONMixin:

@@ -1,4 +1,15 @@
-"""Keeps secrets out of logs: every secret the process decrypts is masked in log records."""
+"""Keeps secrets out of logs: every secret the process decrypts is masked in log records.
+
+Two pieces, both wired in ``LOGGING`` (config/settings.py):
+
+* :class:`MaskSecretsFormatter` masks the *formatted* line — the message, its arguments and the
+  traceback of ``logger.exception`` (``exc_text``/``stack_info``), which a filter never sees;
+* :class:`MaskSecretsFilter` masks the record's message early, for handlers with their own formatter.
+
+The values are those decrypted in this process (:func:`register_secret`, called by
+``core.crypto.EncryptedTextField``) and the vault's current values (``core.secrets``). Values under
+6 characters are not registered (see ``core.secrets.MIN_LENGTH``).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +28,7 @@ _GENERIC = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}|(access_token=)[^&\s]
 def register_secret(value: str) -> None:
     """Remember a secret so later log lines mask it. Short values are ignored (too many false hits)."""
     global _pattern
-    if not value or len(value) < 6:
+    if not value or len(value) < 6:  # core.secrets.MIN_LENGTH: short values give false hits
         return
     with _lock:
         if value in _secrets:
@@ -27,6 +38,7 @@ def register_secret(value: str) -> None:
 
 
 def mask_text(text: str) -> str:
+    """``text`` with every registered secret, bearer token, ``access_token=`` and signature masked."""
     pattern = _pattern
     if pattern is not None:
         text = pattern.sub("••••", text)
@@ -40,3 +52,10 @@ class MaskSecretsFilter(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
+
+
+class MaskSecretsFormatter(logging.Formatter):
+    """A formatter whose whole output is masked: message, arguments, traceback and stack."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))

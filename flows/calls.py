@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.secrets import secrets_mask
 from flows.engine.outcomes import StepError
 from flows.models import FlowRun
 
@@ -61,6 +62,9 @@ def call_execute(*, run_id: int, token: str, runtime=None) -> bool:
     request = (spec.get("kwargs") or {}).get("request")
     if isinstance(request, dict):  # what was called, for the trace and the monitoring (per-host errors)
         payload["request"] = {"method": request.get("method", ""), "url": request.get("url", "")}
+    # A company API (or an LLM) may echo a vault secret: it is masked before anything stores it — the
+    # event, then the run's variables and the step's output, all read from this payload.
+    payload = secrets_mask(payload)
     event_record(kind=CALL_RESULT, dedupe_key=f"call:{run_id}:{token}", contact=run.contact, payload=payload)
     return True
 

@@ -56,18 +56,18 @@ class TestRunConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _load(self, user, test_id):
-        from core.permissions import has_role
-        from flows.models import TestRun
+        from flows.selectors import test_runs_visible
 
-        if user is None or not user.is_authenticated or not has_role(user, "viewer"):
-            return None
-        return TestRun.objects.filter(pk=test_id).first()
+        # The starter and admins only, as in the REST API.
+        return test_runs_visible(user=user).filter(pk=test_id).first()
 
     @database_sync_to_async
     def _snapshot(self):
+        from core.secrets import secrets_mask
         from flows.selectors import test_run_snapshot
 
-        return test_run_snapshot(test=self.test, after_message=self.last_message, after_step=self.last_step)
+        return secrets_mask(test_run_snapshot(test=self.test, after_message=self.last_message,
+                                              after_step=self.last_step))
 
     async def _push_updates(self, snapshot: bool = False):
         async with self.lock:

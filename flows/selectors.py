@@ -48,6 +48,25 @@ def run_as_dict(run) -> dict[str, Any] | None:
             "end_reason": run.end_reason}
 
 
+def test_runs_visible(*, user):
+    """The Test runs ``user`` may read and drive: the ones they started, or all of them for an admin.
+
+    A Test run is its starter's workbench (what they typed as the customer, the event data they
+    pasted, the trace of a draft): colleagues do not watch it by default. Admins see every one, to
+    help or to check. The REST API (``/api/test-runs/<id>/`` and its actions) and the websocket
+    (``/ws/test-runs/<id>/``) apply the same rule; another user's Test run is a 404 / a refused socket.
+    """
+    from core.permissions import has_role
+    from flows.models import TestRun
+
+    runs = TestRun.objects.all()
+    if not user or not user.is_authenticated or not has_role(user, "viewer"):
+        return runs.none()
+    if has_role(user, "admin"):
+        return runs
+    return runs.filter(created_by=user)
+
+
 def test_run_snapshot(*, test, after_message: int = 0, after_step: int = 0) -> dict[str, Any]:
     """Everything a Test run panel shows: the run, the chat, the step trace (all runs of the test contact)."""
     from flows.models import FlowRun, RunStep

@@ -33,6 +33,15 @@ class IntegrationsConfig(AppConfig):
 
         register_alert_source(disabled_webhooks)
         register_alert_notifier(alert_notify)
+        # The vault's values are secrets everywhere downstream (core.secrets): masked in stored
+        # variables, API answers, admin pages and logs, refused in outgoing messages.
+        from core.secrets import register_secret_provider
+        from integrations.models import Credential
+        from integrations.vault.services import credential_secret_values, credentials_forget
+
+        register_secret_provider(credential_secret_values)
+        post_save.connect(credentials_forget, sender=Credential, dispatch_uid="credentials-forget-save")
+        post_delete.connect(credentials_forget, sender=Credential, dispatch_uid="credentials-forget-del")
 
 
 def _credential_exists(name: str) -> bool:

@@ -27,7 +27,7 @@ from messaging.models import (
     WhatsAppCloudChannel,
 )
 
-SECRETS = ("access_token", "app_secret")
+SECRETS = ("access_token", "app_secret", "verify_token")
 
 
 def _alert_badge(channel: Channel) -> str:
@@ -67,6 +67,8 @@ class CloudChannelForm(forms.ModelForm):
                                    help_text=_("Leave blank to keep the current token."))
     app_secret = forms.CharField(required=False, widget=forms.PasswordInput(render_value=False),
                                  help_text=_("Leave blank to keep the current app secret."))
+    verify_token = forms.CharField(required=False, max_length=128, widget=forms.PasswordInput(render_value=False),
+                                   help_text=_("Leave blank to keep the current verify token."))
 
     class Meta:
         model = WhatsAppCloudChannel
@@ -113,8 +115,10 @@ class WhatsAppCloudChannelAdmin(ChannelChildAdmin):
     def secrets_status(self, obj):
         if obj is None or not obj.pk:
             return "-"
-        return format_html("{}: {} · {}: {}", gettext("access token"), mask(obj.access_token) or gettext("not set"),
-                           gettext("app secret"), mask(obj.app_secret) or gettext("not set"))
+        return format_html("{}: {} · {}: {} · {}: {}", gettext("access token"),
+                           mask(obj.access_token) or gettext("not set"), gettext("app secret"),
+                           mask(obj.app_secret) or gettext("not set"), gettext("verify token"),
+                           mask(obj.verify_token) or gettext("not set"))
 
     @admin.display(description=_("Status"))
     def status_badge(self, obj):

@@ -62,7 +62,10 @@ class WhatsAppCloudChannel(Channel):
     display_phone_number = models.CharField(verbose_name=_("display phone number"), max_length=32, blank=True)
     access_token = EncryptedTextField(verbose_name=_("access token"), blank=True)
     app_secret = EncryptedTextField(verbose_name=_("app secret"), blank=True)
-    verify_token = models.CharField(verbose_name=_("verify token"), max_length=128, blank=True)
+    # Encrypted like the other secrets and write-only in the API and the admin: whoever knows it can
+    # subscribe a webhook to this number in Meta's dashboard (it proves nothing about updates, which
+    # the app secret signs, but it is not for anyone to read).
+    verify_token = EncryptedTextField(verbose_name=_("verify token"), blank=True)
     graph_api_base_url = models.URLField(verbose_name=_("Graph API base URL"), default="https://graph.facebook.com")
     graph_api_version = models.CharField(verbose_name=_("Graph API version"), max_length=16, default="v23.0")
     messages_per_second = models.PositiveIntegerField(verbose_name=_("messages per second"), default=80)

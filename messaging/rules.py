@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.secrets import secrets_found
 from messaging.models import Contact, MessageTemplate
 from messaging.phones import InvalidPhone, phone_normalize, phone_restricted_region
 
@@ -139,6 +141,22 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
     return template
 
 
+def _check_secrets(content: dict) -> None:
+    """Rule ``secret_in_message``: no vault secret goes to a customer, in clear or as its mask.
+
+    A company API that echoed a credential leaves its mask (``[segredo: <name>]``) in the run's
+    variables; a message built from them (text, template parameters, buttons, an AI answer) is
+    refused here, before it is queued, instead of sending the customer a secret or a placeholder.
+    """
+    names = secrets_found(content)
+    if names:
+        raise SendRefused(
+            _("the message would contain the secret of vault credential(s) %(names)s; never send a credential "
+              "to a contact: map only the response fields you need") % {"names": ", ".join(names)},
+            code="secret_in_message", details={"credentials": names},
+        )
+
+
 def send_time_check(*, contact: Contact, channel, kind: str, content: dict) -> None:
     """What can change between queueing and sending, checked again when a worker claims the message:
     consent (an opt-out stops queued marketing at once) and the template's approval."""
@@ -151,6 +169,7 @@ def outbound_check(*, contact: Contact, channel, kind: str, content: dict) -> Me
 
     Returns the template record for template messages.
     """
+    _check_secrets(content)
     _check_phone(contact)
     if channel is None:
         raise SendRefused("the contact has no channel to be reached on; set one on the contact", code="no_channel")

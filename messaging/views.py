@@ -52,7 +52,26 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 # --- Sandbox phone ----------------------------------------------------------------------------
 
 
-@login_required
+def _viewer_required(view):
+    """The sandbox shows phones and conversations: a role is needed, as for the API (a signed-in user
+    with no role gets 403 there too). Watching needs ``viewer``; playing a customer needs ``editor``."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        from core.permissions import has_role
+
+        if not has_role(request.user, "viewer"):
+            message = _("Your role does not allow this action.")
+            if request.path.startswith("/sandbox/api/"):
+                return JsonResponse({"error": message}, status=403)
+            return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+@_viewer_required
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     contacts = selectors.sandbox_contacts()
     strings = {"template": _("template"), "addFailed": _("could not add the contact"),
@@ -60,7 +79,7 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/sandbox.html", {"contacts": contacts, "strings": strings})
 
 
-@login_required
+@_viewer_required
 @require_http_methods(["GET"])
 def sandbox_messages(request: HttpRequest) -> JsonResponse:
     """The chat of one sandbox contact since message id ``after`` (the page polls this)."""
@@ -103,7 +122,7 @@ def _may_play(request: HttpRequest) -> bool:
     return has_role(request.user, "editor")
 
 
-@login_required
+@_viewer_required
 @require_http_methods(["POST"])
 def sandbox_send(request: HttpRequest) -> JsonResponse:
     """The person typed text, tapped a reply button or picked a list row."""
@@ -128,7 +147,7 @@ def sandbox_send(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"delivery": delivery.pk}, status=202)
 
 
-@login_required
+@_viewer_required
 @require_http_methods(["POST"])
 def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
     """Add a customer to play on the sandbox channel."""

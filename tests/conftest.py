@@ -22,6 +22,7 @@ def pytest_collection_modifyitems(config, items):
 def _process_caches_cleared():
     """Caches a process keeps for the hot path (channels, secrets, trigger index, subscriptions) start empty:
     a test's database is new, and a truncate sends no signal to invalidate them."""
+    from core.secrets import secrets_forget
     from flows.triggers import trigger_index_forget
     from integrations.webhooks.services import subscriptions_forget
     from messaging.channel_cache import channels_forget
@@ -29,15 +30,18 @@ def _process_caches_cleared():
     channels_forget()
     trigger_index_forget()
     subscriptions_forget()
+    secrets_forget()
     yield
     channels_forget()
     trigger_index_forget()
     subscriptions_forget()
+    secrets_forget()
 
 
 @pytest.fixture(autouse=True)
 def _kick_flags_cleared():
-    """Drain wake-up flags (core.kick) and metrics counters live in Redis: each test starts with none.
+    """Drain wake-up flags (core.kick), metrics counters and sign-in throttle counts live in Redis: each
+    test starts with none.
 
     (A Graph API error counted by an earlier test would otherwise open a "Graph errors" alert in a
     later one.)
@@ -46,9 +50,14 @@ def _kick_flags_cleared():
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        keys = list(client.scan_iter("fluxo:kick:*"))
+        # Sign-in throttle counts (core/throttling.py) live in the cache too.
+        keys = list(client.scan_iter("fluxo:kick:*")) + list(client.scan_iter("*throttle_login_*"))
         if keys:
             client.delete(*keys)
+    else:
+        from django.core.cache import cache
+
+        cache.clear()  # local memory: the throttle counts
     from core.metrics import metrics_reset
 
     metrics_reset()

@@ -12,6 +12,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from core.errors import error_response
+from core.secrets import SecretsMaskedMixin, secrets_mask
 from flows import run_actions, selectors
 from flows.models import FlowRun, RunActionBatch
 
@@ -52,7 +53,7 @@ def _parse_filters(data) -> dict:
     return {k: v for k, v in parsed.validated_data.items() if v not in (None, "", [], False)}
 
 
-class RunRowSerializer(serializers.ModelSerializer):
+class RunRowSerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     flow = serializers.SerializerMethodField()
     contact = serializers.SerializerMethodField()
     revision = serializers.IntegerField(source="revision.revision", read_only=True)
@@ -135,7 +136,7 @@ class RunViewSet(viewsets.GenericViewSet):
         detail = selectors.run_detail(run_id=int(pk)) if str(pk).isdigit() else None
         if detail is None:
             return error_response("not_found", "No such run.", http_status=404)
-        return Response(detail)
+        return Response(secrets_mask(detail))  # second line of defence: stored data is masked already
 
     def _act(self, request, pk, name: str) -> Response:
         run = get_object_or_404(FlowRun.objects.select_related("contact"), pk=pk)

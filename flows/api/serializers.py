@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.secrets import SecretsMaskedMixin
 from flows.models import Flow, FlowRevision, FlowRun, RunStep, TestRun
 
 
@@ -115,14 +116,14 @@ class ImportSerializer(serializers.Serializer):
     definition = serializers.JSONField()
 
 
-class RunStepSerializer(serializers.ModelSerializer):
+class RunStepSerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     class Meta:
         model = RunStep
         fields = ["seq", "node_id", "node_type", "port", "outcome", "input", "output", "error", "started_at",
                   "duration_us"]
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     contact = serializers.CharField(source="contact.phone", read_only=True)
     revision = serializers.IntegerField(source="revision.revision", read_only=True)
 

@@ -8,6 +8,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -17,6 +18,8 @@ from core.errors import error_response
 from core.filters import choice_param, int_param, text_param
 from core.permissions import user_roles
 from core.schema import LIST_OF_OBJECTS
+from core.secrets import secrets_mask
+from core.throttling import LoginIPThrottle, LoginUsernameThrottle
 from flows import drafts, publishing, selectors, services, testruns
 from flows.api import serializers as s
 from flows.diff import definition_diff, diff_summary
@@ -103,17 +106,49 @@ def _credentials_user(request):
     return authenticate(request, username=data.validated_data["username"], password=data.validated_data["password"])
 
 
+class SignInThrottled:
+    """Throttles of the sign-in endpoints (core/throttling.py), and their 429 in the error shape."""
+
+    throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
+
+    def throttled(self, request, wait):
+        seconds = int(wait or 0) + 1 if wait else 60
+        exc = Throttled(None, detail=_("Too many sign-in attempts. Wait %(seconds)d seconds and try again.")
+                        % {"seconds": seconds})
+        exc.wait = seconds  # the Retry-After header (our message already says how long)
+        exc.extra = {"retry_after": seconds}
+        raise exc
+
+
+def _csrf_refusal(request) -> Response | None:
+    """The session sign-in needs the CSRF token like any other unsafe call from a browser: a page on
+    another site must not sign a visitor in (login CSRF). DRF views skip Django's check for
+    anonymous callers, so it is made here, as ``SessionAuthentication`` makes it for signed-in ones."""
+    from rest_framework.authentication import CSRFCheck
+
+    check = CSRFCheck(lambda _request: None)
+    check.process_request(request._request)
+    reason = check.process_view(request._request, None, (), {})
+    if reason:
+        return error_response("csrf_failed", _("Security check failed (CSRF): reload the page and sign in again."),
+                              details={"reason": str(reason)}, http_status=403)
+    return None
+
+
 def _wrong_credentials() -> Response:
     message = _("Wrong username or password.")
     return error_response("invalid_credentials", message, details={"password": [message]})
 
 
-class LoginView(APIView):
+class LoginView(SignInThrottled, APIView):
     permission_classes = [AllowAny]
     serializer_class = LoginSerializer
 
     @extend_schema(request=LoginSerializer, responses={200: dict})
     def post(self, request):
+        refused = _csrf_refusal(request)
+        if refused is not None:
+            return refused
         user = _credentials_user(request)
         if user is None:
             return _wrong_credentials()
@@ -121,7 +156,7 @@ class LoginView(APIView):
         return Response(session_payload(request))
 
 
-class TokenView(APIView):
+class TokenView(SignInThrottled, APIView):
     """Exchange a username and password for the user's API token (for outside systems).
 
     Send it as ``Authorization: Token <key>``; roles apply as for the browser session.
@@ -366,12 +401,17 @@ class RevisionViewSet(viewsets.GenericViewSet):
 
 
 class TestRunViewSet(viewsets.GenericViewSet):
+    """A Test run is read and driven by its starter and by admins (``selectors.test_runs_visible``)."""
+
     serializer_class = s.TestRunSerializer
     queryset = TestRun.objects.select_related("contact", "revision", "flow")
 
+    def get_queryset(self):
+        return selectors.test_runs_visible(user=self.request.user).select_related("contact", "revision", "flow")
+
     @extend_schema(responses={200: dict})
     def retrieve(self, request, pk=None):
-        return Response(selectors.test_run_snapshot(test=self.get_object()))
+        return Response(secrets_mask(selectors.test_run_snapshot(test=self.get_object())))
 
     @extend_schema(request=s.TestRunInboundSerializer, responses={202: dict})
     @action(detail=True, methods=["post"])

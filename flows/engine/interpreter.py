@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from core.logging import mask_text
+from core.secrets import secrets_mask, secrets_mask_text
 from core.signals import domain_event_emit
 from core.unit import current as current_unit
 from core.unit import flush_current
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 
 def _masked(value: Any) -> Any:
+    """A step's input/output as stored: vault secrets named by their mask, other known secrets hidden."""
+    value = secrets_mask(value)
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
@@ -76,6 +79,7 @@ class Interpreter:
                   conversation=None, is_test: bool = False, parent_run: FlowRun | None = None,
                   trigger_payload: dict[str, Any] | None = None) -> FlowRun:
         payload = dict(trigger_payload if trigger_payload is not None else (event.payload if event else {}))
+        payload = secrets_mask(payload)  # {{trigger.*}} never holds a vault secret in clear
         payload.setdefault("kind", event.kind if event else "manual")
         now = self.runtime.now()
         run = FlowRun(
@@ -193,8 +197,16 @@ class Interpreter:
             step = RunStep(
                 run=run, seq=run.step_count, node_id=node_id, node_type=node_type.key,
                 event=event if isinstance(event, InboundEvent) else None, port=port, outcome=kind, input=_masked(step_input), output=_masked(outcome.output),
-                error=mask_text(error), started_at=started_at, duration_us=duration_us,
+                error=mask_text(secrets_mask_text(error)), started_at=started_at, duration_us=duration_us,
             )
+            # What a node stored in the run's variables (a mapped response field, an AI answer, a
+            # child's variables) is kept with vault secrets masked: the run's context is shown in the
+            # API, the admin and the run view, and a later message could carry it to the customer.
+            variables = run.context.get("vars")
+            if variables:
+                masked_vars = secrets_mask(variables)
+                if masked_vars is not variables:
+                    run.context["vars"] = masked_vars
             _step_store(step)
             self.runtime.step_recorded(step)
             contact_scope = ctx._contact_scope
@@ -238,7 +250,7 @@ class Interpreter:
 
     def _finish(self, run: FlowRun, status: str, reason: str) -> None:
         run.status = status
-        run.end_reason = reason[:2000]
+        run.end_reason = secrets_mask_text(reason)[:2000]
         run.wait_kind, run.wake_at, run.wait_token = "", None, ""
         run.context.pop("_call", None)
         run.ended_at = self.runtime.now()

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.secrets import secrets_mask
 from flows.nodes.base import StepError
 from integrations.ai.providers import ProviderError, provider_for
 from integrations.ai.selectors import assistant_get, memory_recent
@@ -29,6 +30,7 @@ def memory_append(*, assistant: Assistant, contact, turns: list[dict[str, str]])
     """Add messages to the contact's memory with this assistant, keeping the newest ones only."""
     if contact is None or not turns:
         return
+    turns = secrets_mask(turns)  # an answer (or a question) echoing a vault secret is remembered masked
     memory, _ = AssistantMemory.objects.select_for_update().get_or_create(assistant=assistant, contact=contact)
     at = timezone.now().isoformat()
     keep = settings.FLUXO_AI_MEMORY_MAX_TURNS * 2

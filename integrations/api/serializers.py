@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from core.secrets import SecretsMaskedMixin
 from integrations.models import (
     WEBHOOK_EVENT_TYPES,
     ApiIntegration,
@@ -41,7 +42,7 @@ class EventAcceptedSerializer(serializers.Serializer):
     duplicate = serializers.BooleanField()
 
 
-class EventStatusSerializer(serializers.Serializer):
+class EventStatusSerializer(SecretsMaskedMixin, serializers.Serializer):
     id = serializers.IntegerField()
     event = serializers.CharField()
     state = serializers.CharField(help_text="pending, done, failed or ignored")
@@ -88,7 +89,7 @@ class WebhookSubscriptionCreatedSerializer(WebhookSubscriptionSerializer):
         fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     subscription = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.crypto import mask
 from core.logging import register_secret
+from core.secrets import secret_value_register, secrets_forget
 from integrations.models import Credential
 
 MASK = "••••"
@@ -61,10 +62,33 @@ class AppliedCredential:
     masked: dict[str, Any] = field(default_factory=dict)
 
 
+def credential_secret_values() -> list[tuple[str, str]]:
+    """(credential name, value) of every secret of the vault, for ``core.secrets`` (masking downstream).
+
+    A basic credential also gives its ``Authorization`` value (base64 of ``user:password``), which an
+    API echoing its request headers would send back.
+    """
+    import base64
+
+    pairs: list[tuple[str, str]] = []
+    for name, kind, username, secret in Credential.objects.values_list("name", "kind", "username", "secret"):
+        pairs.append((name, secret or ""))
+        if kind == Credential.Kind.BASIC and secret:
+            pairs.append((name, base64.b64encode(f"{username}:{secret}".encode()).decode()))
+    return pairs
+
+
+def credentials_forget(**kwargs: Any) -> None:
+    """A credential was saved or deleted: the next masking reloads the vault's values."""
+    secrets_forget()
+
+
 def credential_apply(credential: Credential) -> AppliedCredential:
     """Headers/params/basic auth that authenticate a request with ``credential``."""
     secret = credential.secret or ""
     register_secret(secret)
+    # The process making the call knows this value at once, whatever its registry's age.
+    secret_value_register(name=credential.name, value=secret)
     kind = credential.kind
     if kind == Credential.Kind.BEARER:
         return AppliedCredential(headers={"Authorization": f"Bearer {secret}"}, sensitive_headers={"authorization"},

@@ -12,6 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.crypto import mask
 from core.errors import error_response
 from messaging import channels as channel_services
 from messaging.api.serializers import ChannelOutputSerializer
@@ -33,7 +34,7 @@ class ChannelSettingsSerializer(serializers.Serializer):
     display_phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     access_token = serializers.CharField(required=False, allow_blank=True, write_only=True)
     app_secret = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    verify_token = serializers.CharField(max_length=128, required=False, allow_blank=True)
+    verify_token = serializers.CharField(max_length=128, required=False, allow_blank=True, write_only=True)
     graph_api_base_url = serializers.URLField(required=False)
     graph_api_version = serializers.RegexField(r"^v\d+\.\d+$", required=False)
     messages_per_second = serializers.IntegerField(required=False, min_value=1, max_value=1000)
@@ -45,8 +46,8 @@ def callback_url(request) -> str:
 
 
 def channel_health(request, channel: Channel) -> dict:
-    """Everything the channel page shows. The verify token is shown (it is pasted in Meta's
-    dashboard and proves nothing on its own); the access token and app secret never are."""
+    """Everything the channel page shows. Secrets never are — access token, app secret and verify token
+    come back masked (the verify token is shown once, when the channel is connected: connect-info)."""
     data = ChannelOutputSerializer(channel).data
     data["callback_url"] = callback_url(request)
     data["webhooks"] = channel_services.webhook_arrivals(channel=channel)
@@ -54,7 +55,7 @@ def channel_health(request, channel: Channel) -> dict:
                       for a in ChannelAlert.objects.filter(channel=channel, resolved_at__isnull=True)[:20]]
     data["paused_at"] = channel.paused_at.isoformat() if channel.paused_at else None
     if channel.provider_key == "whatsapp_cloud":
-        data.update(verify_token=channel.verify_token, verified_name=channel.verified_name,
+        data.update(verify_token_masked=mask(channel.verify_token), verified_name=channel.verified_name,
                     quality_rating=channel.quality_rating, messaging_limit_tier=channel.messaging_limit_tier,
                     throughput_level=channel.throughput_level,
                     checked_at=channel.checked_at.isoformat() if channel.checked_at else None,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.crypto import mask
+from core.secrets import SecretsMaskedMixin
 from messaging.models import Channel, Contact, Message, MessageTemplate
 
 SECRET_FIELDS = ("access_token", "app_secret", "verify_token")
@@ -54,6 +55,7 @@ class ChannelOutputSerializer(serializers.Serializer):
                 graph_api_version=channel.graph_api_version, messages_per_second=channel.messages_per_second,
                 access_token_set=bool(channel.access_token), app_secret_set=bool(channel.app_secret),
                 verify_token_set=bool(channel.verify_token), access_token_masked=mask(channel.access_token),
+                verify_token_masked=mask(channel.verify_token),
             )
         return data
 
@@ -80,7 +82,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return contact.in_service_window()
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(SecretsMaskedMixin, serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = ["id", "direction", "kind", "content", "contact", "conversation", "channel", "run",

@@ -180,6 +180,24 @@ def test_signed_webhook_runs_the_demo_support_flow_and_the_reply_reaches_meta(cl
         "Para 2ª via de boleto ou dúvidas de pagamento, acesse https://fluxo.example/financeiro."]
 
 
+def test_a_user_without_a_role_sees_no_sandbox(client, demo):
+    """Like the API: signed in but no role (viewer, editor, admin) is a 403, on the page, its JSON and its
+    writes (the websocket refuses them too: test_sandbox_socket)."""
+    contact = demo.contacts.first()
+    assert client.get("/sandbox/").status_code == 302  # anonymous: to the sign-in page
+    client.force_login(make_user("nobody", role=None))
+    page = client.get("/sandbox/")
+    assert page.status_code == 403 and contact.phone not in page.content.decode()
+    chat = client.get("/sandbox/api/messages/", {"contact": contact.pk})
+    assert chat.status_code == 403 and contact.phone not in chat.content.decode()
+    assert client.post("/sandbox/api/send/", json.dumps({"contact": contact.pk, "text": "oi"}),
+                       content_type="application/json").status_code == 403
+    assert client.post("/sandbox/api/contacts/", json.dumps({"phone": "+5511988887777"}),
+                       content_type="application/json").status_code == 403
+    client.force_login(make_user("vi", role="viewer"))
+    assert client.get("/sandbox/").status_code == 200
+
+
 def test_viewers_can_watch_but_not_play(client, demo):
     client.force_login(make_user("vi", role="viewer"))
     contact = demo.contacts.first()

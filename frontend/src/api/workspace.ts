@@ -24,7 +24,8 @@ export interface ChannelSummary {
 
 export interface ChannelHealth extends ChannelSummary {
   callback_url: string;
-  verify_token?: string;
+  /** The verify token is write-only: only its mask comes back (it is shown once, at connect). */
+  verify_token_masked?: string;
   verified_name?: string;
   quality_rating?: string;
   messaging_limit_tier?: string;

@@ -12,7 +12,7 @@ import type { GraphCheck } from "../../api/workspace";
 
 function Settings({ channel, onSaved }: { channel: ChannelHealth; onSaved: (next: ChannelHealth) => void }) {
   const { t } = useT();
-  const [form, setForm] = useState({ name: channel.name, access_token: "", app_secret: "", verify_token: channel.verify_token ?? "" });
+  const [form, setForm] = useState({ name: channel.name, access_token: "", app_secret: "", verify_token: "" });
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   return (
@@ -23,7 +23,7 @@ function Settings({ channel, onSaved }: { channel: ChannelHealth; onSaved: (next
         setError(null);
         try {
           onSaved(await ws.channelUpdate(channel.id, form));
-          setForm({ ...form, access_token: "", app_secret: "" });
+          setForm({ ...form, access_token: "", app_secret: "", verify_token: "" });
           setSaved(true);
         } catch (failure) {
           setError(errorText(failure));
@@ -60,7 +60,14 @@ function Settings({ channel, onSaved }: { channel: ChannelHealth; onSaved: (next
           </label>
           <label className="field">
             <span>{t("ws.connect.verifyToken")}</span>
-            <input value={form.verify_token} onChange={(event) => setForm({ ...form, verify_token: event.target.value })} />
+            <input
+              type="password"
+              autoComplete="off"
+              value={form.verify_token}
+              placeholder={channel.verify_token_masked ? `${channel.verify_token_masked} — ${t("ws.secret.keep")}` : ""}
+              onChange={(event) => setForm({ ...form, verify_token: event.target.value })}
+              data-testid="channel-new-verify-token"
+            />
           </label>
         </>
       )}
@@ -218,7 +225,10 @@ export function ChannelPage({ params }: PageProps) {
           {channel.kind === "whatsapp_cloud" && (
             <>
               <CopyField label={t("ws.connect.callbackUrl")} value={channel.callback_url} testId="callback-url" />
-              <CopyField label={t("ws.connect.verifyToken")} value={channel.verify_token ?? ""} testId="verify-token" />
+              <p className="field">
+                <span className="field-label">{t("ws.connect.verifyToken")}</span>{" "}
+                <code data-testid="verify-token">{channel.verify_token_masked || "—"}</code>
+              </p>
             </>
           )}
           {channel.webhooks.count > 0 ? (
