@@ -69,7 +69,6 @@ def contact_scope(contact) -> dict[str, Any]:
     return ContactScope(contact)
 
 
-@dataclass
 def _expression_message(exc, field_name: str) -> str:
     """An expression's run-time error, naming the field it is in."""
     if not field_name:
@@ -77,6 +76,7 @@ def _expression_message(exc, field_name: str) -> str:
     return gettext("%(error)s in '%(field)s'") % {"error": exc.message, "field": field_name}
 
 
+@dataclass
 class StepContext:
     run: FlowRun
     node: dict[str, Any]
