@@ -18,9 +18,10 @@ from messaging.services import (
     messages_requeue_stale,
     retry_delay,
 )
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import make_contact
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 
 @pytest.fixture
