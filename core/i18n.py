@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def run_language_code() -> str:
     """The Django language code run-time messages are written in."""
-    return getattr(settings, "FLUXO_RUN_LANGUAGE", "") or settings.LANGUAGE_CODE
+    return (getattr(settings, "FLUXO_RUN_LANGUAGE", "") or settings.LANGUAGE_CODE).lower()
 
 
 @contextmanager
