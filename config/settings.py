@@ -255,6 +255,9 @@ LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
 # Fluxo's own pt_BR catalogue (compiled by `make setup`); Django and DRF bring their own.
 LOCALE_PATHS = [Path(os.environ.get("FLUXO_LOCALE_DIR", BASE_DIR / "locale"))]
+# The one language run-time messages are stored in (end reasons, step errors, refused sends), so
+# a worker and a web request write the same text; see core/i18n.py.
+FLUXO_RUN_LANGUAGE = os.environ.get("FLUXO_RUN_LANGUAGE", "") or LANGUAGE_CODE
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Sao_Paulo")
 USE_I18N = True
 USE_TZ = True

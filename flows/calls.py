@@ -25,7 +25,9 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from core.i18n import in_run_language
 from core.secrets import secrets_mask
 from flows.engine.outcomes import StepError
 from flows.models import FlowRun
@@ -43,6 +45,7 @@ def call_schedule(run: FlowRun) -> None:
     transaction.on_commit(lambda: external_call_execute.delay(run.pk, token))
 
 
+@in_run_language  # the call's error is stored in the result event: in the installation's language
 def call_execute(*, run_id: int, token: str, runtime=None) -> bool:
     """Make the call a waiting run asked for and record its outcome. Returns False when stale.
 
@@ -84,16 +87,17 @@ def call_perform(*, run: FlowRun, spec: dict[str, Any], runtime) -> dict[str, An
         return {"ok": False, "error": exc.message, "code": exc.code, "details": exc.details}
     except Exception as exc:  # noqa: BLE001 - a bug in a service fails its step, clearly, not the worker
         logger.exception("call %s of run %s crashed", service, run.pk)
-        return {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}", "code": "internal"}
+        return {"ok": False, "error": _("internal error: %(kind)s: %(error)s") % {"kind": type(exc).__name__, "error": exc},
+                "code": "internal"}
 
 
 def call_outcome(ctx) -> dict[str, Any]:
     """In a node's ``resume()``: the call's result, or a StepError for its failure or its deadline."""
     if ctx.event_kind != CALL_RESULT:
-        raise StepError("no answer in time: the call's deadline passed", code="call_timeout")
+        raise StepError(_("no answer in time: the call's deadline passed"), code="call_timeout")
     outcome = ctx.event.get("outcome") or {}
     if not outcome.get("ok"):
-        raise StepError(outcome.get("error") or "the call failed", code=outcome.get("code") or "call_failed",
+        raise StepError(outcome.get("error") or _("the call failed"), code=outcome.get("code") or "call_failed",
                         details=outcome.get("details") or {})
     return outcome.get("result") or {}
 

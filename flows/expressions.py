@@ -22,6 +22,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext
+
 MAX_TEMPLATE_LENGTH = 20_000
 MAX_FILTERS = 10
 MAX_OUTPUT_LENGTH = 50_000
@@ -92,14 +94,15 @@ def _to_datetime(value: Any) -> datetime:
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ExpressionError(f"'{value}' is not a date/time (use ISO 8601, e.g. 2026-11-22T14:00:00-03:00)") from exc
+        raise ExpressionError(gettext("'%(value)s' is not a date/time (use ISO 8601, e.g. 2026-11-22T14:00:00-03:00)")
+                              % {"value": value}) from exc
 
 
 def _to_number(value: Any) -> Decimal:
     try:
         return Decimal(str(value).strip().replace(",", "."))
     except (InvalidOperation, AttributeError) as exc:
-        raise ExpressionError(f"'{value}' is not a number") from exc
+        raise ExpressionError(gettext("'%(value)s' is not a number") % {"value": value}) from exc
 
 
 def _f_default(value: Any, fallback: Any = "") -> Any:
@@ -113,7 +116,7 @@ def _f_truncate(value: Any, length: int = 100) -> str:
 
 def _f_date(value: Any, fmt: str = "%d/%m/%Y") -> str:
     if len(fmt) > 64:
-        raise ExpressionError("date format too long")
+        raise ExpressionError(gettext("date format too long"))
     return _to_datetime(value).strftime(fmt)
 
 
@@ -124,7 +127,7 @@ def _f_add_hours(value: Any, hours: Any = 0) -> str:
 def _f_number(value: Any, decimals: int = 2) -> str:
     number = _to_number(value)
     if not 0 <= int(decimals) <= 10:
-        raise ExpressionError("number() takes 0 to 10 decimals")
+        raise ExpressionError(gettext("number() takes 0 to 10 decimals"))
     formatted = f"{number:,.{int(decimals)}f}"
     # pt-BR grouping: 1.234,56
     return formatted.replace(",", "_").replace(".", ",").replace("_", ".")
@@ -143,7 +146,8 @@ def _f_slug(value: Any) -> str:
 def _f_replace(value: Any, old: str = "", new: str = "") -> str:
     text, old, new = _text(value), str(old), str(new)
     if old and len(text) + text.count(old) * max(len(new) - len(old), 0) > MAX_OUTPUT_LENGTH:
-        raise ExpressionError(f"replace() would make a text longer than {MAX_OUTPUT_LENGTH} characters")
+        raise ExpressionError(gettext("replace() would make a text longer than %(limit)s characters")
+                              % {"limit": MAX_OUTPUT_LENGTH})
     return text.replace(old, new) if old else text
 
 
@@ -331,7 +335,8 @@ def evaluate(expression: Expression, scope: Mapping[str, Any]) -> Any:
         except ExpressionError:
             raise
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ExpressionError(f"filter '{flt.name}' failed on this value: {exc}", expression=expression.source) from exc
+            raise ExpressionError(gettext("filter '%(filter)s' failed on this value: %(error)s")
+                                  % {"filter": flt.name, "error": exc}, expression=expression.source) from exc
     return value
 
 
@@ -343,7 +348,7 @@ def render(template: str, scope: Mapping[str, Any]) -> str:
         text = piece if isinstance(piece, str) else _text(evaluate(piece, scope))
         size += len(text)
         if size > MAX_OUTPUT_LENGTH:
-            raise ExpressionError(f"rendered text longer than {MAX_OUTPUT_LENGTH} characters")
+            raise ExpressionError(gettext("rendered text longer than %(limit)s characters") % {"limit": MAX_OUTPUT_LENGTH})
         out.append(text)
     return "".join(out)
 

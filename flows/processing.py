@@ -26,6 +26,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from core.db import insert_or_skip
+from core.i18n import in_run_language
 from core.inbox import EventSpec, careful_mode, careful_scope, event_record
 from core.models import InboundEvent
 from core.unit import current as current_unit
@@ -110,6 +111,7 @@ def _session(contact: Contact) -> tuple[ContactSession, list[int]]:
 # --- The inbox's processor ------------------------------------------------------------------------
 
 
+@in_run_language  # what runs write (end reasons, step errors) is in the installation's language
 def contact_event_take(*, contact: Contact, event: EventSpec) -> InboundEvent | None:
     """Process a new event of a locked contact now (registered with ``core.inbox`` in ``flows.apps``).
 
@@ -186,6 +188,7 @@ def _events_process(session: ContactSession, ids: list[int]) -> None:
 # --- The contact task ----------------------------------------------------------------------------
 
 
+@in_run_language
 def contact_events_process(*, contact_id: int) -> int:
     """Process the contact's pending events, oldest first, under its row lock. Returns how many.
 
@@ -305,6 +308,7 @@ def timers_due_exist(*, now: datetime | None = None) -> bool:
     return FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=now).exists()
 
 
+@in_run_language
 def timers_sweep(*, now: datetime | None = None, batch: int = 200, max_batches: int = 1000) -> int:
     """Resume due delays and wait timeouts in batches. Returns how many timers fired.
 

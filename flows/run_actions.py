@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.inbox import event_record
 from flows.engine.graph import compiled_revision
@@ -43,22 +44,26 @@ class ActionRefused(Exception):
 
 
 def _who(user) -> str:
-    return (getattr(user, "username", "") or "someone") if user is not None else "someone"
+    return (getattr(user, "username", "") or _("someone")) if user is not None else _("someone")
 
 
 def run_action_check(*, run: FlowRun, action: str) -> None:
     """Raise :class:`ActionRefused` when ``action`` cannot apply to ``run`` as it stands now."""
     if action not in ELIGIBLE:
-        raise ActionRefused("unknown_action", f"unknown action '{action}'")
+        raise ActionRefused("unknown_action", _("unknown action '%(action)s'") % {"action": action})
     if run.is_test:
-        raise ActionRefused("test_run", "test runs are controlled from the editor's Test run panel")
+        raise ActionRefused("test_run", _("test runs are controlled from the editor's Test run panel"))
     if run.status not in ELIGIBLE[action]:
-        allowed = ", ".join(ELIGIBLE[action])
-        raise ActionRefused("not_applicable", f"a {run.status} run cannot be {_past(action)} (only {allowed} runs)")
+        allowed = ", ".join(str(FlowRun.Status(s).label).lower() for s in ELIGIBLE[action])
+        raise ActionRefused("not_applicable", _past(action) % {"state": str(FlowRun.Status(run.status).label).lower(),
+                                                               "allowed": allowed})
 
 
 def _past(action: str) -> str:
-    return {"cancel": "cancelled", "retry": "retried", "restart": "restarted"}.get(action, action)
+    """The refusal of ``action`` on a run in the wrong state (placeholders: state, allowed)."""
+    return {"cancel": _("a run that is %(state)s cannot be cancelled (only %(allowed)s runs)"),
+            "retry": _("a run that is %(state)s cannot be retried (only %(allowed)s runs)"),
+            "restart": _("a run that is %(state)s cannot be restarted (only %(allowed)s runs)")}[action]
 
 
 def _record(*, run: FlowRun, action: str, user, options: dict[str, Any], batch: RunActionBatch | None) -> RunAction:
@@ -91,15 +96,16 @@ def run_action_batch_count(*, action: str, filters: dict[str, Any]) -> int:
     from flows.selectors import runs_filtered
 
     if action not in ELIGIBLE:
-        raise ActionRefused("unknown_action", f"unknown action '{action}'")
+        raise ActionRefused("unknown_action", _("unknown action '%(action)s'") % {"action": action})
     if filters.get("tests"):
-        raise ActionRefused("test_run", "test runs are controlled from the editor's Test run panel")
+        raise ActionRefused("test_run", _("test runs are controlled from the editor's Test run panel"))
     limit = bulk_limit()
     total = runs_filtered(filters).filter(status__in=ELIGIBLE[action])[: limit + 1].count()
     if total > limit:
-        raise ActionRefused("too_many", f"the selection has more than {limit} runs: narrow the filters")
+        raise ActionRefused("too_many", _("the selection has more than %(limit)s runs: narrow the filters")
+                            % {"limit": limit})
     if total == 0:
-        raise ActionRefused("nothing_selected", "no run in the selection can take this action")
+        raise ActionRefused("nothing_selected", _("no run in the selection can take this action"))
     return total
 
 
@@ -162,10 +168,10 @@ def run_control_apply(*, event: InboundEvent, contact, interpreter) -> str:
     run = (FlowRun.objects.select_related("revision", "flow", "contact", "flow__published_revision")
            .filter(pk=payload.get("run_id"), contact=contact).first())
     if record is None or run is None or record.run_id != run.pk:
-        event.error = "no such run or action"
+        event.error = _("no such run or action")
         return InboundEvent.State.IGNORED
     if record.state != RunAction.State.PENDING:
-        event.error = f"action already {record.state}"
+        event.error = _("action already %(state)s") % {"state": record.state}
         return InboundEvent.State.IGNORED
     try:
         run_action_check(run=run, action=record.action)
@@ -182,12 +188,12 @@ def run_control_apply(*, event: InboundEvent, contact, interpreter) -> str:
 
 def _cancel(*, run: FlowRun, record: RunAction, event, interpreter) -> tuple[str, None]:
     who = _who(record.requested_by)
-    interpreter.run_cancel(run=run, reason=f"cancelled by {who}")
+    interpreter.run_cancel(run=run, reason=_("cancelled by %(who)s") % {"who": who})
     # Open subflow children end too; the parent is cancelled first so that none resumes it.
     for child in (FlowRun.objects.select_related("revision", "flow", "contact")
                   .filter(parent_run=run, status__in=FlowRun.OPEN_STATUSES)):
-        interpreter.run_cancel(run=child, reason=f"parent run {run.pk} cancelled by {who}")
-    return "cancelled", None
+        interpreter.run_cancel(run=child, reason=_("parent run %(run)s cancelled by %(who)s") % {"run": run.pk, "who": who})
+    return _("cancelled"), None
 
 
 def _target_revision(run: FlowRun, record: RunAction, node_id: str | None):
@@ -204,13 +210,16 @@ def _retry(*, run: FlowRun, record: RunAction, event, interpreter) -> tuple[str,
     node_id = run.current_node
     revision = _target_revision(run, record, node_id)
     if node_id not in compiled_revision(revision).nodes:
-        raise ActionRefused("node_missing", f"node '{node_id}' is not in revision {revision.revision}")
+        raise ActionRefused("node_missing", _("node '%(node)s' is not in revision %(revision)s")
+                            % {"node": node_id, "revision": revision.revision})
     moved = revision.pk != run.revision_id
     if moved:
         run.revision = revision
     interpreter.run_reenter(run=run, node_id=node_id, event=event)
-    where = f"revision {revision.revision}" + (" (published)" if moved else "")
-    return f"retried '{node_id}' on {where}: the run is now {run.status}", None
+    template = (_("retried '%(node)s' on revision %(revision)s (published): the run is now %(state)s") if moved
+                else _("retried '%(node)s' on revision %(revision)s: the run is now %(state)s"))
+    return template % {"node": node_id, "revision": revision.revision,
+                       "state": str(FlowRun.Status(run.status).label).lower()}, None
 
 
 def _restart(*, run: FlowRun, record: RunAction, event, interpreter) -> tuple[str, FlowRun]:
@@ -220,9 +229,10 @@ def _restart(*, run: FlowRun, record: RunAction, event, interpreter) -> tuple[st
     revision = _target_revision(run, record, None)
     triggers = compiled_revision(revision).trigger_ids
     if not triggers:
-        raise ActionRefused("no_trigger", f"revision {revision.revision} has no trigger")
+        raise ActionRefused("no_trigger", _("revision %(revision)s has no trigger") % {"revision": revision.revision})
     trigger = first if first in triggers else triggers[0]
     new_run = interpreter.run_start(flow=run.flow, revision=revision, contact=run.contact, trigger_node_id=trigger,
                                     event=run.trigger_event, conversation=conversation_current(contact=run.contact),
                                     trigger_payload=dict((run.context or {}).get("trigger") or {}))
-    return f"restarted as run {new_run.pk} on revision {revision.revision}: {new_run.status}", new_run
+    return (_("restarted as run %(run)s on revision %(revision)s: %(state)s")
+            % {"run": new_run.pk, "revision": revision.revision, "state": str(FlowRun.Status(new_run.status).label).lower()}, new_run)

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator
 
+from core.i18n import run_language
 from core.inbox import event_record  # noqa: F401  (flows records timer and schedule events; callers import it here)
 from flows.engine.calendar import WEEKDAYS
 from flows.engine.graph import compiled_revision
@@ -226,6 +228,10 @@ def runs_expire_stale(*, now: datetime | None = None, max_wait_days: float | Non
                            wake_at__isnull=True, updated_at__lt=cutoff).first())
             if run is None:
                 continue
-            Interpreter().run_finish(run, FlowRun.Status.EXPIRED, f"waited more than {days:g} days for an answer")
+            with run_language():
+                reason = ngettext("waited more than %(days)s day for an answer",
+                                  "waited more than %(days)s days for an answer",
+                                  1 if days == 1 else 2) % {"days": f"{days:g}"}
+                Interpreter().run_finish(run, FlowRun.Status.EXPIRED, reason)
             expired += 1
     return expired

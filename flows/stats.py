@@ -711,7 +711,7 @@ def dashboard(*, since: datetime, until: datetime, flow_id: int | None = None) -
     from messaging.providers.whatsapp_cloud import REASONS
 
     graph_rows = sorted(({"code": code, **counts, "total": counts["request"] + counts["status"],
-                          "reason": REASONS.get(int(code)) if code.isdigit() else None}
+                          "reason": str(REASONS[int(code)]) if code.isdigit() and int(code) in REASONS else None}
                          for code, counts in graph.items() if counts["request"] + counts["status"]),
                         key=lambda r: (-r["total"], r["code"]))
     names = dict(Flow.objects.filter(pk__in=[f for f in by_flow if f]).values_list("pk", "name"))

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.i18n import in_run_language
 from core.inbox import event_record
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
@@ -100,6 +102,7 @@ def _trigger_config(revision, node_id: str) -> dict[str, Any]:
     return compiled_revision(revision).nodes[node_id].get("config") or {}
 
 
+@in_run_language  # a test run stores what a production run would: the installation's language
 @transaction.atomic
 def test_run_start(*, flow, revision_number: int | None = None, payload: dict[str, Any] | None = None, user=None,
                    contact: Contact | None = None):
@@ -198,6 +201,7 @@ def test_run_fast_forward(*, test) -> bool:
     return True
 
 
+@in_run_language
 @transaction.atomic
 def test_run_stop(*, test):
 
@@ -206,7 +210,7 @@ def test_run_stop(*, test):
                  .filter(contact_id=test.contact_id, status__in=FlowRun.OPEN_STATUSES).order_by("-id"))
     for run in open_runs:
         run.parent_run_id = None  # a cancelled child must not resume its (also cancelled) parent
-        Interpreter().run_cancel(run=run, reason="test run stopped")
+        Interpreter().run_cancel(run=run, reason=gettext("test run stopped"))
     test.status = TestRun.Status.STOPPED
     test.save(update_fields=["status"])
     return test

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core import inbox
 from core.db import insert_or_skip, insert_rows
+from core.i18n import in_run_language
 from core.signals import domain_event_emit
 from messaging.channel_cache import channel_by_phone_id
 from messaging.models import Channel, Contact, Conversation, Message, WebhookDelivery
@@ -118,6 +119,7 @@ def _claim_batch(*, shard: int, limit: int) -> list[tuple[int, str, int | None, 
         return sorted(cursor.fetchall())
 
 
+@in_run_language  # the flows it runs and the failure reasons it stores: the installation's language
 def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int = 2000) -> int:
     """Process a shard's pending deliveries in batches until none is left. Returns how many.
 
@@ -183,6 +185,7 @@ def _batch_failed(rows: list[tuple[int, str, int | None, int, str]], exc: Except
         inbound_delivery_process.delay(pk, sender)
 
 
+@in_run_language
 def delivery_process(*, delivery_id: int, sender: str | None = None, careful: bool = False) -> int:
     """Process a stored delivery (and its sender's earlier pending ones).
 

@@ -33,7 +33,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
+from core.i18n import in_run_language
 from messaging.channel_cache import channel_get
 from messaging.models import Contact, Message
 
@@ -147,6 +149,7 @@ def outbound_kick(contact_id: int, *, countdown: float = 0.0) -> None:
         kick_on_commit("outbound", shard, lambda: outbound_drain.delay(shard))
 
 
+@in_run_language  # failure reasons stored on messages are in the installation's language
 def messages_drain(*, shard: int, max_rounds: int = 10000) -> int:
     """Send a shard's due messages in batches, several in flight, until none is left. Returns how many sent.
 
@@ -180,6 +183,7 @@ def messages_drain(*, shard: int, max_rounds: int = 10000) -> int:
     return sent
 
 
+@in_run_language  # a pool thread: the drain's active language does not reach it
 def _provider_send(channel, message: Message):
     """The HTTP part of a send (a pool thread): the result or the ProviderError, never raised."""
     from messaging.providers.base import ProviderError
@@ -191,7 +195,8 @@ def _provider_send(channel, message: Message):
         return exc
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the message claimed forever
         logger.exception("sending message %s failed unexpectedly", message.pk)
-        return ProviderError(f"internal error: {type(exc).__name__}: {exc}", code="internal")
+        return ProviderError(gettext("internal error: %(kind)s: %(error)s") % {"kind": type(exc).__name__, "error": exc},
+                             code="internal")
 
 
 def _settle(message_id: int, **fields: Any) -> int:
@@ -211,6 +216,7 @@ def _schedule(message_id: int, seconds: float) -> None:
     message_deliver.apply_async((message_id,), countdown=max(0.0, seconds))
 
 
+@in_run_language
 def message_send(*, message_id: int, recheck: bool = False) -> None:
     """Send this message if it heads its contact's queue, then the contact's next ones (the chain).
 
@@ -274,12 +280,12 @@ def _prepare(claimed: Claimed, now: datetime, *, wait: float | None = None):
     message = claimed.message
     channel = channel_get(message.channel_id)
     if channel is None:
-        _fail(message, code="no_channel", error="the contact has no channel; set one on the contact")
+        _fail(message, code="no_channel", error=gettext("the contact has no channel; set one on the contact"))
         return None
     if message.attempts > 1 or now - message.created_at > RECHECK_AFTER:
         refusal = _rules_refusal(message, channel)
         if refusal is not None:
-            _fail(message, code=refusal[0], error=f"not sent: {refusal[1]}")
+            _fail(message, code=refusal[0], error=gettext("not sent: %(reason)s") % {"reason": refusal[1]})
             return None
     if wait is None:
         from messaging.ratelimit import send_slot_wait
@@ -388,7 +394,8 @@ def _after_error(message: Message, channel, exc) -> int | None:
     if getattr(exc, "uncertain", False) and message.attempts < max_attempts():
         grace = uncertain_grace()
         _settle(message.pk, status=Message.Status.UNCERTAIN, next_attempt_at=now + timedelta(seconds=grace),
-                error_code=exc.code, error=f"{exc.message}: waiting for Meta's status before sending again"[:2000])
+                error_code=exc.code,
+                error=(gettext("%(error)s: waiting for Meta's status before sending again") % {"error": exc.message})[:2000])
         logger.warning("message %s: outcome unknown (%s); re-sent in %.0fs unless Meta confirms it",
                        message.pk, exc.code, grace)
         outbound_kick(message.contact_id, countdown=grace)
@@ -401,7 +408,8 @@ def _after_error(message: Message, channel, exc) -> int | None:
         outbound_kick(message.contact_id, countdown=delay)
         return None
     error = exc.message if not (exc.retryable or getattr(exc, "uncertain", False)) else (
-        f"gave up after {message.attempts} attempts: {exc.message}")
+        ngettext("gave up after %(attempts)d attempt: %(error)s", "gave up after %(attempts)d attempts: %(error)s",
+                 message.attempts) % {"attempts": message.attempts, "error": exc.message})
     _fail(message, code=exc.code, error=error)
     if exc.code == "131050":
         with transaction.atomic():
@@ -420,6 +428,7 @@ def message_confirmed(*, message: Message) -> None:
         outbound_kick(message.contact_id)
 
 
+@in_run_language
 def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> int:
     """Queue again what a lost task or a dead worker left behind. Returns the number re-queued.
 
@@ -439,7 +448,7 @@ def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> 
     for pk in expired:
         updated = Message.objects.filter(pk=pk, status=Message.Status.SENDING, next_attempt_at__lt=now).update(
             status=Message.Status.UNCERTAIN, next_attempt_at=now,
-            error="the worker stopped while sending: re-sent unless Meta confirms it")
+            error=gettext("the worker stopped while sending: re-sent unless Meta confirms it"))
         if updated:
             logger.warning("message %s: sending lease expired, treated as uncertain", pk)
     heads = (outbound.filter(Q(status=Message.Status.QUEUED) | Q(status=Message.Status.UNCERTAIN))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from core.secrets import secrets_found
 from messaging.models import Contact, MessageTemplate
@@ -32,6 +32,27 @@ class SendRefused(Exception):
         self.message = message
         self.code = code
         self.details = details or {}
+
+
+def _status_label(status: str) -> str:
+    try:
+        return str(MessageTemplate.Status(status).label).lower()
+    except ValueError:
+        return status
+
+
+def _consent_label(state: str) -> str:
+    try:
+        return str(Contact.Consent(state).label).lower()
+    except ValueError:
+        return state
+
+
+def _category_label(category: str) -> str:
+    try:
+        return str(MessageTemplate.Category(category.upper()).label).lower()
+    except ValueError:
+        return category
 
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
@@ -60,12 +81,14 @@ def _check_phone(contact: Contact) -> None:
     try:
         e164 = phone_normalize(contact.phone)
     except InvalidPhone as exc:
-        raise SendRefused(f"{exc}; fix the contact's phone number (E.164, e.g. +5511987654321)",
+        raise SendRefused(gettext("%(error)s; fix the contact's phone number (E.164, e.g. +5511987654321)")
+                          % {"error": exc},
                         code="invalid_phone") from exc
     region = phone_restricted_region(e164)
     if region:
         raise SendRefused(
-            f"WhatsApp Business cannot message numbers from {region} ({e164}); remove this contact from the flow",
+            gettext("WhatsApp Business cannot message numbers from %(region)s (%(phone)s); "
+                    "remove this contact from the flow") % {"region": region, "phone": e164},
             code="restricted_country",
         )
 
@@ -75,23 +98,27 @@ def _check_shape(kind: str, content: dict) -> None:
     if kind == "text":
         body = (content.get("text") or {}).get("body", "")
         if not body:
-            raise SendRefused("the message text is empty; write a text in the node", code="empty_text")
+            raise SendRefused(gettext("the message text is empty; write a text in the node"), code="empty_text")
         if len(body) > MAX_TEXT:
-            raise SendRefused(f"the text has {len(body)} characters, WhatsApp takes at most {MAX_TEXT}; shorten it",
+            raise SendRefused(gettext("the text has %(count)s characters, WhatsApp takes at most %(limit)s; shorten it")
+                              % {"count": len(body), "limit": MAX_TEXT},
                             code="text_too_long")
     if kind == "interactive":
         interactive = content.get("interactive") or {}
         action = interactive.get("action") or {}
         if len((interactive.get("body") or {}).get("text", "")) > 1024:
-            raise SendRefused("the text above the buttons has more than 1024 characters; shorten it",
+            raise SendRefused(gettext("the text above the buttons has more than %(limit)s characters; shorten it")
+                              % {"limit": 1024},
                             code="text_too_long")
         if interactive.get("type") == "button" and len(action.get("buttons") or []) > MAX_BUTTONS:
-            raise SendRefused(f"WhatsApp shows at most {MAX_BUTTONS} reply buttons; use a list for more options",
+            raise SendRefused(gettext("WhatsApp shows at most %(limit)s reply buttons; use a list for more options")
+                              % {"limit": MAX_BUTTONS},
                             code="too_many_buttons")
         if interactive.get("type") == "list":
             rows = sum(len(s.get("rows") or []) for s in action.get("sections") or [])
             if rows > MAX_LIST_ROWS:
-                raise SendRefused(f"a list has at most {MAX_LIST_ROWS} rows (this one has {rows}); remove some",
+                raise SendRefused(gettext("a list has at most %(limit)s rows (this one has %(count)s); remove some")
+                                  % {"limit": MAX_LIST_ROWS, "count": rows},
                                 code="too_many_rows")
 
 
@@ -101,19 +128,27 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
     template = template_find(channel=channel, name=name, language=language)
     if template is None:
         other = MessageTemplate.objects.filter(name=name).values_list("language", flat=True)
-        hint = f" (it exists in {', '.join(sorted(set(other)))})" if other else ""
-        raise SendRefused(f"template '{name}' ({language}) does not exist on this channel{hint}; "
-                        "sync templates or pick another", code="template_not_found")
+        if other:
+            message = gettext("template '%(template)s' (%(language)s) does not exist on this channel (it exists in "
+                              "%(languages)s); sync templates or pick another") % {
+                "template": name, "language": language, "languages": ", ".join(sorted(set(other)))}
+        else:
+            message = gettext("template '%(template)s' (%(language)s) does not exist on this channel; "
+                              "sync templates or pick another") % {"template": name, "language": language}
+        raise SendRefused(message, code="template_not_found")
     if template.status != MessageTemplate.Status.APPROVED:
-        raise SendRefused(f"template '{name}' ({language}) is {template.status}, not APPROVED; pick an approved one",
+        raise SendRefused(gettext("template '%(template)s' (%(language)s) is %(state)s, not approved; "
+                                  "pick an approved one")
+                          % {"template": name, "language": language, "state": _status_label(template.status)},
                         code="template_not_approved")
     body = next((c for c in spec.get("components") or [] if str(c.get("type", "")).lower() == "body"),
                 {"parameters": []})
     given = len(body.get("parameters") or [])
     if given != template.parameter_count:
         raise SendRefused(
-            f"template '{name}' expects {template.parameter_count} body variables, the node gives "
-            f"{given}; map one value per variable", code="template_param_count",
+            gettext("template '%(template)s' expects %(expected)s body variables, the node gives %(given)s; "
+                    "map one value per variable")
+            % {"template": name, "expected": template.parameter_count, "given": given}, code="template_param_count",
         )
     placeholders = template_placeholders(template.body_text)
     named = [p for p in placeholders if not p.isdigit()]
@@ -121,22 +156,24 @@ def _check_template(*, contact: Contact, channel, content: dict) -> MessageTempl
         names = {p.get("parameter_name") for p in body.get("parameters") or []}
         missing = [p for p in named if p not in names]
         if missing:
-            raise SendRefused(f"template '{name}' uses named variables {', '.join(missing)}; give each value its name",
+            raise SendRefused(gettext("template '%(template)s' uses named variables %(names)s; give each value its name")
+                              % {"template": name, "names": ", ".join(missing)},
                             code="template_param_names")
     category = str(template.category).lower()
     state = contact.consent_state(category)
     if template.category == MessageTemplate.Category.MARKETING:
         if state == Contact.Consent.OPTED_OUT:
-            raise SendRefused("this contact opted out of marketing messages; never send them marketing templates",
+            raise SendRefused(gettext("this contact opted out of marketing messages; never send them marketing templates"),
                             code="opted_out")
         if state != Contact.Consent.OPTED_IN:
             raise SendRefused(
-                "marketing templates go only to contacts opted in to marketing "
-                f"(this contact: {state}); use a utility template or collect the opt-in first",
+                gettext("marketing templates go only to contacts opted in to marketing (this contact: %(state)s); "
+                        "use a utility template or collect the opt-in first") % {"state": _consent_label(state)},
                 code="marketing_not_opted_in",
             )
     elif state == Contact.Consent.OPTED_OUT:
-        raise SendRefused(f"this contact opted out of {category} messages; do not send them {category} templates",
+        raise SendRefused(gettext("this contact opted out of %(category)s messages; do not send them %(category)s templates")
+                          % {"category": _category_label(category)},
                         code="opted_out")
     return template
 
@@ -151,8 +188,8 @@ def _check_secrets(content: dict) -> None:
     names = secrets_found(content)
     if names:
         raise SendRefused(
-            _("the message would contain the secret of vault credential(s) %(names)s; never send a credential "
-              "to a contact: map only the response fields you need") % {"names": ", ".join(names)},
+            gettext("the message would contain the secret of vault credential(s) %(names)s; never send a credential "
+                    "to a contact: map only the response fields you need") % {"names": ", ".join(names)},
             code="secret_in_message", details={"credentials": names},
         )
 
@@ -172,13 +209,15 @@ def outbound_check(*, contact: Contact, channel, kind: str, content: dict) -> Me
     _check_secrets(content)
     _check_phone(contact)
     if channel is None:
-        raise SendRefused("the contact has no channel to be reached on; set one on the contact", code="no_channel")
+        raise SendRefused(gettext("the contact has no channel to be reached on; set one on the contact"), code="no_channel")
     if channel.is_paused:
-        raise SendRefused(f"channel '{channel}' is paused ({channel.pause_reason}); fix it in the admin and resume it",
+        raise SendRefused(gettext("channel '%(channel)s' is paused (%(reason)s); fix it in the admin and resume it")
+                          % {"channel": channel, "reason": channel.pause_reason},
                         code="channel_paused")
     if kind in FREE_FORM_KINDS and not contact.in_service_window(timezone.now()):
         raise SendRefused(
-            "outside the 24-hour window since the contact's last message: use a template (Enviar template)",
+            gettext("outside the 24-hour window since the contact's last message: use a template (%(node)s)")
+            % {"node": gettext("Send template")},
             code="outside_window",
         )
     _check_shape(kind, content)

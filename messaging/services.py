@@ -11,7 +11,9 @@ from typing import Any
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.i18n import run_language
 from core.signals import domain_event_emit
 from messaging.models import Channel, Contact, Conversation, Message
 from messaging.phones import phone_from_wa_id, phone_normalize
@@ -290,12 +292,15 @@ def contact_consent_set(*, contact: Contact, categories: list[str] | tuple[str, 
 
 def _queued_templates_refuse(*, contact_id: int, categories: list[str], source: str) -> int:
     """An opt-out takes effect on what still waits to be sent too: those templates fail, with the reason."""
+    with run_language():  # stored on the messages: the installation's language, whoever opted them out
+        error = gettext("not sent: the contact opted out of %(categories)s messages (%(source)s)") % {
+            "categories": ", ".join(categories), "source": source}
     return Message.objects.filter(
         contact_id=contact_id, direction=Message.Direction.OUTBOUND, kind="template",
         status__in=(Message.Status.QUEUED, Message.Status.UNCERTAIN),
         content__template_category__in=[c.lower() for c in categories],
     ).update(status=Message.Status.FAILED, error_code="opted_out", next_attempt_at=None,
-             error=f"not sent: the contact opted out of {', '.join(categories)} messages ({source})"[:2000])
+             error=error[:2000])
 
 
 # --- Channels -------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from core.i18n import run_language
 from core.inbox import event_record
 from messaging.ingest import (  # noqa: F401  (the webhook's public names, re-exported)
     SANDBOX_PREFIX,
@@ -277,12 +279,17 @@ def template_status_apply(*, waba_id: str, value: dict[str, Any]) -> None:
     updated = matched.update(status=status, synced_at=timezone.now())
     if status != MessageTemplate.Status.APPROVED and channels:
         # What still waits to use it would be refused by Meta: it fails now, with the reason.
+        with run_language():
+            error = gettext("not sent: template '%(template)s' (%(language)s) is %(state)s now") % {
+                "template": name, "language": language,
+                "state": str(MessageTemplate.Status(status).label).lower() if status in MessageTemplate.Status.values
+                else status}
         Message.objects.filter(
             channel__in=channels, direction=Message.Direction.OUTBOUND, kind="template",
             status__in=(Message.Status.QUEUED, Message.Status.UNCERTAIN),
             content__template__name=name, content__template__language__code=language,
         ).update(status=Message.Status.FAILED, error_code="template_" + status.lower(), next_attempt_at=None,
-                 error=f"not sent: template '{name}' ({language}) is {status} now")
+                 error=error)
     if not updated and channels and name and language:
         # Not synced yet: keep what we learned; the next sync fills in components.
         MessageTemplate.objects.create(channel=channels[0], name=name, language=language, status=status,

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from flows import expressions
 from flows.engine.outcomes import StepError
@@ -68,6 +69,13 @@ def contact_scope(contact) -> dict[str, Any]:
     return ContactScope(contact)
 
 
+def _expression_message(exc, field_name: str) -> str:
+    """An expression's run-time error, naming the field it is in."""
+    if not field_name:
+        return exc.message
+    return gettext("%(error)s in '%(field)s'") % {"error": exc.message, "field": field_name}
+
+
 @dataclass
 class StepContext:
     run: FlowRun
@@ -113,16 +121,14 @@ class StepContext:
         try:
             return expressions.render(template or "", self.scope())
         except expressions.ExpressionError as exc:
-            where = f" in '{field_name}'" if field_name else ""
-            raise StepError(f"{exc.message}{where}", code="expression_error",
+            raise StepError(_expression_message(exc, field_name), code="expression_error",
                             details={"field": field_name, "expression": exc.expression}) from exc
 
     def render_value(self, template: Any, *, field_name: str = "") -> Any:
         try:
             return expressions.render_value(template, self.scope())
         except expressions.ExpressionError as exc:
-            where = f" in '{field_name}'" if field_name else ""
-            raise StepError(f"{exc.message}{where}", code="expression_error",
+            raise StepError(_expression_message(exc, field_name), code="expression_error",
                             details={"field": field_name, "expression": exc.expression}) from exc
 
     def idempotency_key(self, suffix: str = "") -> str:

@@ -14,7 +14,10 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.i18n import label_text
 from core.logging import mask_text
 from core.secrets import secrets_mask, secrets_mask_text
 from core.signals import domain_event_emit
@@ -40,6 +43,19 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value
+
+
+def _type_label(node_type) -> str:
+    """The node type's name in the active language (the one the user sees on the canvas)."""
+    return label_text(getattr(node_type, "label", None)) or node_type.key
+
+
+def _port_label(node_type, node: dict[str, Any], port: str) -> str:
+    """A port's label in the active language (its key when the type does not name it)."""
+    for candidate in node_type.ports_for(node.get("config") or {}):
+        if candidate.key == port:
+            return label_text(candidate.label) or port
+    return port
 
 
 def run_save(run: FlowRun) -> None:
@@ -110,7 +126,8 @@ class Interpreter:
         node = compiled.nodes.get(run.current_node)
         node_type = registry.get(node["type"]) if node else None
         if node_type is None:
-            self._finish(run, FlowRun.Status.FAILED, f"node '{run.current_node}' is missing from revision {run.revision.revision}")
+            self._finish(run, FlowRun.Status.FAILED, _("node '%(node)s' is missing from revision %(revision)s")
+                         % {"node": run.current_node, "revision": run.revision.revision})
             return True
         ctx = StepContext(run=run, node=node, runtime=self.runtime, step_seq=run.step_count + 1,
                           event_kind=event.kind, event=event.payload)
@@ -148,18 +165,24 @@ class Interpreter:
         while True:
             if steps_this_event >= self.max_steps:
                 self._finish(run, FlowRun.Status.FAILED,
-                             f"stopped after {self.max_steps} steps in one event: the flow loops without waiting")
+                             ngettext("stopped after %(steps)d step in one event: the flow loops without waiting",
+                                      "stopped after %(steps)d steps in one event: the flow loops without waiting",
+                                      self.max_steps) % {"steps": self.max_steps})
                 return
             node = compiled.nodes.get(node_id)
             node_type = registry.get(node["type"]) if node else None
             if node_type is None:
-                self._finish(run, FlowRun.Status.FAILED, f"node '{node_id}' is missing or of an unknown type")
+                self._finish(run, FlowRun.Status.FAILED, _("node '%(node)s' is missing or of an unknown type") % {"node": node_id})
                 return
             if not resuming:
                 visits[node_id] = visits.get(node_id, 0) + 1
                 if visits[node_id] > self.max_visits:
                     self._finish(run, FlowRun.Status.FAILED,
-                                 f"node '{node_id}' was visited {self.max_visits} times in this run: stopped to avoid an endless loop")
+                                 ngettext("node '%(node)s' was visited %(visits)d time in this run: "
+                                          "stopped to avoid an endless loop",
+                                          "node '%(node)s' was visited %(visits)d times in this run: "
+                                          "stopped to avoid an endless loop",
+                                          self.max_visits) % {"node": node_id, "visits": self.max_visits})
                     return
             run.current_node = node_id
             if resume_kind:
@@ -181,12 +204,15 @@ class Interpreter:
                     ctx.vars["last_error"] = exc.message
                     outcome = Next("failure", {"error": exc.message, "code": exc.code})
                 else:
-                    outcome = End(FlowRun.Status.FAILED, f"{node_type.key} '{node_id}': {exc.message}",
+                    outcome = End(FlowRun.Status.FAILED,
+                                  _("node '%(node)s' (%(type)s): %(error)s")
+                                  % {"node": node_id, "type": _type_label(node_type), "error": exc.message},
                                   {"error": exc.message, "code": exc.code})
             except Exception as exc:  # a bug in one node must fail the run clearly, not lose the event
                 logger.exception("node %s (%s) crashed in run %s", node_id, node_type.key, run.pk)
-                error = f"internal error: {exc.__class__.__name__}: {exc}"
-                outcome = End(FlowRun.Status.FAILED, f"{node_type.key} '{node_id}': {error}")
+                error = _("internal error: %(kind)s: %(error)s") % {"kind": exc.__class__.__name__, "error": exc}
+                outcome = End(FlowRun.Status.FAILED, _("node '%(node)s' (%(type)s): %(error)s")
+                              % {"node": node_id, "type": _type_label(node_type), "error": error})
             duration_us = int((time.perf_counter() - started) * 1_000_000)
             port = outcome.port if isinstance(outcome, Next) else ""
             kind = "error" if error else outcome.__class__.__name__.lower()
@@ -221,10 +247,14 @@ class Interpreter:
                     if outcome.port == "failure" and error:
                         # An unhandled failure is a failed run, not a quiet completion.
                         self._finish(run, FlowRun.Status.FAILED,
-                                     f"{node_type.key} '{node_id}' failed and its 'failure' port leads nowhere: {error}")
+                                     _("node '%(node)s' (%(type)s) failed and its '%(port)s' port leads nowhere: "
+                                       "%(error)s")
+                                     % {"node": node_id, "type": _type_label(node_type),
+                                        "port": _port_label(node_type, node, "failure"), "error": error})
                     else:
                         self._finish(run, FlowRun.Status.COMPLETED,
-                                     f"reached the end of the flow at '{node_id}' (port '{outcome.port}' leads nowhere)")
+                                     _("reached the end of the flow at '%(node)s' (port '%(port)s' leads nowhere)")
+                                     % {"node": node_id, "port": _port_label(node_type, node, outcome.port)})
                     return
                 node_id = target
                 continue

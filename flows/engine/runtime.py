@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from flows.models import FlowRun, RunStep
@@ -88,11 +89,13 @@ class DefaultRuntime:
 
         dotted = SERVICES.get(name)
         if dotted is None:
-            raise StepError(f"service '{name}' is not available on this installation", code="no_service")
+            raise StepError(gettext("service '%(name)s' is not available on this installation") % {"name": name},
+                            code="no_service")
         try:
             function = _resolve(dotted)
         except (ImportError, AttributeError) as exc:
-            raise StepError(f"service '{name}' is not available: {exc}", code="no_service") from exc
+            raise StepError(gettext("service '%(name)s' is not available: %(error)s") % {"name": name, "error": exc},
+                            code="no_service") from exc
         return function(**kwargs)
 
     def step_recorded(self, step) -> None:

@@ -7,6 +7,7 @@ stall a worker; the ``regex`` module accepts a timeout.
 from __future__ import annotations
 
 import regex
+from django.utils.translation import gettext
 
 REGEX_TIMEOUT_SECONDS = 0.05
 MAX_SUBJECT_LENGTH = 4096
@@ -23,4 +24,5 @@ def regex_search(pattern: str, text: str, *, ignore_case: bool = True) -> bool:
     try:
         return regex.search(pattern, text[:MAX_SUBJECT_LENGTH], flags, timeout=REGEX_TIMEOUT_SECONDS) is not None
     except TimeoutError as exc:
-        raise RegexTooSlow(f"the regular expression '{pattern}' took too long on this text; simplify it") from exc
+        raise RegexTooSlow(gettext("the regular expression '%(pattern)s' took too long on this text; simplify it")
+                           % {"pattern": pattern}) from exc

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils.translation import gettext
+
 from flows.calls import call_accepts, call_outcome
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, StepError, Wait, labels
 from flows.nodes.fields import field
@@ -67,7 +69,7 @@ class AIReplyNode(NodeType):
         result = call_outcome(ctx)
         answer = (result or {}).get("text") or ""
         if not answer:
-            raise StepError("the assistant gave no answer", code="ai_no_answer", details=result or {})
+            raise StepError(gettext("the assistant gave no answer"), code="ai_no_answer", details=result or {})
         ctx.vars[config["output_variable"]] = answer
         text = ((ctx.run.context.get("_call") or {}).get("kwargs") or {}).get("text", "")
         return Next("next", {"input": text, **result})

@@ -9,6 +9,7 @@ from typing import Any
 
 import regex
 from django.conf import settings
+from django.utils.translation import gettext
 
 from flows.engine.calendar import BusinessHours
 from flows.engine.safe_regex import RegexTooSlow, regex_search
@@ -67,7 +68,8 @@ def _number(value: Any) -> Decimal:
     except (InvalidOperation, AttributeError):
         number = None
     if number is None or number.is_nan():  # "nan" parses, but cannot be compared
-        raise StepError(f"'{value}' is not a number, so it cannot be compared", code="not_a_number")
+        raise StepError(gettext("'%(value)s' is not a number, so it cannot be compared") % {"value": value},
+                        code="not_a_number")
     return number
 
 
@@ -249,11 +251,12 @@ class BranchNode(NodeType):
             except RegexTooSlow as exc:
                 raise StepError(str(exc), code="regex_timeout") from exc
             except regex.error as exc:
-                raise StepError(f"invalid regular expression '{right}': {exc}", code="invalid_regex") from exc
+                raise StepError(gettext("invalid regular expression '%(pattern)s': %(error)s") % {"pattern": right, "error": exc},
+                                code="invalid_regex") from exc
         if op in ("in_list", "not_in_list"):
             inside = norm(left) in {norm(item) for item in _as_list(right)}
             return inside if op == "in_list" else not inside
-        raise StepError(f"unknown operator '{op}'", code="unknown_operator")
+        raise StepError(gettext("unknown operator '%(operator)s'") % {"operator": op}, code="unknown_operator")
 
     def _condition_holds(self, ctx, condition: dict[str, Any]) -> bool:
         results = []

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from flows.engine.calendar import (
     DURATION_SCHEMA,
@@ -128,7 +129,8 @@ class DelayNode(NodeType):
             moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError as exc:
             raise StepError(
-                f"'{value}' is not a date/time; use ISO 8601 such as 2026-11-22T14:00:00-03:00",
+                gettext("'%(value)s' is not a date/time; use ISO 8601 such as 2026-11-22T14:00:00-03:00")
+                % {"value": value},
                 code="bad_datetime") from exc
         if moment.tzinfo is None:
             from zoneinfo import ZoneInfo

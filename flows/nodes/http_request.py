@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from flows.calls import call_accepts, call_outcome
 from flows.nodes import registry
@@ -47,7 +48,7 @@ def _walk_strings(value: Any, prefix: str, depth: int = 0):
 def _render_tree(ctx, value: Any, field_name: str, depth: int = 0) -> Any:
     """Render every string of a JSON body; a string that is one expression keeps its type."""
     if depth > MAX_BODY_DEPTH:
-        raise StepError("the body is nested too deeply", code="http_body_too_deep", details={"field": field_name})
+        raise StepError(gettext("the body is nested too deeply"), code="http_body_too_deep", details={"field": field_name})
     if isinstance(value, str):
         return ctx.render_value(value, field_name=field_name) if "{{" in value else value
     if isinstance(value, dict):
@@ -228,10 +229,12 @@ class HttpRequestNode(NodeType):
             try:
                 value = get(body, mapping["path"])
             except JSONPathError as exc:
-                raise StepError(f"invalid JSON path '{mapping['path']}': {exc}", code="invalid_json_path") from exc
+                raise StepError(gettext("invalid JSON path '%(path)s': %(error)s") % {"path": mapping["path"], "error": exc},
+                                code="invalid_json_path") from exc
             if value is MISSING:
                 if mapping.get("required"):
-                    raise StepError(f"the response has no '{mapping['path']}' (needed for vars.{mapping['variable']})",
+                    raise StepError(gettext("the response has no '%(path)s' (needed for vars.%(variable)s)")
+                                    % {"path": mapping["path"], "variable": mapping["variable"]},
                                     code="http_missing_field",
                                     details={"path": mapping["path"], "body": _preview(body)})
                 value = mapping.get("default")
@@ -252,5 +255,7 @@ class HttpRequestNode(NodeType):
 def _check_size(variable: str, value: Any) -> None:
     size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
     if size > MAX_VARIABLE_BYTES:
-        raise StepError(f"vars.{variable} would hold {size // 1024} KB (at most {MAX_VARIABLE_BYTES // 1024} KB): "
-                        "map only the fields you need", code="http_variable_too_large")
+        raise StepError(gettext("vars.%(variable)s would hold %(size)s KB (at most %(limit)s KB): "
+                                "map only the fields you need")
+                        % {"variable": variable, "size": size // 1024, "limit": MAX_VARIABLE_BYTES // 1024},
+                        code="http_variable_too_large")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from flows.nodes import registry
 from flows.nodes.base import FAILURE, NEXT, Next, NodeType, ValidationIssue, labels
 from flows.nodes.fields import field
@@ -74,7 +76,8 @@ class RouteToTeamNode(NodeType):
             try:
                 priority = int(rendered) if rendered else None
             except ValueError:
-                raise StepError(f"priority '{rendered}' is not a whole number", code="invalid_priority") from None
+                raise StepError(gettext("priority '%(value)s' is not a whole number") % {"value": rendered},
+                                code="invalid_priority") from None
         result = ctx.runtime.call("route_to_team", run=ctx.run, team=team, priority=priority,
                                   state=config.get("state", "triaged"), when_closed=config.get("when_closed", "assign"),
                                   now=ctx.now())

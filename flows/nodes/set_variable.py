@@ -6,6 +6,8 @@ import json
 import math
 import re
 
+from django.utils.translation import gettext
+
 from flows.nodes.base import NEXT, Next, NodeType, StepError, ValidationIssue, labels
 from flows.nodes.fields import field
 from flows.nodes.registry import register
@@ -86,7 +88,7 @@ class SetVariableNode(NodeType):
             except ValueError:
                 number = math.nan
             if not math.isfinite(number):  # nan/inf cannot be stored as JSON
-                raise StepError(f"'{value}' is not a number", code="not_a_number")
+                raise StepError(gettext("'%(value)s' is not a number") % {"value": value}, code="not_a_number")
             return int(number) if number.is_integer() else number
         if kind == "boolean":
             return str(value).strip().casefold() in {"1", "true", "sim", "yes", "s", "y"}
@@ -94,7 +96,7 @@ class SetVariableNode(NodeType):
             try:
                 return json.loads(value, parse_constant=_no_constant)
             except ValueError as exc:
-                raise StepError(f"not valid JSON: {exc}", code="bad_json") from exc
+                raise StepError(gettext("not valid JSON: %(error)s") % {"error": exc}, code="bad_json") from exc
         return value
 
     def execute(self, ctx):
@@ -120,7 +122,8 @@ class SetVariableNode(NodeType):
                 changed_contact = True
             elif target == "contact.tags":
                 if not str(value).strip():
-                    raise StepError(f"the tag in 'assignments.{i}.value' is empty", code="empty_tag")
+                    raise StepError(gettext("the tag in '%(field)s' is empty") % {"field": f"assignments.{i}.value"},
+                                    code="empty_tag")
                 tag, _ = Tag.objects.get_or_create(name=str(value).strip()[:64])
                 if assignment.get("operation") == "remove_tag":
                     contact.tags.remove(tag)

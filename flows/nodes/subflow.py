@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from flows.nodes.base import Next, NodeType, Port, StepError, Wait, labels
 from flows.nodes.fields import field
 from flows.nodes.registry import register
@@ -52,20 +54,26 @@ class SubflowNode(NodeType):
         while parent.parent_run_id and depth <= MAX_DEPTH:
             parent, depth = parent.parent_run, depth + 1
         if depth >= MAX_DEPTH:
-            raise StepError(f"subflows nest deeper than {MAX_DEPTH} levels", code="subflow_depth")
+            raise StepError(gettext("subflows nest deeper than %(limit)s levels") % {"limit": MAX_DEPTH},
+                            code="subflow_depth")
         flow = Flow.objects.filter(pk=ctx.config["flow_id"]).first()
         if flow is None:
-            raise StepError(f"flow {ctx.config['flow_id']} does not exist", code="subflow_missing")
+            raise StepError(gettext("flow %(flow)s does not exist") % {"flow": ctx.config["flow_id"]},
+                            code="subflow_missing")
         pinned = ctx.config.get("revision", "published")
         revision = flow.published_revision if pinned == "published" else flow.revisions.filter(revision=pinned).first()
         if ctx.run.is_test and revision is None and pinned == "published":
             revision = flow.latest_revision  # a test run may call a flow that is not published yet
         if revision is None:
-            raise StepError(f"flow '{flow.name}' has no {'published revision' if pinned == 'published' else f'revision {pinned}'}",
+            raise StepError(gettext("flow '%(flow)s' has no published revision") % {"flow": flow.name}
+                            if pinned == "published" else
+                            gettext("flow '%(flow)s' has no revision %(revision)s") % {"flow": flow.name,
+                                                                                      "revision": pinned},
                             code="subflow_no_revision")
         triggers = compiled_revision(revision).trigger_ids
         if not triggers:
-            raise StepError(f"flow '{flow.name}' has no trigger to start from", code="subflow_no_trigger")
+            raise StepError(gettext("flow '%(flow)s' has no trigger to start from") % {"flow": flow.name},
+                            code="subflow_no_trigger")
         # A child that ends at once looks its parent up in the database: store this run as active first,
         # or a subflow wait it just left would look current and the parent would be resumed twice.
         run_write_now(ctx.run)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
+from django.utils.translation import gettext
 
 from core.logging import mask_text
 from integrations.ai.retrieval import Index
@@ -70,7 +71,8 @@ class BuiltinProvider:
     def reply(self, *, assistant, history, text):
         index, entries = knowledge_index(assistant)
         if not entries:
-            raise ProviderError(f"assistant '{assistant.name}' has no knowledge entries", code="ai_no_knowledge")
+            raise ProviderError(gettext("assistant '%(assistant)s' has no knowledge entries") % {"assistant": assistant.name},
+                                code="ai_no_knowledge")
         best = next(iter(index.search(text, limit=1)), None)
         previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), "")
         if previous and (best is None or best.confidence < assistant.confidence_threshold):
@@ -116,25 +118,30 @@ class OpenAICompatibleProvider:
                 sensitive_headers={"authorization"},
             )
         except requests.Timeout:
-            raise ProviderError(f"the AI provider did not answer within {assistant.timeout_seconds:g} s",
+            raise ProviderError(gettext("the AI provider did not answer within %(seconds)s s")
+                                % {"seconds": f"{assistant.timeout_seconds:g}"},
                                 code="ai_timeout")
         except BlockedAddress as exc:
             raise ProviderError(str(exc), code="ai_blocked")
         except (requests.RequestException, client.BadURL, client.ResponseTooLarge, client.TooManyRedirects) as exc:
             reason = client.describe_error(exc) if isinstance(exc, requests.RequestException) else str(exc)
-            raise ProviderError(f"could not reach the AI provider: {mask_text(reason)[:300]}")
+            raise ProviderError(gettext("could not reach the AI provider: %(reason)s") % {"reason": mask_text(reason)[:300]})
         if response.status in (401, 403):
-            raise ProviderError(f"the AI provider refused the API key ({response.status}); check the credential "
-                                f"'{credential.name if credential else '—'}'", code="ai_auth")
+            raise ProviderError(gettext("the AI provider refused the API key (%(status)s); check the credential "
+                                        "'%(credential)s'")
+                                % {"status": response.status, "credential": credential.name if credential else "—"},
+                                code="ai_auth")
         if response.status == 429:
-            raise ProviderError("the AI provider is rate limiting us (429)", code="ai_rate_limited")
+            raise ProviderError(gettext("the AI provider is rate limiting us (429)"), code="ai_rate_limited")
         if not response.ok:
-            raise ProviderError(f"the AI provider answered {response.status}: {mask_text(response.text[:200])}")
+            raise ProviderError(gettext("the AI provider answered %(status)s: %(body)s")
+                                % {"status": response.status, "body": mask_text(response.text[:200])})
         try:
             data = response.json()
             content = data["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ProviderError(f"the AI provider's answer is not a chat completion ({exc!r})", code="ai_bad_response")
+            raise ProviderError(gettext("the AI provider's answer is not a chat completion (%(error)s)") % {"error": repr(exc)},
+                                code="ai_bad_response")
         usage = data.get("usage") or {}
         tokens = int(usage.get("total_tokens") or (usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0)))
         return ProviderReply(text=content.strip(), confidence=None, tokens=tokens, model=str(data.get("model") or model))
@@ -147,7 +154,8 @@ def provider_for(assistant: Assistant) -> Provider:
     try:
         return PROVIDERS[assistant.provider]
     except KeyError:
-        raise ProviderError(f"unknown provider '{assistant.provider}'", code="ai_provider_unknown") from None
+        raise ProviderError(gettext("unknown provider '%(provider)s'") % {"provider": assistant.provider},
+                            code="ai_provider_unknown") from None
 
 
 __all__ = ["PROVIDERS", "ProviderError", "ProviderReply", "provider_for"]

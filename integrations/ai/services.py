@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.secrets import secrets_mask
 from flows.nodes.base import StepError
@@ -60,7 +61,8 @@ def assistant_reply(*, run=None, assistant, text: str, memory_turns: int = 6, co
     """
     found = assistant_get(assistant)
     if found is None:
-        raise StepError(f"assistant '{assistant}' does not exist (Integrations › Assistants)",
+        raise StepError(gettext("assistant '%(assistant)s' does not exist (Integrations › Assistants)")
+                        % {"assistant": assistant},
                         code="assistant_missing", details={"assistant": str(assistant)})
     contact = contact if contact is not None else getattr(run, "contact", None)
     history = memory_recent(assistant=found, contact=contact, turns=memory_turns)
@@ -71,7 +73,8 @@ def assistant_reply(*, run=None, assistant, text: str, memory_turns: int = 6, co
     except ProviderError as exc:
         latency = int((time.monotonic() - started) * 1000)
         logger.warning("assistant %s (%s) failed: %s", found.name, found.provider, exc.message)
-        raise StepError(f"assistant '{found.name}' ({found.provider}): {exc.message}", code=exc.code,
+        raise StepError(gettext("assistant '%(assistant)s' (%(provider)s): %(error)s")
+                        % {"assistant": found.name, "provider": found.provider, "error": exc.message}, code=exc.code,
                         details={"provider": found.provider, "latency_ms": latency})
     latency = int((time.monotonic() - started) * 1000)
     result = {"text": reply.text, "confidence": reply.confidence, "tokens": reply.tokens, "latency_ms": latency,
@@ -81,8 +84,10 @@ def assistant_reply(*, run=None, assistant, text: str, memory_turns: int = 6, co
         memory_append(assistant=found, contact=contact, turns=[user_turn])
         confidence = reply.confidence or 0.0
         raise StepError(
-            f"assistant '{found.name}' is not sure enough ({confidence:.2f} < {found.confidence_threshold:.2f}): "
-            "hand over to a person",
+            gettext("assistant '%(assistant)s' is not sure enough (%(confidence)s < %(threshold)s): "
+                    "hand over to a person")
+            % {"assistant": found.name, "confidence": f"{confidence:.2f}",
+               "threshold": f"{found.confidence_threshold:.2f}"},
             code="ai_low_confidence", details={**result, "threshold": found.confidence_threshold})
     memory_append(assistant=found, contact=contact, turns=[user_turn, {"role": "assistant", "content": reply.text}])
     return result

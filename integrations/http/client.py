@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from django.utils.translation import gettext
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -34,7 +35,7 @@ USER_AGENT = "Fluxo/1.0 (+https://fluxo.app)"
 
 class ResponseTooLarge(Exception):
     def __init__(self, limit: int):
-        super().__init__(f"the response is larger than the {limit} bytes allowed")
+        super().__init__(gettext("the response is larger than the %(limit)s bytes allowed") % {"limit": limit})
         self.limit = limit
 
 
@@ -155,25 +156,25 @@ def describe_error(exc: BaseException) -> str:
             continue
         seen.add(id(item))
         if isinstance(item, NameResolutionError) or isinstance(item, socket.gaierror):
-            return "the host name could not be resolved"
+            return gettext("the host name could not be resolved")
         if isinstance(item, ConnectionRefusedError):
-            return "connection refused"
+            return gettext("connection refused")
         if isinstance(item, ConnectionResetError):
-            return "connection reset by the server"
+            return gettext("connection reset by the server")
         if isinstance(item, ssl.SSLError):
-            return f"TLS error ({item.__class__.__name__})"
+            return gettext("TLS error (%(kind)s)") % {"kind": item.__class__.__name__}
         stack.extend(_linked(item))
-    return f"connection failed ({exc.__class__.__name__})"
+    return gettext("connection failed (%(kind)s)") % {"kind": exc.__class__.__name__}
 
 
 def check_url(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise BadURL(f"only http and https URLs can be called (got '{parts.scheme or url}')")
+        raise BadURL(gettext("only http and https URLs can be called (got '%(scheme)s')") % {"scheme": parts.scheme or url})
     if not parts.hostname:
-        raise BadURL(f"'{url}' has no host")
+        raise BadURL(gettext("'%(url)s' has no host") % {"url": url})
     if parts.username or parts.password:
-        raise BadURL("put credentials in the vault, not in the URL")
+        raise BadURL(gettext("put credentials in the vault, not in the URL"))
     return parts.scheme, parts.netloc.lower()
 
 
@@ -224,7 +225,7 @@ def request(
             with response:
                 if response.status_code in REDIRECT_CODES and response.headers.get("location"):
                     if len(redirects) >= max_redirects:
-                        raise TooManyRedirects(f"more than {max_redirects} redirects")
+                        raise TooManyRedirects(gettext("more than %(limit)s redirects") % {"limit": max_redirects})
                     url = urljoin(response.url, response.headers["location"])
                     redirects.append(url)
                     params = None  # the Location is the whole next URL
@@ -260,6 +261,6 @@ def _read_capped(response: requests.Response, max_bytes: int, deadline: float) -
         if size > max_bytes:
             raise ResponseTooLarge(max_bytes)
         if time.monotonic() > deadline:
-            raise requests.Timeout("the response took longer than the timeout to arrive")
+            raise requests.Timeout(gettext("the response took longer than the timeout to arrive"))
         chunks.append(chunk)
     return b"".join(chunks)

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -33,12 +34,20 @@ CGNAT = ipaddress.ip_network("100.64.0.0/10")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+# The guard's reasons (kept in English in ``BlockedAddress.reason``, for code), as the user reads them.
+_REASONS = {"cloud metadata": lambda: gettext("cloud metadata"), "loopback": lambda: gettext("loopback"),
+            "link-local": lambda: gettext("link-local"), "carrier-grade NAT": lambda: gettext("carrier-grade NAT"),
+            "multicast": lambda: gettext("multicast"), "reserved": lambda: gettext("reserved"),
+            "private": lambda: gettext("private")}
+
+
 class BlockedAddress(Exception):
     """The destination is refused by the SSRF guard. Not an ``OSError``: nothing retries it."""
 
     def __init__(self, host: str, address: str, reason: str):
-        super().__init__(f"{host} resolves to {address} ({reason}), which flows may not reach; "
-                         "an admin can allow it with FLUXO_HTTP_ALLOWLIST or the credential's allowed hosts")
+        super().__init__(gettext("%(host)s resolves to %(address)s (%(reason)s), which flows may not reach; "
+                                 "an admin can allow it with FLUXO_HTTP_ALLOWLIST or the credential's allowed hosts")
+                         % {"host": host, "address": address, "reason": _REASONS.get(reason, lambda: reason)()})
         self.host, self.address, self.reason = host, address, reason
 
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
 
 from core.logging import mask_text
 from flows.nodes.base import StepError
@@ -99,7 +100,8 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
     if credential_name:
         credential = credential_get_by_name(credential_name)
         if credential is None:
-            raise StepError(f"credential '{credential_name}' is not in the vault (Integrations › Credentials)",
+            raise StepError(gettext("credential '%(credential)s' is not in the vault (Integrations › Credentials)")
+                            % {"credential": credential_name},
                             code="credential_missing", details={"credential": credential_name})
         applied = credential_apply(credential)
         extra_allow = list(credential.allowed_hosts or [])
@@ -108,7 +110,8 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
     for name, value in headers.items():
         # Header values often come from contact data: a line break would smuggle in new headers.
         if any(c in name for c in "\r\n:") or not name.strip() or "\r" in value or "\n" in value:
-            raise StepError(f"header '{name[:60]}' has a line break or an invalid name", code="http_bad_header")
+            raise StepError(gettext("header '%(header)s' has a line break or an invalid name") % {"header": name[:60]},
+                            code="http_bad_header")
     send_headers = {**headers, **applied.headers}
     if request.get("idempotency_key") and method not in ("GET", "HEAD"):
         send_headers.setdefault("Idempotency-Key", str(request["idempotency_key"]))
@@ -143,21 +146,25 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
         except BlockedAddress as exc:
             raise StepError(str(exc), code="http_blocked", details={"request": described, "reason": exc.reason})
         except client.BadURL as exc:
-            raise StepError(f"bad URL: {exc}", code="http_bad_url", details={"request": described})
+            raise StepError(gettext("bad URL: %(error)s") % {"error": exc}, code="http_bad_url",
+                            details={"request": described})
         except client.ResponseTooLarge as exc:
             raise StepError(str(exc), code="http_too_large", details={"request": described, "limit": exc.limit})
         except client.TooManyRedirects as exc:
             raise StepError(str(exc), code="http_redirects", details={"request": described})
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
                 requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
-            raise StepError(f"the request is malformed ({exc.__class__.__name__})", code="http_bad_request",
+            raise StepError(gettext("the request is malformed (%(kind)s)") % {"kind": exc.__class__.__name__},
+                            code="http_bad_request",
                             details={"request": described})
         except requests.Timeout:
-            last_error = StepError(f"{described['url']} did not answer within {timeout:g} s",
+            last_error = StepError(gettext("%(url)s did not answer within %(seconds)s s")
+                                   % {"url": described["url"], "seconds": f"{timeout:g}"},
                                    code="http_timeout", details={"request": described})
             continue
         except requests.RequestException as exc:
-            last_error = StepError(f"could not connect to {described['url']}: {client.describe_error(exc)}",
+            last_error = StepError(gettext("could not connect to %(url)s: %(reason)s")
+                                   % {"url": described["url"], "reason": client.describe_error(exc)},
                                    code="http_connection", details={"request": described})
             continue
 
@@ -170,17 +177,20 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
         logger.info("http_request %s %s → %s (%d attempt(s), %d ms)", method, described["url"], response.status,
                     attempts, result["duration_ms"])
         if response.status >= 500 or response.status == 429:
-            last_error = StepError(f"{described['url']} answered {response.status}", code="http_status",
+            last_error = StepError(gettext("%(url)s answered %(status)s") % {"url": described["url"], "status": response.status},
+                                   code="http_status",
                                    details={"status": response.status, "body": _preview(response), "request": described})
             continue
         if response.status >= 400 and fail_on_error:
-            raise StepError(f"{described['url']} answered {response.status}", code="http_status",
+            raise StepError(gettext("%(url)s answered %(status)s") % {"url": described["url"], "status": response.status},
+                            code="http_status",
                             details={"status": response.status, "body": _preview(response), "request": described})
         return result
 
     assert last_error is not None
     last_error.details["attempts"] = attempts
-    last_error.message = f"{last_error.message} (after {attempts} attempt{'s' if attempts > 1 else ''})"
+    last_error.message = ngettext("%(error)s (after %(attempts)d attempt)", "%(error)s (after %(attempts)d attempts)",
+                                  attempts) % {"error": last_error.message, "attempts": attempts}
     last_error.args = (last_error.message,)
     logger.info("http_request %s %s failed: %s", method, described["url"], last_error.message)
     raise last_error

@@ -11,6 +11,7 @@ import requests
 from django.core.mail import BadHeaderError, send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.logging import mask_text
 from flows.nodes.base import StepError
@@ -50,9 +51,10 @@ def slack_post(*, url: str, text: str, extra_allow: list[str] | None = None, tim
     except BlockedAddress as exc:
         raise StepError(mask_text(str(exc)), code="http_blocked")
     except (requests.RequestException, client.BadURL, client.TooManyRedirects, client.ResponseTooLarge) as exc:
-        raise StepError(f"could not post to the chat webhook: {client.describe_error(exc)}", code="notify_failed")
+        raise StepError(gettext("could not post to the chat webhook: %(reason)s") % {"reason": client.describe_error(exc)},
+                        code="notify_failed")
     if not response.ok:
-        raise StepError(f"the chat webhook answered {response.status}", code="notify_failed",
+        raise StepError(gettext("the chat webhook answered %(status)s") % {"status": response.status}, code="notify_failed",
                         details={"status": response.status, "body": mask_text(response.text[:300])})
     return response.status
 
@@ -64,7 +66,8 @@ def run_notify(*, run, channel: str, message: str, team: str = "", subject: str 
     if team:
         found_team = team_get_by_name(team)
         if found_team is None:
-            raise StepError(f"team '{team}' does not exist", code="team_missing", details={"team": team})
+            raise StepError(gettext("team '%(team)s' does not exist") % {"team": team}, code="team_missing",
+                            details={"team": team})
     contact = getattr(run, "contact", None)
     data = {"team": found_team.name if found_team else None, "message": message,
             "contact": {"phone": contact.phone, "name": contact.name} if contact else None,
@@ -72,15 +75,18 @@ def run_notify(*, run, channel: str, message: str, team: str = "", subject: str 
     if channel == "webhook":
         target = WebhookSubscription.objects.filter(name=subscription).first()
         if target is None:
-            raise StepError(f"webhook subscription '{subscription}' does not exist", code="notify_no_target")
+            raise StepError(gettext("webhook subscription '%(subscription)s' does not exist") % {"subscription": subscription},
+                            code="notify_no_target")
         if not target.is_active:
-            raise StepError(f"webhook subscription '{subscription}' is disabled", code="notify_disabled")
+            raise StepError(gettext("webhook subscription '%(subscription)s' is disabled") % {"subscription": subscription},
+                            code="notify_disabled")
         delivery = webhook_notify(subscription=target, data=data)
         return {"channel": channel, "delivery_id": delivery.pk, "team": data["team"]}
     if channel == "slack":
         secret_url = credential_get_by_name(credential) if credential else None
         if secret_url is None or secret_url.kind != Credential.Kind.URL:
-            raise StepError(f"credential '{credential}' is not a secret URL in the vault (kind 'url')",
+            raise StepError(gettext("credential '%(credential)s' is not a secret URL in the vault (kind 'url')")
+                            % {"credential": credential},
                             code="notify_no_target")
         prefix = f"*{found_team.name}*: " if found_team else ""
         status = slack_post(url=secret_url.secret, text=prefix + message, extra_allow=secret_url.allowed_hosts)
@@ -88,13 +94,14 @@ def run_notify(*, run, channel: str, message: str, team: str = "", subject: str 
     if channel == "email":
         recipients = list(to or []) or (team_recipients(found_team) if found_team else [])
         if not recipients:
-            raise StepError("nobody to e-mail: give addresses, or a team with a mailbox or members with e-mail",
+            raise StepError(gettext("nobody to e-mail: give addresses, or a team with a mailbox or members with e-mail"),
                             code="notify_no_target")
         # Subjects often hold contact data: fold line breaks (a header cannot carry them).
         subject = " ".join((subject or "Fluxo").split())[:200]
         try:
             email_send(to=recipients, subject=subject, body=message)
         except (smtplib.SMTPException, OSError, BadHeaderError) as exc:
-            raise StepError(f"the e-mail could not be sent: {exc}", code="notify_failed")
+            raise StepError(gettext("the e-mail could not be sent: %(error)s") % {"error": exc}, code="notify_failed")
         return {"channel": channel, "to": recipients, "team": data["team"]}
-    raise StepError(f"unknown notification channel '{channel}'", code="notify_channel")
+    raise StepError(gettext("unknown notification channel '%(channel)s'") % {"channel": channel},
+                    code="notify_channel")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.signals import domain_event_emit
 from flows.nodes.base import StepError
@@ -23,9 +24,11 @@ from messaging.models import Conversation
 class IllegalTransition(ValueError):
     def __init__(self, current: str, wanted: str):
         allowed = sorted(Conversation.TRANSITIONS.get(current, set()))
-        hint = ("a completed conversation is closed for good; the contact's next message opens a new one"
-                if current == "completed" else f"from '{current}' it can go to: {', '.join(allowed)}")
-        super().__init__(f"a conversation cannot go from '{current}' to '{wanted}' ({hint})")
+        hint = (gettext("a completed conversation is closed for good; the contact's next message opens a new one")
+                if current == "completed" else gettext("from '%(current)s' it can go to: %(allowed)s")
+                % {"current": current, "allowed": ", ".join(allowed)})
+        super().__init__(gettext("a conversation cannot go from '%(current)s' to '%(wanted)s' (%(hint)s)")
+                         % {"current": current, "wanted": wanted, "hint": hint})
         self.current, self.wanted = current, wanted
 
 
@@ -57,7 +60,8 @@ def conversation_state_set(*, conversation: Conversation, state: str, reason: st
                            extra: dict[str, Any] | None = None) -> Conversation:
     """Move ``conversation`` to ``state`` (raises :class:`IllegalTransition`)."""
     if state not in Conversation.State.values:
-        raise ValueError(f"unknown conversation state '{state}' (use: {', '.join(Conversation.State.values)})")
+        raise ValueError(gettext("unknown conversation state '%(state)s' (use: %(allowed)s)")
+                         % {"state": state, "allowed": ", ".join(Conversation.State.values)})
     locked = Conversation.objects.select_for_update(of=("self",)).select_related("contact", "assigned_team").get(pk=conversation.pk)
     changed = _move(locked, state, {**(extra or {}), "reason": reason})
     if changed:
@@ -117,11 +121,12 @@ def run_route_to_team(*, run, team: str, priority: int | None = None, state: str
                       when_closed: str = "assign", now=None) -> dict[str, Any]:
     found = team_get_by_name(team)
     if found is None:
-        known = ", ".join(Team.objects.values_list("name", flat=True)[:20]) or "none yet"
-        raise StepError(f"team '{team}' does not exist (teams: {known})", code="team_missing", details={"team": team})
+        known = ", ".join(Team.objects.values_list("name", flat=True)[:20]) or gettext("none yet")
+        raise StepError(gettext("team '%(team)s' does not exist (teams: %(known)s)") % {"team": team, "known": known},
+                        code="team_missing", details={"team": team})
     is_open = found.is_open(now or timezone.now())
     if not is_open and when_closed == "failure":
-        raise StepError(f"team '{found.name}' is outside its business hours", code="team_closed",
+        raise StepError(gettext("team '%(team)s' is outside its business hours") % {"team": found.name}, code="team_closed",
                         details={"team": found.name})
     with transaction.atomic():
         conversation = conversation_for_run(run, new_if_closed=True)

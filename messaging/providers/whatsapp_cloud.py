@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from requests.adapters import HTTPAdapter
 
 from core.metrics import graph_api_call
@@ -24,26 +25,27 @@ from messaging.providers.registry import register
 # --- Error codes (Meta's documentation; see docs/whatsapp.md) ---------------------------------
 RETRYABLE_CODES = {130429, 131056, 131016, 4, 80007}
 PAUSE_CODES = {190, 368, 131031, 130497}
-REASONS: dict[int, str] = {
-    131047: "more than 24 hours since the customer's last message: use a template",
-    131026: "message undeliverable (the number may not be on WhatsApp, or has an old app); check the number",
-    131051: "unsupported message type for WhatsApp",
-    132000: "the number of template variables does not match the approved template; map one value per variable",
-    132001: "template missing or not approved in that language; sync templates and pick an approved one",
-    131050: "the customer stopped marketing messages from this business; recorded as an opt-out",
-    131049: "Meta did not deliver this marketing message to keep engagement healthy; try later or another template",
-    131008: "a required parameter is missing in the request",
-    131009: "a parameter value is invalid (check texts, ids and links)",
-    100: "invalid parameter in the request (check texts, ids and links)",
-    130429: "throughput limit reached; retried with backoff",
-    131056: "too many messages to this customer in a short time; retried with backoff",
-    131016: "WhatsApp service unavailable; retried with backoff",
-    4: "too many API calls for this app; retried with backoff",
-    80007: "WhatsApp Business Account rate limit reached; retried with backoff",
-    190: "the access token expired or is invalid: set a new token on the channel and resume it",
-    368: "Meta blocked this account for policy violations: check WhatsApp Manager, then resume the channel",
-    131031: "the WhatsApp Business Account is locked: check WhatsApp Manager, then resume the channel",
-    130497: "this business may not message users in that country: check WhatsApp Manager",
+# Lazy: each reader gets the text in the language active where it is read (the run language in workers).
+REASONS: dict[int, Any] = {
+    131047: gettext_lazy("more than 24 hours since the customer's last message: use a template"),
+    131026: gettext_lazy("message undeliverable (the number may not be on WhatsApp, or has an old app); check the number"),
+    131051: gettext_lazy("unsupported message type for WhatsApp"),
+    132000: gettext_lazy("the number of template variables does not match the approved template; map one value per variable"),
+    132001: gettext_lazy("template missing or not approved in that language; sync templates and pick an approved one"),
+    131050: gettext_lazy("the customer stopped marketing messages from this business; recorded as an opt-out"),
+    131049: gettext_lazy("Meta did not deliver this marketing message to keep engagement healthy; try later or another template"),
+    131008: gettext_lazy("a required parameter is missing in the request"),
+    131009: gettext_lazy("a parameter value is invalid (check texts, ids and links)"),
+    100: gettext_lazy("invalid parameter in the request (check texts, ids and links)"),
+    130429: gettext_lazy("throughput limit reached; retried with backoff"),
+    131056: gettext_lazy("too many messages to this customer in a short time; retried with backoff"),
+    131016: gettext_lazy("WhatsApp service unavailable; retried with backoff"),
+    4: gettext_lazy("too many API calls for this app; retried with backoff"),
+    80007: gettext_lazy("WhatsApp Business Account rate limit reached; retried with backoff"),
+    190: gettext_lazy("the access token expired or is invalid: set a new token on the channel and resume it"),
+    368: gettext_lazy("Meta blocked this account for policy violations: check WhatsApp Manager, then resume the channel"),
+    131031: gettext_lazy("the WhatsApp Business Account is locked: check WhatsApp Manager, then resume the channel"),
+    130497: gettext_lazy("this business may not message users in that country: check WhatsApp Manager"),
 }
 
 CONNECT_TIMEOUT = 3.05
@@ -75,7 +77,7 @@ def _session(base_url: str) -> requests.Session:
 def classify_error(code: int | None, message: str, *, http_status: int | None = None) -> ProviderError:
     """Turn Meta's answer into a ProviderError that says whether to retry, fail or pause."""
     reason = REASONS.get(code or -1)
-    text = f"{reason} ({message})" if reason and message else (reason or message or f"HTTP {http_status}")
+    text = f"{reason} ({message})" if reason and message else (str(reason or "") or message or f"HTTP {http_status}")
     if code in PAUSE_CODES:
         return ProviderError(text, code=str(code), pause_channel=True)
     throttled_or_down = http_status is not None and (http_status >= 500 or http_status == 429)
@@ -225,7 +227,8 @@ def build_for_message(message) -> dict[str, Any]:
     content = message.content or {}
     payload = content.get(kind)
     if payload is None:
-        raise ProviderError(f"message {message.pk} has no '{kind}' content", code="bad_content")
+        raise ProviderError(gettext("message %(id)s has no '%(kind)s' content") % {"id": message.pk, "kind": kind},
+                            code="bad_content")
     body = _envelope(message.contact.phone, kind, payload)
     reply_to = (content.get("context") or {}).get("message_id")
     if reply_to:
@@ -282,18 +285,20 @@ class CloudClient:
             response = graph_api_call(self.session.request, method, url, json=json, params=params, headers=headers,
                                       timeout=self.timeout)
         except requests.ConnectTimeout as exc:
-            raise ProviderError("Graph API did not accept the connection in time; retried with backoff",
+            raise ProviderError(gettext("Graph API did not accept the connection in time; retried with backoff"),
                                 code="connect_timeout", retryable=True) from exc
         except requests.Timeout as exc:
             # The request went out and no answer came: Meta may have taken it.
-            raise ProviderError(f"Graph API did not answer in time ({type(exc).__name__})", code="timeout",
+            raise ProviderError(gettext("Graph API did not answer in time (%(kind)s)") % {"kind": type(exc).__name__},
+                                code="timeout",
                                 retryable=True, uncertain=method == "POST") from exc
         except requests.ConnectionError as exc:
             refused = _never_sent(exc)
-            raise ProviderError(f"Graph API unreachable ({type(exc).__name__}); retried with backoff",
+            raise ProviderError(gettext("Graph API unreachable (%(kind)s); retried with backoff") % {"kind": type(exc).__name__},
                                 code="connection", retryable=True, uncertain=method == "POST" and not refused) from exc
         except requests.RequestException as exc:
-            raise ProviderError(f"Graph API request failed ({type(exc).__name__}); retried with backoff",
+            raise ProviderError(gettext("Graph API request failed (%(kind)s); retried with backoff")
+                                % {"kind": type(exc).__name__},
                                 code="connection", retryable=True) from exc
         try:
             data = response.json()
@@ -311,7 +316,7 @@ class CloudClient:
         try:
             return data["messages"][0]["id"]
         except (KeyError, IndexError, TypeError) as exc:
-            raise ProviderError("Graph API answered without a message id", code="bad_response",
+            raise ProviderError(gettext("Graph API answered without a message id"), code="bad_response",
                                 retryable=False) from exc
 
     def mark_read(self, message_id: str, *, typing: bool = False) -> None:

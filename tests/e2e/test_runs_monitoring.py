@@ -144,7 +144,7 @@ def test_find_a_failure_fix_the_flow_and_retry_the_run(monitored_env, company_ap
     expect(page.locator("[data-testid=card-completed]")).to_contain_text("2")
     reasons = page.locator("[data-testid=dash-reasons]")
     expect(reasons).to_contain_text("erp_pedido")
-    expect(reasons).to_contain_text("answered 500")
+    expect(reasons).to_contain_text("respondeu 500 (após")
     expect(page.locator("[data-testid=dash-http]")).to_contain_text("127.0.0.1")
     shot(page, "runs-01-dashboard")
 
@@ -164,7 +164,7 @@ def test_find_a_failure_fix_the_flow_and_retry_the_run(monitored_env, company_ap
     expect(page.locator("[data-testid=overlay-erp_pedido] .step-badge.outcome-error")).to_be_visible()
     page.locator("[data-testid=node-erp_pedido] header").click()
     error = page.locator("[data-testid=step-error]")
-    expect(error).to_contain_text("answered 500")
+    expect(error).to_contain_text("respondeu 500")
     expect(page.locator("[data-testid=step-input]")).to_contain_text("/broken/123")
     expect(page.locator("[data-testid=run-end-reason]")).to_contain_text("erp_pedido")
     page.click("[data-testid=tab-event]")

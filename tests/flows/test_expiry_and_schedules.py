@@ -11,10 +11,11 @@ from django.utils import timezone
 from flows.models import FlowRun, InboundEvent
 from flows.services import contact_events_process, runs_expire_stale, schedules_fire_due
 from messaging.models import Tag
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, make_contact, make_flow, node
 from tests.flows.helpers import inbound
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 
 def _waiting_forever_flow(name="espera"):

@@ -6,6 +6,9 @@ import pytest
 
 from flows import expressions as ex
 from flows.expressions import ExpressionError, MissingVariable, parse_expression, parse_template, render, render_value
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 SCOPE = {
     "contact": {"name": "maria da silva", "attributes": {"tier": "gold", "age": 31}, "tags": ["vip", "lead"]},

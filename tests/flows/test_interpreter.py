@@ -16,8 +16,11 @@ from flows.nodes import registry
 from flows.nodes.base import Next, NodeType, labels
 from flows.services import contact_events_process, event_record, timers_fire_due
 from messaging.models import Message
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, make_contact, make_flow, node
 from tests.flows.helpers import inbound
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 T = node("t", "trigger", event="message", match="any")
 START = node("t", "trigger", event="message", match="keyword", keywords=["start"])
@@ -158,7 +161,7 @@ def test_a_node_raising_an_unexpected_exception_fails_the_run_clearly(contact, t
     run = flow.runs.get()
     assert event.state == InboundEvent.State.DONE  # the event is not lost or retried forever
     assert run.status == FlowRun.Status.FAILED
-    assert run.end_reason == "test_exploding 'x': internal error: ZeroDivisionError: kaboom"
+    assert run.end_reason == "node 'x' (Explode): internal error: ZeroDivisionError: kaboom"
     step = run.steps.get(node_id="x")
     assert step.outcome == "error" and step.error == "internal error: ZeroDivisionError: kaboom"
 

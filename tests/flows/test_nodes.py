@@ -14,8 +14,11 @@ from flows.models import Flow, FlowRevision, FlowRun, InboundEvent
 from flows.nodes.base import StepError
 from flows.services import contact_events_process, timers_fire_due
 from messaging.models import Contact, Message, MessageTemplate, Tag
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, make_contact, make_flow, make_template, node
 from tests.flows.helpers import FrozenRuntime, inbound
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 SP = ZoneInfo("America/Sao_Paulo")
 T = node("t", "trigger", event="message", match="any")
@@ -264,7 +267,7 @@ def test_delay_bad_date_fails_the_run(contact):
     run = start(flow, contact, appointment_at="amanhã de manhã")
     assert run.status == FlowRun.Status.FAILED
     assert "amanhã de manhã" in run.end_reason and "ISO 8601" in run.end_reason
-    assert run.end_reason.startswith("delay 'd'")
+    assert run.end_reason.startswith("node 'd' (Delay)")
     step = run.steps.get(node_id="d")
     assert step.outcome == "error" and step.output["code"] == "bad_datetime"
 
@@ -578,7 +581,7 @@ def test_send_template_without_failure_edge_fails_the_run(contact):
     # An unhandled failure is a failed run, with the reason, not a quiet completion.
     assert run.steps.get(node_id="s").port == "failure"
     assert run.status == FlowRun.Status.FAILED
-    assert "'failure' port leads nowhere" in run.end_reason and "nao_existe" in run.end_reason
+    assert "(Send template) failed and its 'Failure' port leads nowhere" in run.end_reason and "nao_existe" in run.end_reason
 
 
 # --- send_message -------------------------------------------------------------------------------------
@@ -893,7 +896,7 @@ def test_set_variable_tags_add_and_remove(contact):
 def test_set_variable_conversion_errors_fail_the_run(contact, value, kind, code):
     run = start(_set_flow({"target": "vars.x", "value": value, "type": kind}), contact)
     assert run.status == FlowRun.Status.FAILED
-    assert run.end_reason.startswith("set_variable 's'")
+    assert run.end_reason.startswith("node 's' (Set variable)")
     step = run.steps.get(node_id="s")
     assert step.outcome == "error" and step.output["code"] == code
 

@@ -9,8 +9,11 @@ from flows.models import FlowRevision, FlowRun, InboundEvent, RunAction
 from flows.nodes import registry
 from flows.nodes.base import Next, NodeType, StepError, labels
 from flows.services import contact_events_process
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, make_contact, make_flow, make_user, node
 from tests.flows.helpers import inbound
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 START = node("t", "trigger", event="message", match="keyword", keywords=["start"])
 

@@ -7,10 +7,11 @@ import pytest
 from flows import testruns
 from flows.models import FlowRun
 from flows.services import contact_events_process
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import definition, edge, make_flow, make_user, node
 from tests.flows.helpers import inbound
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 EVIL = "(a|aa)+$"  # exponential backtracking, even for the regex module
 SUBJECT = "a" * 40 + "!"

@@ -17,9 +17,12 @@ from flows.services import contact_events_process
 from messaging.models import Message
 from messaging.services import message_deliver_attempt, message_record_sent
 from messaging.webhooks import status_apply
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, make_contact, make_flow, make_user, node
 from tests.flows.helpers import inbound
 from tests.flows.test_run_actions import FlakyNode, flaky  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 START = node("t", "trigger", event="message", match="keyword", keywords=["start"])
 
@@ -72,7 +75,7 @@ def test_a_retried_run_counts_its_failure_and_its_completion(contact, flaky):  #
     inbound(contact, "start")
     stats.stats_rollup()
     assert counter("runs.failed", flow_id=flow.pk) == 1
-    assert counter("runs.reason", "test_flaky 'x': the company API answered 500", flow_id=flow.pk) == 1
+    assert counter("runs.reason", "node 'x' (Flaky): the company API answered 500", flow_id=flow.pk) == 1
     assert counter("node.error", "x", flow_id=flow.pk) == 1
     run = flow.runs.get()
     flow.published_revision = FlowRevision.objects.create(
@@ -91,7 +94,7 @@ def test_a_retried_run_counts_its_failure_and_its_completion(contact, flaky):  #
     data = stats.dashboard(since=timezone.now() - timedelta(hours=2), until=timezone.now() + timedelta(hours=1),
                            flow_id=flow.pk)
     assert data["runs"]["failed"] == 1 and data["runs"]["completed"] == 1
-    assert data["failure_reasons"] == [{"key": "test_flaky 'x': the company API answered 500", "count": 1}]
+    assert data["failure_reasons"] == [{"key": "node 'x' (Flaky): the company API answered 500", "count": 1}]
 
 
 def _sent_message(contact, wamid: str) -> Message:

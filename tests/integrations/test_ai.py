@@ -15,8 +15,11 @@ from integrations.ai.services import assistant_reply
 from integrations.demo import FAQ
 from integrations.models import Assistant, AssistantMemory, KnowledgeEntry
 from integrations.vault.services import credential_create
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import definition, edge, make_contact, node
 from tests.integrations.conftest import OPENAI_KEY, run_flow
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 
 @pytest.fixture

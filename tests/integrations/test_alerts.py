@@ -14,10 +14,11 @@ from flows.alerts import alert_send, alert_settings_global, alerts_evaluate
 from flows.models import Alert, AlertSettings, FlowRun
 from integrations.models import WebhookSubscription
 from messaging.services import channel_pause, channel_resume
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, make_flow, node
 from tests.flows.helpers import inbound
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,11 @@ from flows.models import RunStep
 from flows.nodes.base import Next, StepError
 from integrations.models import Credential
 from integrations.vault.services import credential_create
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import chain, definition, edge, node
 from tests.integrations.conftest import ERP_TOKEN, execute, run_flow
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 
 @pytest.fixture

@@ -15,9 +15,12 @@ from integrations.models import Team, WebhookDelivery
 from integrations.vault.services import credential_create
 from integrations.webhooks.services import webhook_subscription_create
 from messaging.models import Conversation
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import definition, edge, make_contact, node
 from tests.flows.helpers import FrozenRuntime
 from tests.integrations.conftest import execute, run_flow
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 

@@ -11,6 +11,9 @@ from flows.nodes.base import StepError
 from integrations.http import client
 from integrations.http.guard import BlockedAddress, Guard, classify
 from integrations.http.services import http_request_execute
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 REFUSED = [
     ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),

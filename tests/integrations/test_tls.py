@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from integrations.http import client
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 
 def _cert(name: str, issuer_key, issuer_name, key, *, ca: bool):

@@ -22,6 +22,9 @@ from integrations.webhooks.services import (
     webhook_subscription_enable,
     webhooks_deliver_due,
 )
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
+
+pytestmark = pytest.mark.usefixtures("run_in_english")
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ from messaging.services import (
     messages_requeue_stale,
     retry_delay,
 )
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import make_contact
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 
 @pytest.fixture
@@ -543,4 +544,5 @@ def test_a_template_paused_after_queueing_is_not_sent(customer, fake_graph, djan
         "event": "PAUSED", "message_template_id": "", "message_template_name": "aviso",
         "message_template_language": "pt_BR"})
     message = send(message)
-    assert message.status == "failed" and "PAUSED" in message.error and fake_graph.sent == []
+    assert message.status == "failed" and message.error_code == "template_paused" and fake_graph.sent == []
+    assert message.error == "not sent: template 'aviso' (pt_BR) is paused now"

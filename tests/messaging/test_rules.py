@@ -10,9 +10,10 @@ from django.utils import timezone
 from messaging.models import Contact
 from messaging.phones import phone_restricted_region
 from messaging.rules import SendRefused, outbound_check
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.factories import make_contact, make_template
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 TEXT = {"text": {"body": "oi", "preview_url": False}}
 

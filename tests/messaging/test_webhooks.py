@@ -10,9 +10,10 @@ import pytest
 from flows.models import InboundEvent
 from messaging.models import Contact, Message, MessageTemplate, WebhookDelivery
 from messaging.webhooks import webhook_delivery_process
+from tests.english import run_in_english  # noqa: F401  (the messages checked here are the English ones)
 from tests.messaging.conftest import APP_SECRET, meta_body, post_webhook, sign, webhook_examples
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("run_in_english")]
 
 EXAMPLES = webhook_examples()
 SHEENA = "+16505551234"
