@@ -71,17 +71,19 @@ def test_an_echoed_secret_is_masked_before_it_is_stored_and_the_send_is_refused(
     assert refused.output["code"] == "secret_in_message"
 
 
-def test_the_refusal_speaks_the_callers_language(company_api, allow_local, erp):
+def test_the_refusal_is_stored_in_the_run_language(company_api, allow_local, erp, settings):
+    """Stored run-time messages speak the installation's FLUXO_RUN_LANGUAGE, whatever the caller's language."""
     from django.utils import translation
 
     contact = make_contact()
     with translation.override("en"):
         run = run_flow(_echo_flow(company_api.url), contact)
-    assert "would contain the secret of vault credential(s) erp-api" in run.end_reason
+    assert "conteria o segredo da(s) credencial(is) do cofre erp-api" in run.end_reason
+    settings.FLUXO_RUN_LANGUAGE = "en"
     contact2 = make_contact()
     with translation.override("pt-br"):
         run = run_flow(_echo_flow(company_api.url), contact2)
-    assert "conteria o segredo" in run.end_reason
+    assert "would contain the secret of vault credential(s) erp-api" in run.end_reason
 
 
 def test_a_secret_in_clear_in_a_message_is_refused_too(db, erp):
