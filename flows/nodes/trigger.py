@@ -35,6 +35,14 @@ _MESSAGE_FIELDS = [
     ("reply_kind", "text", "", ("button, list ou quick_reply", "button, list or quick_reply")),
     ("caption", "text", "", ("Legenda da mídia", "Media caption")),
     ("media_id", "text", "", ("Id da mídia recebida", "Received media id")),
+    # A received file (messaging.media.media_facts): a signed, expiring Fluxo link, not Meta's URL.
+    ("media.url", "text", "https://fluxo.example.com/media/f/…/", ("Link do arquivo recebido", "Received file link")),
+    ("media.type", "text", "image", ("Tipo da mídia (image, audio, video, document, sticker)",
+                                     "Media type (image, audio, video, document, sticker)")),
+    ("media.mime_type", "text", "image/jpeg", ("Tipo do arquivo (MIME)", "File type (MIME)")),
+    ("media.filename", "text", "nota-fiscal.pdf", ("Nome do arquivo", "File name")),
+    ("media.size", "number", "", ("Tamanho em bytes (vazio até baixar)", "Size in bytes (empty until downloaded)")),
+    ("media.caption", "text", "", ("Legenda da mídia", "Media caption")),
 ]
 _KIND = ("kind", "text", "message", ("Tipo do evento", "Event kind"))
 TRIGGER_FIELDS: dict[str, list[tuple[str, str, str, tuple[str, str]]]] = {
