@@ -143,3 +143,11 @@ def media_retention_prune() -> int:
     from messaging.media import media_retention_prune as prune
 
     return prune()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def read_receipt_send(channel_id: int, message_id: str) -> bool:
+    """Mark an inbound message read on WhatsApp (queue ``calls``; best effort, see the service)."""
+    from messaging.services import read_receipt_send as send
+
+    return send(channel_id=channel_id, message_id=message_id)
