@@ -443,3 +443,21 @@ def media_retention_prune(*, limit: int = 500) -> int:
         MediaFile.objects.filter(pk=pk).update(status=MediaFile.Status.EXPIRED, file="",
                                                error="deleted after the retention period")
     return len(rows)
+
+
+# --- Where a library file is used (flows fill this registry: messaging cannot import them) ---------
+
+_usage_finders: list = []
+
+
+def media_usage_register(finder) -> None:
+    """``finder(media_id) -> [{"flow": id, "name": ..., "nodes": [...], "published": bool}]`` (flows.apps)."""
+    if finder not in _usage_finders:
+        _usage_finders.append(finder)
+
+
+def media_used_in(media_id: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for finder in _usage_finders:
+        found.extend(finder(media_id))
+    return found

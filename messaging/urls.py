@@ -9,6 +9,6 @@ urlpatterns = [
     path("sandbox/api/send/", views.sandbox_send, name="sandbox-send"),
     path("sandbox/api/contacts/", views.sandbox_contact_create, name="sandbox-contact-create"),
     path("sandbox/api/upload/", views.sandbox_upload, name="sandbox-upload"),
-    path("media/f/<str:token>/", views.media_file, name="media-file"),
-    path("media/<int:pk>/", views.media_file_by_id, name="media-file-by-id"),
+    path("files/f/<str:token>/", views.media_file, name="media-file"),
+    path("files/<int:pk>/", views.media_file_by_id, name="media-file-by-id"),
 ]

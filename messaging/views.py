@@ -57,6 +57,8 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     contacts = selectors.sandbox_contacts()
     strings = {"template": _("template"), "addFailed": _("could not add the contact"),
+               "mediaMissing": _("file not available"), "document": _("document"),
+               "uploadFailed": _("could not send the file"),
                **{f"status.{value}": str(label) for value, label in Message.Status.choices}}
     return render(request, "messaging/sandbox.html", {"contacts": contacts, "strings": strings})
 

@@ -59,6 +59,7 @@ class SendTemplateNode(NodeType):
         "parameters.header_media.id": field("Id da mídia (Meta)", "Media id (Meta)"),
         "parameters.header_media.media": field("Arquivo da biblioteca", "Library file", widget="media"),
         "parameters.header_media.link": field("Link da mídia", "Media link", placeholder="{{vars.invoice_url}}"),
+        "parameters.header_media.filename": field("Nome do arquivo", "File name", placeholder="fatura.pdf"),
     }
     config_schema = {
         "type": "object",

@@ -36,7 +36,7 @@ _MESSAGE_FIELDS = [
     ("caption", "text", "", ("Legenda da mídia", "Media caption")),
     ("media_id", "text", "", ("Id da mídia recebida", "Received media id")),
     # A received file (messaging.media.media_facts): a signed, expiring Fluxo link, not Meta's URL.
-    ("media.url", "text", "https://fluxo.example.com/media/f/…/", ("Link do arquivo recebido", "Received file link")),
+    ("media.url", "text", "https://fluxo.example.com/files/f/…/", ("Link do arquivo recebido", "Received file link")),
     ("media.type", "text", "image", ("Tipo da mídia (image, audio, video, document, sticker)",
                                      "Media type (image, audio, video, document, sticker)")),
     ("media.mime_type", "text", "image/jpeg", ("Tipo do arquivo (MIME)", "File type (MIME)")),

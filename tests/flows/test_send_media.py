@@ -187,7 +187,7 @@ def test_sandbox_chat_draws_sent_media_location_and_reactions(contact):
     start(_flow("send_location", latitude="-23.5", longitude="-46.6", name="Loja"), contact)
     bubbles = sandbox_chat(contact=contact)
     media = bubbles[0]["media"]
-    assert media["type"] == "document" and media["filename"] == "fatura.pdf" and media["url"].startswith("/media/f/")
+    assert media["type"] == "document" and media["filename"] == "fatura.pdf" and media["url"].startswith("/files/f/")
     assert bubbles[0]["text"] == "Fatura"
     assert bubbles[1]["location"]["name"] == "Loja" and bubbles[1]["text"] == "Loja"
     assert Message.objects.filter(contact=contact).count() == 2

@@ -182,7 +182,7 @@ def test_a_received_image_is_recorded_pending_then_downloaded_and_stored(client,
     assert response.status_code == 200 and b"".join(response.streaming_content) == JPEG
     assert response["Content-Type"] == "image/jpeg"
     assert anonymous.get(facts["url"].replace("/f/", "/f/x")).status_code == 403
-    assert anonymous.get(f"/media/{media.pk}/").status_code == 302  # by id: signed-in users only
+    assert anonymous.get(f"/files/{media.pk}/").status_code == 302  # by id: signed-in users only
 
 
 @pytest.mark.django_db(transaction=True)
