@@ -191,3 +191,15 @@ def test_sandbox_chat_draws_sent_media_location_and_reactions(contact):
     assert bubbles[0]["text"] == "Fatura"
     assert bubbles[1]["location"]["name"] == "Loja" and bubbles[1]["text"] == "Loja"
     assert Message.objects.filter(contact=contact).count() == 2
+
+
+def test_a_trigger_on_files_starts_on_the_chosen_media_types(contact):
+    from flows.nodes.registry import get
+
+    trigger = get("trigger")
+    photos = {"event": "message", "match": "media", "media_types": ["image"]}
+    assert trigger.matches(photos, "message", {"text": "", "media": {"type": "image"}})
+    assert not trigger.matches(photos, "message", {"text": "", "media": {"type": "document"}})
+    assert not trigger.matches(photos, "message", {"text": "oi"})
+    assert trigger.matches({"event": "message", "match": "media"}, "message", {"media": {"type": "audio"}})
+    assert trigger.specificity(photos) == 1  # wins over a catch-all flow
