@@ -28,8 +28,11 @@ def flow_list(*, search: str = "", status: str = ""):
 
 
 def message_as_dict(message) -> dict[str, Any]:
+    from messaging.selectors import message_media
+
     return {"id": message.pk, "direction": message.direction, "kind": message.kind, "content": message.content,
-            "status": message.status, "error": message.error, "created_at": message.created_at.isoformat()}
+            "status": message.status, "error": message.error, "created_at": message.created_at.isoformat(),
+            "media": message_media(message)}
 
 
 def step_as_dict(step) -> dict[str, Any]:

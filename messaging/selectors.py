@@ -118,6 +118,27 @@ def _bubble(message: Message) -> dict[str, Any]:
 MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
 
 
+def message_media(message: Message) -> dict[str, Any] | None:
+    """The file of a message as chats draw it (``messaging.media.media_facts``), or None."""
+    content = message.content or {}
+    if message.direction == Message.Direction.OUTBOUND:
+        if message.kind in MEDIA_KINDS:
+            return _outbound_media(message.kind, content.get(message.kind) or {})
+        if message.kind == "template":
+            header = next((c for c in (content.get("template") or {}).get("components") or []
+                           if c.get("type") == "header"), None)
+            param = ((header or {}).get("parameters") or [{}])[0]
+            if param.get("type") in MEDIA_KINDS:
+                return _outbound_media(param["type"], param.get(param["type"]) or {})
+        return None
+    if message.kind not in MEDIA_KINDS:
+        return None
+    from messaging.media import media_facts
+
+    files = list(message.media_files.all())
+    return media_facts(files[0]) if files else {"type": message.kind, "url": "", "status": "failed"}
+
+
 def _outbound_media(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A sent file as the sandbox draws it: a library file (its signed link) or the link itself."""
     facts: dict[str, Any] = {"type": kind, "url": payload.get("link", ""), "caption": payload.get("caption", ""),

@@ -203,3 +203,32 @@ def test_a_trigger_on_files_starts_on_the_chosen_media_types(contact):
     assert not trigger.matches(photos, "message", {"text": "oi"})
     assert trigger.matches({"event": "message", "match": "media"}, "message", {"media": {"type": "audio"}})
     assert trigger.specificity(photos) == 1  # wins over a catch-all flow
+
+
+def test_the_editors_test_chat_sends_a_photo_and_shows_both_files(api):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    from flows.models import TestRun
+    from flows.services import contact_events_process
+
+    pdf = library()
+    flow = make_flow(definition(
+        [node("t", "trigger", event="message", match="media", media_types=["image"]),
+         node("pdf", "send_media", media_type="document", source="library", media=pdf.pk, caption="Sua fatura")],
+        [edge("t", "pdf")]))
+    test = api.post(f"/api/flows/{flow.pk}/test-runs/", {}, format="json").json()
+    response = api.post(f"/api/test-runs/{test['id']}/inbound-file/",
+                        {"file": Upload("foto.jpg", JPEG, content_type="image/jpeg"), "caption": "minha conta"},
+                        format="multipart")
+    assert response.status_code == 202, response.content
+    contact_events_process(contact_id=TestRun.objects.get(pk=test["id"]).contact_id)
+    snapshot = api.get(f"/api/test-runs/{test['id']}/").json()
+    assert snapshot["run"]["status"] == "completed"
+    photo, invoice = snapshot["messages"]
+    assert photo["direction"] == "in" and photo["media"]["type"] == "image" and photo["media"]["caption"] == "minha conta"
+    assert invoice["media"]["type"] == "document" and invoice["media"]["filename"] == "fatura.pdf"
+    assert invoice["media"]["caption"] == "Sua fatura"
+    assert b"".join(api.get(photo["media"]["url"]).streaming_content) == JPEG
+    refused = api.post(f"/api/test-runs/{test['id']}/inbound-file/",
+                       {"file": Upload("a.gif", b"GIF89a", content_type="image/gif")}, format="multipart")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "media_type"

@@ -127,6 +127,15 @@ class FakeGraph:
         return [r for r in self.requests if r.path.startswith("/media-download/")]
 
     @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Bodies of the messages POSTed, read receipts (``status: read``) left out."""
+        return [body for body in self.sent if (body or {}).get("status") != "read"]
+
+    @property
+    def receipts(self) -> list[dict[str, Any]]:
+        return [body for body in self.sent if (body or {}).get("status") == "read"]
+
+    @property
     def sent(self) -> list[dict[str, Any]]:
         """Bodies of the messages POSTed (read receipts included)."""
         return [r.body for r in self.requests if r.method == "POST" and r.path.endswith("/messages")]
