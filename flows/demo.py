@@ -162,7 +162,7 @@ def invoice_pdf() -> dict[str, Any]:
                       media=demo_invoice_pdf(), caption="Sua fatura", filename="fatura.pdf"),
         ],
         [("photo", "next", "thanks"), ("thanks", "next", "invoice")],
-        notes=[{"id": "note1", "text": "No celular de teste, envie uma foto (📎): o fluxo responde com o PDF da "
+        notes=[{"id": "note1", "text": "No celular de teste, envie uma foto (⊕): o fluxo responde com o PDF da "
                                       "biblioteca de mídia.", "position": {"x": 40, "y": 20}}],
     )
 

@@ -46,7 +46,7 @@
       player.preload = "metadata";
       box.appendChild(player);
     } else {
-      const link = el("a", "document", "📄 " + (m.filename || say("document", "document")));
+      const link = el("a", "document", "▤ " + (m.filename || say("document", "document")));
       link.href = m.url;
       link.target = "_blank";
       link.rel = "noopener";
@@ -67,7 +67,7 @@
     if (m.header) li.appendChild(el("span", "head", m.header));
     if (m.media) li.appendChild(media(m.media));
     if (m.location) {
-      const pin = el("a", "location", "📍 " + (m.text || m.location.latitude + ", " + m.location.longitude));
+      const pin = el("a", "location", "◎ " + (m.text || m.location.latitude + ", " + m.location.longitude));
       pin.href = "https://www.openstreetmap.org/?mlat=" + m.location.latitude + "&mlon=" + m.location.longitude;
       pin.target = "_blank";
       pin.rel = "noopener";

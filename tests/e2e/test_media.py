@@ -90,7 +90,7 @@ def test_the_test_chat_shows_the_photo_and_the_pdf(browser_page, photo):
     expect(run_panel.locator("[data-testid=bubble-out]", has_text="Recebemos sua foto")).to_be_visible(timeout=30_000)
     document = run_panel.locator("[data-testid=bubble-out] [data-testid=chat-document]")
     expect(document).to_contain_text("fatura.pdf", timeout=30_000)
-    expect(run_panel.locator("[data-testid=bubble-out]", has_text="Sua fatura")).to_be_visible()
+    expect(run_panel.locator("[data-testid=bubble-out][data-kind=document]", has_text="Sua fatura")).to_be_visible()
     assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 0
     shot(page, "media-02-test-chat-photo-and-invoice")
     assert page.js_errors == []

@@ -34,7 +34,7 @@ export function messageText(message: ChatMessage): string {
   const content = message.content ?? {};
   if (message.media) return message.media.caption ?? "";
   const location = content.location as { name?: string; address?: string; latitude?: number; longitude?: number } | undefined;
-  if (location) return `📍 ${[location.name, location.address].filter(Boolean).join(" — ") || `${location.latitude}, ${location.longitude}`}`;
+  if (location) return `◎ ${[location.name, location.address].filter(Boolean).join(" — ") || `${location.latitude}, ${location.longitude}`}`;
   const reaction = content.reaction as { emoji?: string } | undefined;
   if (reaction?.emoji) return reaction.emoji;
   if (message.kind === "template" || content.template) return templateText(content);
@@ -59,7 +59,7 @@ export function MediaView({ media }: { media: ChatMedia }) {
   if (media.type === "audio") return <audio src={media.url} controls preload="metadata" data-testid="chat-audio" />;
   return (
     <a className="chat-document" href={media.url} target="_blank" rel="noopener noreferrer" data-testid="chat-document">
-      📄 {media.filename || t("test.document")}
+      ▤ {media.filename || t("test.document")}
     </a>
   );
 }
@@ -151,7 +151,7 @@ export function Chat({ messages, onSend, onSendFile, disabled }: {
       >
         {onSendFile && (
           <label className="chat-attach" title={t("test.attach")}>
-            📎
+            ⊕
             <input
               type="file"
               hidden

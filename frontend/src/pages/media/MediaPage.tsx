@@ -19,7 +19,7 @@ export function MediaPreview({ file }: { file: Pick<MediaFile, "kind" | "preview
   if (file.kind === "image" || file.kind === "sticker") return <img className="media-thumb" src={file.preview_url} alt={file.name} loading="lazy" />;
   if (file.kind === "video") return <video className="media-thumb" src={file.preview_url} controls preload="metadata" />;
   if (file.kind === "audio") return <audio src={file.preview_url} controls preload="none" />;
-  return <div className="media-doc">📄 {file.filename || file.name}</div>;
+  return <div className="media-doc">▤ {file.filename || file.name}</div>;
 }
 
 export function MediaPage({ user }: PageProps) {
