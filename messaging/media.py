@@ -296,6 +296,35 @@ def _notify_sandbox(media: MediaFile) -> None:
         sandbox_notify(contact_id)
 
 
+def media_read(reference: Any) -> tuple[str, bytes, str]:
+    """``(filename, bytes, mime type)`` of a file named by its Fluxo link (``{{trigger.media.url}}``) or id.
+
+    A received file still downloading is fetched first (network I/O: outside any transaction).
+    Raises :class:`MediaRefused` for an unknown, expired or failed file.
+    """
+    import re
+
+    text = str(reference or "").strip()
+    media_id: int | None = None
+    match = re.search(r"/files/f/([^/?#]+)/?", text)
+    if match:
+        media_id = media_token_read(match.group(1))
+    elif text.isdigit():
+        media_id = int(text)
+    media = MediaFile.objects.filter(pk=media_id).first() if media_id else None
+    if media is None:
+        raise MediaRefused(f"{text[:80]!r} is not a Fluxo file link (or the link expired)", code="media_missing")
+    if media.status == MediaFile.Status.PENDING:
+        media_fetch(media_id=media.pk, final=True)
+        media.refresh_from_db()
+    if media.status != MediaFile.Status.STORED or not media.file:
+        raise MediaRefused(f"the file is {media.status}{': ' + media.error if media.error else ''}",
+                           code="media_missing")
+    with default_storage.open(media.file.name, "rb") as handle:
+        content = handle.read()
+    return (media.filename or media.name or f"file{_suffix_for(media.mime_type)}", content, bare_mime(media.mime_type))
+
+
 # --- The library ---------------------------------------------------------------------------------
 
 
