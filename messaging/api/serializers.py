@@ -54,6 +54,7 @@ class ChannelOutputSerializer(serializers.Serializer):
                 graph_api_version=channel.graph_api_version, messages_per_second=channel.messages_per_second,
                 access_token_set=bool(channel.access_token), app_secret_set=bool(channel.app_secret),
                 verify_token_set=bool(channel.verify_token), access_token_masked=mask(channel.access_token),
+                read_receipts=channel.read_receipts, typing_indicator=channel.typing_indicator,
             )
         return data
 

@@ -71,3 +71,20 @@ def test_the_typing_indicator_shows_on_the_last_message(cloud_channel, fake_grap
     assert typing_indicator_show(contact_id=contact.pk) is True
     assert receipts(fake_graph)[-1] == {"messaging_product": "whatsapp", "status": "read",
                                         "message_id": "wamid.typing", "typing_indicator": {"type": "text"}}
+
+
+def test_the_channel_page_turns_receipts_and_typing_on_and_off(cloud_channel):
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_user
+
+    admin = APIClient()
+    admin.force_authenticate(make_user("root", role="admin"))
+    health = admin.get(f"/api/channels/{cloud_channel.pk}/health/").json()
+    assert health["read_receipts"] is True and health["typing_indicator"] is False
+    changed = admin.patch(f"/api/channels/{cloud_channel.pk}/health/",
+                          {"read_receipts": False, "typing_indicator": True}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["read_receipts"] is False and changed.json()["typing_indicator"] is True
+    cloud_channel.refresh_from_db()
+    assert cloud_channel.read_receipts is False and cloud_channel.typing_indicator is True

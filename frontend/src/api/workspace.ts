@@ -20,6 +20,8 @@ export interface ChannelSummary {
   access_token_set?: boolean;
   app_secret_set?: boolean;
   access_token_masked?: string;
+  read_receipts?: boolean;
+  typing_indicator?: boolean;
 }
 
 export interface ChannelHealth extends ChannelSummary {
