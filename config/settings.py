@@ -184,6 +184,8 @@ CELERY_TASK_ROUTES = {
     "flows.tasks.timers_fire_due": {"queue": "inbound"},
     "messaging.tasks.message_deliver": {"queue": "outbound"},
     "flows.tasks.external_call_execute": {"queue": "calls"},
+    "messaging.tasks.media_fetch_task": {"queue": "calls"},
+    "messaging.tasks.read_receipt_send": {"queue": "calls"},
 }
 # Close the worker's database connection only every 2 x this many tasks (Celery's default closes
 # it around every task: a new PostgreSQL backend per task).
@@ -267,6 +269,12 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on a missing root before collectstatic
+# Files (received media, the media library) go through Django's storage API: the filesystem under
+# FLUXO_VAR_DIR/media in the embedded default; any django-storages backend in production
+# (docs/whatsapp.md, "Media"). They are never served as static files: messaging.views.media_file checks a
+# signed link or a signed-in user.
+MEDIA_ROOT = Path(os.environ.get("FLUXO_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media-files/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -388,3 +396,14 @@ CELERY_BEAT_SCHEDULE["flows-stats-rollup"] = {"task": "flows.monitoring_tasks.st
                                               "schedule": FLUXO_STATS_INTERVAL}
 CELERY_BEAT_SCHEDULE["flows-channels-health-sync"] = {"task": "flows.monitoring_tasks.channels_health_sync",
                                                       "schedule": 3600.0}
+
+# --- Media (issue 14) --------------------------------------------------------------------------
+# Received files are deleted after this many days (the message keeps the metadata).
+FLUXO_MEDIA_RETENTION_DAYS = float(os.environ.get("FLUXO_MEDIA_RETENTION_DAYS", "90"))
+# {{trigger.media.url}} links stay valid this long; absolute with FLUXO_PUBLIC_URL (https://fluxo.example.com).
+FLUXO_MEDIA_LINK_SECONDS = int(os.environ.get("FLUXO_MEDIA_LINK_SECONDS", str(7 * 24 * 3600)))
+FLUXO_PUBLIC_URL = os.environ.get("FLUXO_PUBLIC_URL", "")
+FLUXO_MEDIA_FETCH_ATTEMPTS = int(os.environ.get("FLUXO_MEDIA_FETCH_ATTEMPTS", "5"))
+FLUXO_MEDIA_DOWNLOAD_SECONDS = float(os.environ.get("FLUXO_MEDIA_DOWNLOAD_SECONDS", "120"))
+CELERY_BEAT_SCHEDULE["messaging-media-retention"] = {"task": "messaging.tasks.media_retention_prune",
+                                                     "schedule": 3600.0}

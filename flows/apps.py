@@ -18,5 +18,9 @@ class FlowsConfig(AppConfig):
         inbox.register_dispatcher(contact_events_queue)
         inbox.register_processor(contact_event_take)
         from flows.monitoring_admin import register as monitoring_admin_register
+        from flows.selectors import flows_using_media
+        from messaging.media import media_usage_register
+
+        media_usage_register(flows_using_media)  # the media library's "used in"
 
         monitoring_admin_register()

@@ -79,6 +79,9 @@ def call_perform(*, run: FlowRun, spec: dict[str, Any], runtime) -> dict[str, An
         if service == "http_request":
             result = runtime.http_request(run=run, **kwargs)
         elif service == "ai_reply":
+            from messaging.services import typing_indicator_show
+
+            typing_indicator_show(contact_id=run.contact_id)  # "typing…" while the assistant thinks (setting)
             result = runtime.ai_reply(run=run, **kwargs)
         else:
             result = runtime.call(service, run=run, **kwargs)

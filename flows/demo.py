@@ -113,6 +113,60 @@ def support_triage() -> dict[str, Any]:
     )
 
 
+def demo_invoice_pdf() -> int:
+    """The demo's invoice in the media library (created once): a small real PDF."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging.media import media_library_create
+    from messaging.models import MediaFile
+
+    existing = MediaFile.objects.filter(direction=MediaFile.Direction.LIBRARY, name="Fatura de exemplo").first()
+    if existing is not None:
+        return existing.pk
+    upload = SimpleUploadedFile("fatura-exemplo.pdf", invoice_pdf_bytes(), content_type="application/pdf")
+    return media_library_create(upload=upload, name="Fatura de exemplo").pk
+
+
+def invoice_pdf_bytes(lines: tuple[str, ...] = ("Fatura 2026-05 - Loja Exemplo", "Valor: R$ 129,90",
+                                               "Vencimento: 10/06/2026")) -> bytes:
+    """A one-page PDF with a few lines of text (Helvetica), cross-reference table included."""
+    text = " ".join(f"BT /F1 14 Tf 72 {720 - 24 * i} Td ({line}) Tj ET" for i, line in enumerate(lines))
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
+        "/Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(text)} >>\nstream\n{text}\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def invoice_pdf() -> dict[str, Any]:
+    """A customer sends a photo (the bill, the meter, a receipt): Fluxo answers with the invoice in PDF."""
+    return demo_definition(
+        [
+            demo_node("photo", "trigger", 40, 160, event="message", match="media", media_types=["image"]),
+            demo_node("thanks", "send_message", 300, 160,
+                      text="Recebemos sua foto, {{contact.first_name | default(\"cliente\")}}! Segue sua fatura em PDF."),
+            demo_node("invoice", "send_media", 580, 160, media_type="document", source="library",
+                      media=demo_invoice_pdf(), caption="Sua fatura", filename="fatura.pdf"),
+        ],
+        [("photo", "next", "thanks"), ("thanks", "next", "invoice")],
+        notes=[{"id": "note1", "text": "No celular de teste, envie uma foto (⊕): o fluxo responde com o PDF da "
+                                      "biblioteca de mídia.", "position": {"x": 40, "y": 20}}],
+    )
+
+
 DEMO_FLOWS = [
     ("Pós-ligação: follow-up", "Depois de uma ligação, espera 2 h e envia o template certo para o resultado.",
      post_call_followup),
@@ -120,6 +174,7 @@ DEMO_FLOWS = [
     ("Qualificação de leads", "Pergunta o porte da empresa com botões e encaminha.", lead_qualification),
     ("Triagem de suporte", "Financeiro por palavra-chave; o resto responde a IA ou passa para um atendente.",
      support_triage),
+    ("Fatura em PDF", "O cliente envia uma foto; o fluxo agradece e responde com a fatura em PDF.", invoice_pdf),
 ]
 
 

@@ -32,7 +32,7 @@ from flows.spec import SpecVersionError, spec_migrate
 
 WINDOW_HOURS = 24.0
 INF = math.inf
-FREE_FORM_TYPES = {"send_message"}
+FREE_FORM_TYPES = {"send_message", "send_media", "send_location", "send_contact", "send_reaction"}
 # Events on which every matching flow starts (a message starts only the most specific flow).
 EVERY_MATCH_EVENTS = {"external", "opt_in", "opt_out"}
 TRUE_TEXTS = {"true", "sim", "yes", "1", "s", "y"}

@@ -37,6 +37,7 @@ from flows.models import Flow, FlowRun, TestRun
 from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.triggers import TriggerIndex, flows_triggered_by, trigger_index, version_of
 from messaging.models import Contact
+from messaging.services import READ_RECEIPT_EVENTS, read_receipt_queue
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,9 @@ def _event_run(session: ContactSession, event: InboundEvent) -> None:
             event.error = f"{exc.__class__.__name__}: {exc}"[:2000]
     else:
         outcome = event_process(event=event, session=session)
+    if outcome == InboundEvent.State.DONE and event.kind in READ_RECEIPT_EVENTS and event.payload.get("message_id"):
+        # Handled by a flow: blue ticks for the customer, sent after commit by the calls queue.
+        read_receipt_queue(channel_id=event.channel_id, message_id=str(event.payload["message_id"]))
     event.state = outcome
     event.processed_at = timezone.now()
     unit = current_unit()

@@ -28,8 +28,11 @@ def flow_list(*, search: str = "", status: str = ""):
 
 
 def message_as_dict(message) -> dict[str, Any]:
+    from messaging.selectors import message_media
+
     return {"id": message.pk, "direction": message.direction, "kind": message.kind, "content": message.content,
-            "status": message.status, "error": message.error, "created_at": message.created_at.isoformat()}
+            "status": message.status, "error": message.error, "created_at": message.created_at.isoformat(),
+            "media": message_media(message)}
 
 
 def step_as_dict(step) -> dict[str, Any]:
@@ -186,3 +189,36 @@ def run_action_as_dict(action) -> dict[str, Any]:
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
+
+
+def flows_using_media(media_id: int) -> list[dict[str, Any]]:
+    """Flows whose draft or published revision names this media library file (send_media, template
+    header media): ``[{"flow", "name", "nodes", "published"}]``. Registered with ``messaging.media``."""
+    from django.db.models import OuterRef, Subquery
+
+    from flows.models import Flow, FlowRevision
+
+    latest = FlowRevision.objects.filter(flow=OuterRef("pk")).order_by("-revision").values("pk")[:1]
+    rows = list(Flow.objects.annotate(latest_id=Subquery(latest))
+                .values_list("pk", "name", "latest_id", "published_revision_id"))
+    ids = {pk for row in rows for pk in row[2:] if pk}
+    definitions = dict(FlowRevision.objects.filter(pk__in=ids).values_list("pk", "definition"))
+    used = []
+    for flow_id, name, latest_id, published_id in rows:
+        nodes = sorted(set(_media_nodes(definitions.get(latest_id), media_id))
+                       | set(_media_nodes(definitions.get(published_id), media_id)))
+        if nodes:
+            used.append({"flow": flow_id, "name": name, "nodes": nodes,
+                         "published": bool(_media_nodes(definitions.get(published_id), media_id))})
+    return used
+
+
+def _media_nodes(definition: Any, media_id: int) -> list[str]:
+    found = []
+    for node in (definition or {}).get("nodes") or []:
+        config = node.get("config") or {}
+        header = ((config.get("parameters") or {}).get("header_media") or {}) if isinstance(
+            config.get("parameters"), dict) else {}
+        if config.get("media") == media_id or header.get("media") == media_id:
+            found.append(str(node.get("id")))
+    return found

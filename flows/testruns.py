@@ -184,6 +184,43 @@ def test_run_inbound(*, test, text: str = "", reply_id: str = "", reply_title: s
     return event
 
 
+def test_run_inbound_media(*, test, upload, caption: str = ""):
+    """The person playing the customer sent a photo or a document: stored (WhatsApp's checks), then
+    recorded as Meta's media message, like :func:`test_run_inbound`. Raises ``MediaRefused``."""
+    import uuid
+
+    from messaging.media import media_facts, media_library_create
+    from messaging.models import MediaFile
+    from messaging.webhooks import normalize_message
+
+    at = timezone.now()
+    contact = test.contact
+    message_id = f"test.{test.pk}.{uuid.uuid4().hex}"
+    media = media_library_create(upload=upload, direction=MediaFile.Direction.INBOUND, channel=contact.channel,
+                                 provider_media_id=f"test.{uuid.uuid4().hex}", caption=caption[:1024])
+    item: dict[str, Any] = {"id": media.provider_media_id, "mime_type": media.mime_type, "sha256": media.sha256}
+    if caption and media.kind in ("image", "video", "document"):
+        item["caption"] = caption[:1024]
+    if media.kind == "document":
+        item["filename"] = media.filename
+    message = {"from": contact.phone.lstrip("+"), "id": message_id, "timestamp": str(int(at.timestamp())),
+               "type": media.kind, media.kind: item}
+    event_kind, payload = normalize_message(message, contact_name=contact.name, phone=contact.phone)
+    with transaction.atomic():
+        stored, started = message_record_inbound(contact=contact, channel=contact.channel, kind=media.kind,
+                                                 content=message, provider_message_id=message_id, at=at)
+        MediaFile.objects.filter(pk=media.pk).update(message=stored)
+        payload.update(conversation_started=started, media=media_facts(media))
+        if stored.conversation_id:
+            payload["conversation_id"] = stored.conversation_id
+        if contact.channel_id:
+            payload["channel_id"] = contact.channel_id
+        event, _ = event_record(kind=event_kind, dedupe_key=f"test:{message_id}", contact=contact,
+                                channel=contact.channel, payload=payload, raw=message, occurred_at=at)
+        trace_notify_contact(contact.pk)
+    return event
+
+
 @transaction.atomic
 def test_run_fast_forward(*, test) -> bool:
     """Fire the test run's pending delay or wait timeout now. Returns False when nothing is pending."""

@@ -19,6 +19,7 @@ from messaging.models import (
     Contact,
     ContactImport,
     Conversation,
+    MediaFile,
     Message,
     MessageTemplate,
     SandboxChannel,
@@ -275,3 +276,15 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         queryset.update(state=WebhookDelivery.State.PENDING, error="", attempts=0)
         transaction.on_commit(lambda: [inbound_delivery_process.delay(pk, None) for pk in ids])
+
+
+@admin.register(MediaFile)
+class MediaFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Received files and the media library: metadata and why a download failed (read only)."""
+
+    list_display = ["id", "created_at", "direction", "kind", "name", "filename", "mime_type", "size", "status"]
+    list_filter = ["direction", "kind", "status"]
+    search_fields = ["name", "filename", "provider_media_id", "error"]
+    readonly_fields = ["direction", "kind", "channel", "message", "provider_media_id", "name", "filename", "mime_type",
+                       "size", "sha256", "caption", "file", "status", "error", "attempts", "created_at", "stored_at",
+                       "expires_at"]

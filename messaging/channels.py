@@ -17,7 +17,7 @@ from messaging.models import Channel, WebhookDelivery, WhatsAppCloudChannel
 from messaging.providers.base import ProviderError
 
 UPDATABLE = {"name", "display_phone_number", "access_token", "app_secret", "verify_token", "graph_api_base_url",
-             "graph_api_version", "messages_per_second", "is_active"}
+             "graph_api_version", "messages_per_second", "is_active", "read_receipts", "typing_indicator"}
 
 
 @dataclass

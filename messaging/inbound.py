@@ -433,7 +433,7 @@ def message_take(*, contact: Contact, channel: Channel, message: dict[str, Any],
 
     Returns the stored message, or None for a duplicate (same wamid): a no-op.
     """
-    from messaging.webhooks import consent_keywords, normalize_message
+    from messaging.webhooks import MEDIA_TYPES, consent_keywords, normalize_message
 
     wamid = str(message.get("id", ""))
     if not wamid:
@@ -450,6 +450,13 @@ def message_take(*, contact: Contact, channel: Channel, message: dict[str, Any],
     if contact.last_inbound_at is None or at > contact.last_inbound_at:
         contact.last_inbound_at = at
     kind, payload = normalize_message(message, contact_name=name or contact.name, phone=contact.phone)
+    if stored.kind in MEDIA_TYPES:
+        from messaging.media import media_facts, media_inbound_record
+
+        # Recorded pending here (database only); downloaded after commit by a task outside the lock.
+        media = media_inbound_record(message=stored, channel=channel, kind=stored.kind,
+                                     media=message.get(stored.kind) or {})
+        payload["media"] = media_facts(media)
     payload["conversation_started"] = started
     payload["conversation_id"] = stored.conversation_id
     payload["channel_id"] = channel.pk

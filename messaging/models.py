@@ -25,6 +25,12 @@ class Channel(PolymorphicModel):
     is_active = models.BooleanField(verbose_name=_("active"), default=True)
     paused_at = models.DateTimeField(verbose_name=_("paused at"), null=True, blank=True)
     pause_reason = models.TextField(verbose_name=_("pause reason"), blank=True)
+    read_receipts = models.BooleanField(
+        verbose_name=_("mark messages read"), default=True,
+        help_text=_("Inbound messages handled by a flow are marked read (the customer sees blue ticks)."))
+    typing_indicator = models.BooleanField(
+        verbose_name=_("typing indicator"), default=False,
+        help_text=_("Show “typing…” to the customer while an AI reply is being prepared."))
     created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True)
 
     class Meta:
@@ -417,3 +423,94 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.state})"
+
+
+def media_upload_to(instance: MediaFile, filename: str) -> str:
+    """Where a file goes in the storage: by direction and month, under a random name (never the customer's)."""
+    import uuid
+    from pathlib import PurePosixPath
+
+    suffix = PurePosixPath(filename or "").suffix.lower()[:10]
+    now = timezone.now()
+    return f"media/{instance.direction}/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class MediaFile(models.Model):
+    """A file Fluxo holds: one a customer sent (``in``) or one of the media library (``library``).
+
+    Inbound files are recorded ``pending`` with the message and downloaded from the Graph API by a
+    task outside the contact lock (``messaging.media``); ``failed`` keeps the reason. Retention
+    deletes an inbound file's bytes after ``FLUXO_MEDIA_RETENTION_DAYS`` (``expired``) and keeps
+    its metadata. Stored through Django's storage API (``default_storage``).
+    """
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", _("Received from a customer")
+        LIBRARY = "library", _("Media library")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending download")
+        STORED = "stored", _("Stored")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Deleted after retention")
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        AUDIO = "audio", _("Audio")
+        VIDEO = "video", _("Video")
+        DOCUMENT = "document", _("Document")
+        STICKER = "sticker", _("Sticker")
+
+    direction = models.CharField(verbose_name=_("direction"), max_length=8, choices=Direction.choices)
+    kind = models.CharField(verbose_name=_("kind"), max_length=16, choices=Kind.choices)
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="media_files")
+    message = models.ForeignKey(Message, verbose_name=_("message"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="media_files")
+    provider_media_id = models.CharField(verbose_name=_("provider media id"), max_length=128, null=True, blank=True,
+                                         unique=True, help_text=_("Meta's id of a received file."))
+    name = models.CharField(verbose_name=_("name"), max_length=255, blank=True,
+                            help_text=_("The library's name of the file (renaming changes only this)."))
+    filename = models.CharField(verbose_name=_("filename"), max_length=255, blank=True)
+    mime_type = models.CharField(verbose_name=_("MIME type"), max_length=128, blank=True)
+    size = models.PositiveBigIntegerField(verbose_name=_("size"), null=True, blank=True)
+    sha256 = models.CharField(verbose_name=_("SHA-256"), max_length=128, blank=True)
+    caption = models.TextField(verbose_name=_("caption"), blank=True)
+    file = models.FileField(verbose_name=_("file"), upload_to=media_upload_to, max_length=300, blank=True)
+    status = models.CharField(verbose_name=_("status"), max_length=16, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    error = models.TextField(verbose_name=_("error"), blank=True)
+    attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
+    created_by = models.ForeignKey("auth.User", verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(verbose_name=_("created at"), auto_now_add=True, db_index=True)
+    stored_at = models.DateTimeField(verbose_name=_("stored at"), null=True, blank=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True, db_index=True,
+                                      help_text=_("When retention deletes the bytes of a received file."))
+
+    class Meta:
+        verbose_name = _("media file")
+        verbose_name_plural = _("media files")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.name or self.filename or f"{self.kind} {self.pk}"
+
+
+class MediaUpload(models.Model):
+    """A library file uploaded to one channel's number (``POST /{phone-number-id}/media``): its media
+    id is reused for every send until it expires (Meta keeps uploads about 30 days)."""
+
+    media = models.ForeignKey(MediaFile, verbose_name=_("media file"), on_delete=models.CASCADE, related_name="uploads")
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+")
+    provider_media_id = models.CharField(verbose_name=_("provider media id"), max_length=128)
+    uploaded_at = models.DateTimeField(verbose_name=_("uploaded at"), auto_now_add=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+
+    class Meta:
+        verbose_name = _("media upload")
+        verbose_name_plural = _("media uploads")
+        constraints = [models.UniqueConstraint(fields=["media", "channel"], name="media_upload_once_per_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.media_id} on {self.channel_id}: {self.provider_media_id}"

@@ -298,7 +298,30 @@ def _prepare(claimed: Claimed, now: datetime, *, wait: float | None = None):
             attempts=message.attempts - 1, next_attempt_at=now + timedelta(seconds=wait))
         outbound_kick(message.contact_id, countdown=wait)
         return None
-    return channel
+    return channel if _media_resolved(message, channel) else None
+
+
+def _media_resolved(message: Message, channel) -> bool:
+    """Library files named in the content (``{"fluxo_media": id}``) become the channel's media ids:
+    uploaded once per (channel, file) and reused until they expire. Network I/O: here, outside any
+    transaction, in the sender's thread. False when the message does not go now (failed, or retried)."""
+    if getattr(channel, "provider_key", "") != "whatsapp_cloud":
+        return True  # the sandbox draws the library file itself
+    from messaging.media import MediaRefused, content_media_ids, content_resolve
+    from messaging.providers.base import ProviderError
+
+    if not content_media_ids(message.content):
+        return True
+    try:
+        message.content = content_resolve(content=message.content, channel=channel)
+    except MediaRefused as exc:
+        _fail(message, code=exc.code, error=f"not sent: {exc.message}")
+        return False
+    except ProviderError as exc:
+        exc.message = f"uploading the media failed: {exc.message}"
+        _after_error(message, channel, exc)
+        return False
+    return True
 
 
 def _settle_result(claimed: Claimed, channel, result) -> int | None:

@@ -86,6 +86,14 @@ def _bubble(message: Message) -> dict[str, Any]:
             template = content.get("template") or {}
             item["template"] = template.get("name", "")
             item["buttons"] = content.get("template_buttons") or []
+            header = next((c for c in template.get("components") or [] if c.get("type") == "header"), None)
+            param = ((header or {}).get("parameters") or [{}])[0]
+            if param.get("type") in MEDIA_KINDS:
+                item["media"] = _outbound_media(param["type"], param.get(param["type"]) or {})
+        if message.kind in MEDIA_KINDS:
+            item["media"] = _outbound_media(message.kind, content.get(message.kind) or {})
+            item["text"] = item["media"].get("caption", "")
+        _rich_text(item, message.kind, content)
     else:
         mtype = content.get("type", message.kind)
         if mtype == "text":
@@ -95,13 +103,77 @@ def _bubble(message: Message) -> dict[str, Any]:
             item["text"] = (inter.get(inter.get("type", "")) or {}).get("title", "")
         elif mtype == "button":
             item["text"] = (content.get("button") or {}).get("text", "")
+        elif mtype in MEDIA_KINDS:
+            from messaging.media import media_facts
+
+            files = list(message.media_files.all())
+            item["media"] = media_facts(files[0]) if files else {"type": mtype, "url": "", "status": "failed"}
+            item["text"] = (content.get(mtype) or {}).get("caption", "")
         else:
-            item["text"] = f"[{mtype}]"
+            _rich_text(item, mtype, content)
+            item["text"] = item["text"] or f"[{mtype}]"
     return item
 
 
+MEDIA_KINDS = ("image", "audio", "video", "document", "sticker")
+
+
+def message_media(message: Message) -> dict[str, Any] | None:
+    """The file of a message as chats draw it (``messaging.media.media_facts``), or None."""
+    content = message.content or {}
+    if message.direction == Message.Direction.OUTBOUND:
+        if message.kind in MEDIA_KINDS:
+            return _outbound_media(message.kind, content.get(message.kind) or {})
+        if message.kind == "template":
+            header = next((c for c in (content.get("template") or {}).get("components") or []
+                           if c.get("type") == "header"), None)
+            param = ((header or {}).get("parameters") or [{}])[0]
+            if param.get("type") in MEDIA_KINDS:
+                return _outbound_media(param["type"], param.get(param["type"]) or {})
+        return None
+    if message.kind not in MEDIA_KINDS:
+        return None
+    from messaging.media import media_facts
+
+    files = list(message.media_files.all())
+    return media_facts(files[0]) if files else {"type": message.kind, "url": "", "status": "failed"}
+
+
+def _outbound_media(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A sent file as the sandbox draws it: a library file (its signed link) or the link itself."""
+    facts: dict[str, Any] = {"type": kind, "url": payload.get("link", ""), "caption": payload.get("caption", ""),
+                             "filename": payload.get("filename", ""), "status": "stored"}
+    if isinstance(payload.get("fluxo_media"), int):
+        from messaging.media import media_facts
+        from messaging.models import MediaFile
+
+        media = MediaFile.objects.filter(pk=payload["fluxo_media"]).first()
+        if media is None:
+            return {**facts, "status": "failed"}
+        facts = {**media_facts(media), "caption": facts["caption"], "filename": facts["filename"] or media.filename}
+    return facts
+
+
+def _rich_text(item: dict[str, Any], kind: str, content: dict[str, Any]) -> None:
+    """Location, contact card and reaction bubbles: a readable line (plus the pin or the emoji)."""
+    if kind == "location":
+        loc = content.get("location") or {}
+        item["location"] = {k: loc.get(k) for k in ("latitude", "longitude", "name", "address")}
+        item["text"] = " — ".join(str(v) for v in (loc.get("name"), loc.get("address")) if v) or \
+            f"{loc.get('latitude')}, {loc.get('longitude')}"
+    elif kind == "contacts":
+        cards = content.get("contacts") or []
+        item["text"] = ", ".join(
+            f"{(c.get('name') or {}).get('formatted_name', '')} {((c.get('phones') or [{}])[0]).get('phone', '')}".strip()
+            for c in cards)
+    elif kind == "reaction":
+        reaction = content.get("reaction") or {}
+        item["reaction"] = {"emoji": reaction.get("emoji", ""), "message_id": reaction.get("message_id", "")}
+        item["text"] = reaction.get("emoji", "")
+
+
 def sandbox_chat(*, contact: Contact, after: int = 0, limit: int = 200) -> list[dict[str, Any]]:
-    messages = Message.objects.filter(contact=contact, pk__gt=after).order_by("id")[:limit]
+    messages = Message.objects.filter(contact=contact, pk__gt=after).prefetch_related("media_files").order_by("id")[:limit]
     return [_bubble(m) for m in messages]
 
 

@@ -522,3 +522,59 @@ def sandbox_contact_create(*, phone: str, name: str = "", channel: Channel | Non
     channel = channel or SandboxChannel.objects.order_by("id").first() or sandbox_channel_get_or_create()
     contact, _ = contact_get_or_create(phone=phone, name=name, channel=channel)
     return contact
+
+
+# --- Read receipts and the typing indicator ---------------------------------------------------
+
+
+READ_RECEIPT_EVENTS = ("message", "interactive_reply", "conversation_started", "opt_in", "opt_out")
+
+
+def read_receipt_queue(*, channel_id: int | None, message_id: str) -> None:
+    """An inbound message was handled by a flow: mark it read on WhatsApp after commit (queue ``calls``).
+
+    Only Cloud API channels with ``read_receipts`` on; the request itself goes from the task, never
+    under the contact's lock or inside the transaction.
+    """
+    from messaging.channel_cache import channel_get
+
+    channel = channel_get(channel_id)
+    if (channel is None or channel.provider_key != "whatsapp_cloud" or not getattr(channel, "read_receipts", True)
+            or not message_id or message_id.startswith("wamid.sandbox.")):
+        return
+    from messaging.tasks import read_receipt_send
+
+    transaction.on_commit(lambda: read_receipt_send.delay(channel.pk, message_id))
+
+
+def read_receipt_send(*, channel_id: int, message_id: str, typing: bool = False) -> bool:
+    """``POST /messages`` with ``status: read`` (and the typing indicator). Best effort: a failure is
+    logged, never retried into a storm (a receipt matters only for a moment). Returns whether it went."""
+    from messaging.channel_cache import channel_get
+    from messaging.providers.base import ProviderError
+    from messaging.providers.whatsapp_cloud import CloudClient
+
+    channel = channel_get(channel_id)
+    if channel is None or channel.provider_key != "whatsapp_cloud" or channel.is_paused:
+        return False
+    try:
+        CloudClient.for_channel(channel).mark_read(message_id, typing=typing)
+    except ProviderError as exc:
+        logger.info("read receipt for %s not sent: %s", message_id, exc.message)
+        return False
+    return True
+
+
+def typing_indicator_show(*, contact_id: int) -> bool:
+    """While an AI reply is being prepared: show "typing…" on the contact's last message (channel setting
+    ``typing_indicator``; it also marks that message read). Network I/O: outside any transaction."""
+    from messaging.channel_cache import channel_get
+
+    row = (Message.objects.filter(contact_id=contact_id, direction=Message.Direction.INBOUND)
+           .order_by("-id").values_list("channel_id", "provider_message_id").first())
+    if row is None or not row[1]:
+        return False
+    channel = channel_get(row[0])
+    if channel is None or channel.provider_key != "whatsapp_cloud" or not getattr(channel, "typing_indicator", False):
+        return False
+    return read_receipt_send(channel_id=channel.pk, message_id=row[1], typing=True)

@@ -116,3 +116,38 @@ def webhook_deliveries_prune() -> int:
     from messaging.webhooks import webhook_deliveries_prune as prune
 
     return prune()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def media_fetch_task(self, media_id: int) -> str:
+    """Download a received file (queue ``calls``): outside any transaction and the contact's lock.
+
+    Retried with backoff on Graph errors and timeouts; after ``FLUXO_MEDIA_FETCH_ATTEMPTS`` the file
+    is recorded as failed with its reason. Idempotent: only a pending file is fetched.
+    """
+    from messaging.media import fetch_attempts, media_fetch
+
+    final = self.request.retries + 1 >= fetch_attempts()
+    try:
+        outcome = media_fetch(media_id=media_id, final=final)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if outcome.status == "retry":
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return outcome.status
+
+
+@shared_task(acks_late=True)
+def media_retention_prune() -> int:
+    """Periodic (hourly): delete received files past ``FLUXO_MEDIA_RETENTION_DAYS`` (takes a lock)."""
+    from messaging.media import media_retention_prune as prune
+
+    return prune()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def read_receipt_send(channel_id: int, message_id: str) -> bool:
+    """Mark an inbound message read on WhatsApp (queue ``calls``; best effort, see the service)."""
+    from messaging.services import read_receipt_send as send
+
+    return send(channel_id=channel_id, message_id=message_id)

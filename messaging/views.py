@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -75,6 +75,8 @@ def _viewer_required(view):
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     contacts = selectors.sandbox_contacts()
     strings = {"template": _("template"), "addFailed": _("could not add the contact"),
+               "mediaMissing": _("file not available"), "document": _("document"),
+               "uploadFailed": _("could not send the file"),
                **{f"status.{value}": str(label) for value, label in Message.Status.choices}}
     return render(request, "messaging/sandbox.html", {"contacts": contacts, "strings": strings})
 
@@ -164,4 +166,70 @@ def sandbox_contact_create(request: HttpRequest) -> JsonResponse:
     return JsonResponse(selectors.contact_card(contact), status=201)
 
 
+@login_required
+@require_http_methods(["POST"])
+def sandbox_upload(request: HttpRequest) -> JsonResponse:
+    """The person sends a photo or a document as the customer (multipart: ``contact``, ``file``, ``caption``)."""
+    if not _may_play(request):
+        return JsonResponse({"error": _("your role cannot play customers (editor needed)")}, status=403)
+    from messaging.media import MediaRefused
+    from messaging.webhooks import sandbox_media_submit
 
+    contact = selectors.sandbox_contact(contact_id=request.POST.get("contact"))
+    if contact is None:
+        return JsonResponse({"error": _("unknown sandbox contact")}, status=404)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return JsonResponse({"error": _("choose a file to send")}, status=400)
+    try:
+        delivery = sandbox_media_submit(contact=contact, upload=upload, caption=request.POST.get("caption", ""))
+    except MediaRefused as exc:
+        return JsonResponse({"error": exc.message, "code": exc.code}, status=400)
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"delivery": delivery.pk}, status=202)
+
+
+# --- Media files ------------------------------------------------------------------------------
+
+
+def _serve_media(request: HttpRequest, media_id: int) -> HttpResponse:
+    from django.core.files.storage import default_storage
+
+    from messaging.media import media_fetch
+    from messaging.models import MediaFile
+
+    media = MediaFile.objects.filter(pk=media_id).first()
+    if media is None:
+        raise Http404(_("no such file"))
+    if media.status == MediaFile.Status.PENDING:
+        # Not downloaded yet (the task is behind): fetch it now, with a short deadline.
+        media_fetch(media_id=media.pk, deadline_seconds=20)
+        media.refresh_from_db()
+    if media.status != MediaFile.Status.STORED or not media.file:
+        reason = media.error or _("the file is not available")
+        return JsonResponse({"error": reason, "status": media.status}, status=410 if media.status == "expired" else 404)
+    handle = default_storage.open(media.file.name, "rb")
+    download = request.GET.get("download") == "1"
+    response = FileResponse(handle, content_type=media.mime_type or "application/octet-stream",
+                            as_attachment=download, filename=media.filename or media.name or "")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@require_http_methods(["GET"])
+def media_file(request: HttpRequest, token: str) -> HttpResponse:
+    """A file behind a signed, expiring link (``{{trigger.media.url}}``): the token is the credential."""
+    from messaging.media import media_token_read
+
+    media_id = media_token_read(token)
+    if media_id is None:
+        return JsonResponse({"error": _("this link is invalid or expired")}, status=403)
+    return _serve_media(request, media_id)
+
+
+@login_required
+@require_http_methods(["GET"])
+def media_file_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+    """A file for a signed-in user (the media library's preview and download)."""
+    return _serve_media(request, pk)

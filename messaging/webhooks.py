@@ -351,6 +351,30 @@ def sandbox_inbound_submit(*, contact: Contact, text: str = "", reply_id: str = 
                           state=WebhookDelivery.State.PENDING, sender=message["from"])
 
 
+def sandbox_media_submit(*, contact: Contact, upload, caption: str = "") -> WebhookDelivery:
+    """The person sent a file as the customer: stored at once (no Graph API to download it from), then
+    delivered like Meta's media webhook, through the same inbound path (the message links the file)."""
+    from messaging.media import media_library_create
+    from messaging.models import MediaFile
+
+    channel = Channel.objects.filter(pk=contact.channel_id).first()
+    if channel is None or channel.provider_key != "sandbox":
+        raise ValueError("only contacts on a sandbox channel can use the sandbox phone")
+    media = media_library_create(upload=upload, direction=MediaFile.Direction.INBOUND, channel=channel,
+                                 provider_media_id=f"sandbox.{uuid.uuid4().hex}", caption=caption[:1024])
+    item: dict[str, Any] = {"id": media.provider_media_id, "mime_type": media.mime_type, "sha256": media.sha256}
+    if caption and media.kind in ("image", "video", "document"):
+        item["caption"] = caption[:1024]
+    if media.kind == "document":
+        item["filename"] = media.filename
+    message: dict[str, Any] = {"from": contact.phone.lstrip("+"), "id": f"wamid.sandbox.{uuid.uuid4().hex}",
+                               "timestamp": str(int(timezone.now().timestamp())), "type": media.kind,
+                               media.kind: item}
+    body = json.dumps(sandbox_payload(channel=channel, contact=contact, message=message))
+    return delivery_store(source="sandbox", body=body, signature="", channel_id=channel.pk,
+                          state=WebhookDelivery.State.PENDING, sender=message["from"])
+
+
 def webhook_deliveries_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 200) -> int:
     """Queue again deliveries stored but never processed (the task was lost, the worker died)."""
     from datetime import timedelta

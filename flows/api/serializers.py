@@ -166,6 +166,11 @@ class TestRunStartSerializer(serializers.Serializer):
     contact = TestContactSerializer(required=False)
 
 
+class TestRunInboundFileSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    caption = serializers.CharField(required=False, allow_blank=True, max_length=1024, default="")
+
+
 class TestRunInboundSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=False, max_length=4096)
     reply_id = serializers.CharField(required=False, max_length=256)

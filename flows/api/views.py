@@ -10,6 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404  # a malformed id is a 404, not a 500
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -422,6 +423,25 @@ class TestRunViewSet(viewsets.GenericViewSet):
         if test.status != TestRun.Status.OPEN:
             return error_response("test_run_stopped", "This test run was stopped; start a new one.", http_status=409)
         event = testruns.test_run_inbound(test=test, **data.validated_data)
+        return Response({"event_id": event.pk}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request={"multipart/form-data": s.TestRunInboundFileSerializer}, responses={202: dict})
+    @action(detail=True, methods=["post"], url_path="inbound-file",
+            parser_classes=[MultiPartParser, FormParser])
+    def inbound_file(self, request, pk=None):
+        """The customer sends a photo or a document (multipart ``file``, ``caption``)."""
+        from messaging.media import MediaRefused
+
+        data = s.TestRunInboundFileSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        test = self.get_object()
+        if test.status != TestRun.Status.OPEN:
+            return error_response("test_run_stopped", "This test run was stopped; start a new one.", http_status=409)
+        try:
+            event = testruns.test_run_inbound_media(test=test, upload=data.validated_data["file"],
+                                                    caption=data.validated_data.get("caption", ""))
+        except MediaRefused as exc:
+            return error_response(exc.code, exc.message, details={"file": [exc.message]})
         return Response({"event_id": event.pk}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: dict})

@@ -43,6 +43,7 @@ GLYPHS: dict[str, str] = {
     "zap": "⚡", "clock": "◷", "git-branch": "◇", "file-text": "✎", "message-circle": "✉",
     "message-square-dashed": "↩", "sparkles": "✦", "variable": "𝑥", "square": "■", "square-stop": "■",
     "flag": "⚑", "globe": "⇄", "users": "☎", "bell": "♪", "workflow": "↪", "circle": "●",
+    "paperclip": "▣", "map-pin": "◎", "id-card": "☏", "smile": "☺",
 }
 
 

@@ -83,8 +83,12 @@ class HttpRequestNode(NodeType):
         "url": field("URL", "URL", placeholder="https://erp.exemplo.com.br/pedidos/{{vars.order_id}}",
                      required_message=("Informe a URL do sistema a chamar.", "Give the URL to call.")),
         "body_type": field("Tipo do corpo", "Body type", enum={"none": ("sem corpo", "none"), "json": ("JSON", "JSON"),
-                                                               "form": ("formulário", "form")}),
-        "body": field("Corpo", "Body", visible_when={"body_type": ["json", "form"]}),
+                                                               "form": ("formulário", "form"),
+                                                               "multipart": ("arquivo (multipart)", "file (multipart)")}),
+        "body": field("Corpo", "Body", visible_when={"body_type": ["json", "form", "multipart"]}),
+        "files": field("Arquivos", "Files", visible_when={"body_type": "multipart"},
+                       help=("Nome do campo → o link do arquivo, por exemplo {{trigger.media.url}}.",
+                             "Field name → the file's link, for example {{trigger.media.url}}.")),
         "credential": field("Credencial do cofre", "Vault credential", widget="plain",
                             help=("O nome de uma credencial do cofre; o segredo nunca fica no fluxo.",
                                   "The name of a vault credential; the secret never sits in the flow.")),
@@ -107,7 +111,8 @@ class HttpRequestNode(NodeType):
                     "description": "e.g. https://erp.example.com/orders/{{vars.order_id}}"},
             "headers": STRING_MAP,
             "query": STRING_MAP,
-            "body_type": {"enum": ["none", "json", "form"], "default": "none"},
+            "body_type": {"enum": ["none", "json", "form", "multipart"], "default": "none"},
+            "files": STRING_MAP,
             "body": {"type": ["object", "array"],
                      "description": "JSON body, or form fields (an object of strings). Strings take {{ }}."},
             "credential": {"type": "string", "maxLength": 80, "pattern": "^[-a-zA-Z0-9_]*$",
@@ -144,8 +149,10 @@ class HttpRequestNode(NodeType):
         found = [("url", config.get("url") or "")]
         for section in ("headers", "query"):
             found += [(f"{section}.{k}", v) for k, v in (config.get(section) or {}).items() if isinstance(v, str)]
-        if config.get("body_type") in ("json", "form"):
+        if config.get("body_type") in ("json", "form", "multipart"):
             found += list(_walk_strings(config.get("body"), "body"))
+        if config.get("body_type") == "multipart":
+            found += [(f"files.{k}", v) for k, v in (config.get("files") or {}).items() if "{{" in str(v)]
         return [(name, text) for name, text in found if "{{" in text]
 
     def defines(self, config):
@@ -167,7 +174,12 @@ class HttpRequestNode(NodeType):
                     labels(f"Caminho JSON inválido: {exc}", f"Invalid JSON path: {exc}"),
                     node_id, f"response_mapping.{index}.path"))
         body_type = config.get("body_type") or "none"
-        if body_type == "form" and not isinstance(config.get("body") or {}, dict):
+        if body_type == "multipart" and not config.get("files"):
+            issues.append(ValidationIssue(
+                "files_required", labels("Escolha ao menos um arquivo para enviar, como {{trigger.media.url}}.",
+                                         "Pick at least one file to send, such as {{trigger.media.url}}."),
+                node_id, "files"))
+        if body_type in ("form", "multipart") and not isinstance(config.get("body") or {}, dict):
             issues.append(ValidationIssue(
                 "form_body_object",
                 labels("Um corpo de formulário é um objeto de campos.", "A form body is an object of fields."),
@@ -194,6 +206,8 @@ class HttpRequestNode(NodeType):
             "query": {k: ctx.render(str(v), field_name=f"query.{k}") for k, v in (config.get("query") or {}).items()},
             "body_type": body_type,
             "body": _render_tree(ctx, config.get("body"), "body") if body_type != "none" else None,
+            "files": ({k: ctx.render(str(v), field_name=f"files.{k}") for k, v in (config.get("files") or {}).items()}
+                      if body_type == "multipart" else {}),
             "credential": config.get("credential") or "",
             "timeout": float(config.get("timeout_seconds") or 10),
             "retries": int(config.get("retries", 2)),

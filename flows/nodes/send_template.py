@@ -56,7 +56,10 @@ class SendTemplateNode(NodeType):
         "parameters.header_media": field("Mídia do cabeçalho", "Header media"),
         "parameters.header_media.type": field("Tipo de mídia", "Media type", enum={
             "image": ("imagem", "image"), "video": ("vídeo", "video"), "document": ("documento", "document")}),
-        "parameters.header_media.id": field("Id da mídia", "Media id"),
+        "parameters.header_media.id": field("Id da mídia (Meta)", "Media id (Meta)"),
+        "parameters.header_media.media": field("Arquivo da biblioteca", "Library file", widget="media"),
+        "parameters.header_media.link": field("Link da mídia", "Media link", placeholder="{{vars.invoice_url}}"),
+        "parameters.header_media.filename": field("Nome do arquivo", "File name", placeholder="fatura.pdf"),
     }
     config_schema = {
         "type": "object",
@@ -76,8 +79,10 @@ class SendTemplateNode(NodeType):
                                                  "value": {"type": "string"}},
                                   "required": ["index", "sub_type", "value"], "additionalProperties": False},
                     },
-                    "header_media": {"type": "object", "properties": {"type": {"enum": ["image", "video", "document"]},
-                                                                      "link": {"type": "string"}, "id": {"type": "string"}}},
+                    "header_media": {"type": "object", "properties": {
+                        "type": {"enum": ["image", "video", "document"]}, "link": {"type": "string"},
+                        "id": {"type": "string"}, "media": {"type": "integer", "minimum": 1},
+                        "filename": {"type": "string", "maxLength": 240}}},
                 },
                 "additionalProperties": False,
             },
@@ -98,6 +103,9 @@ class SendTemplateNode(NodeType):
         for i, button in enumerate((config.get("parameters") or {}).get("buttons") or []):
             if "{{" in button.get("value", ""):
                 found.append((f"parameters.buttons.{i}.value", button["value"]))
+        media = (config.get("parameters") or {}).get("header_media") or {}
+        if "{{" in (media.get("link") or ""):
+            found.append(("parameters.header_media.link", media["link"]))
         return found
 
     def validate(self, node_id, config):
@@ -105,6 +113,13 @@ class SendTemplateNode(NodeType):
             return [ValidationIssue("template_required", labels("Escolha um template.", "Pick a template."),
                                     node_id, "template")]
         issues: list[ValidationIssue] = []
+        parameters = config.get("parameters") or {}
+        if parameters.get("header_media") and parameters.get("header"):
+            issues.append(ValidationIssue("template_two_headers", labels(
+                "Um template tem um só cabeçalho: com mídia no cabeçalho, as variáveis de texto do cabeçalho "
+                "não são enviadas; remova-as.",
+                "A template has one header: with header media, the header text variables are not sent; remove them."),
+                node_id, "parameters.header", "warning"))
         body = self._values(config, "body")
         for index, value, _name in body:
             if not str(value).strip():
@@ -148,7 +163,25 @@ class SendTemplateNode(NodeType):
     def execute(self, ctx):
         config = ctx.config
         components = []
-        for part in ("header", "body"):
+        media = (config.get("parameters") or {}).get("header_media")
+        # A template has one header: media (library file, Meta id or link) or text variables, never both.
+        parts = ("body",) if media else ("header", "body")
+        if media:
+            kind = media.get("type", "image")
+            if media.get("media"):
+                ref: dict = {"fluxo_media": int(media["media"])}
+            elif media.get("id"):
+                ref = {"id": media["id"]}
+            else:
+                link = ctx.render(media.get("link", ""), field_name="parameters.header_media.link").strip()
+                if not link:
+                    raise StepError("the template's header media has no file: pick one from the library or give a link",
+                                    code="header_media_missing")
+                ref = {"link": link}
+            if kind == "document" and media.get("filename"):
+                ref["filename"] = media["filename"]
+            components.append({"type": "header", "parameters": [{"type": kind, kind: ref}]})
+        for part in parts:
             values = self._values(config, part)
             if values:
                 params = []
@@ -158,11 +191,6 @@ class SendTemplateNode(NodeType):
                         param["parameter_name"] = name
                     params.append(param)
                 components.append({"type": part, "parameters": params})
-        media = (config.get("parameters") or {}).get("header_media")
-        if media:
-            kind = media.get("type", "image")
-            ref = {"id": media["id"]} if media.get("id") else {"link": ctx.render(media.get("link", ""), field_name="header_media")}
-            components.insert(0, {"type": "header", "parameters": [{"type": kind, kind: ref}]})
         for i, button in enumerate((config.get("parameters") or {}).get("buttons") or []):
             value = ctx.render(button["value"], field_name=f"parameters.buttons.{i}.value")
             key = "payload" if button["sub_type"] == "quick_reply" else ("coupon_code" if button["sub_type"] == "copy_code" else "text")

@@ -35,6 +35,14 @@ _MESSAGE_FIELDS = [
     ("reply_kind", "text", "", ("button, list ou quick_reply", "button, list or quick_reply")),
     ("caption", "text", "", ("Legenda da mídia", "Media caption")),
     ("media_id", "text", "", ("Id da mídia recebida", "Received media id")),
+    # A received file (messaging.media.media_facts): a signed, expiring Fluxo link, not Meta's URL.
+    ("media.url", "text", "https://fluxo.example.com/files/f/…/", ("Link do arquivo recebido", "Received file link")),
+    ("media.type", "text", "image", ("Tipo da mídia (image, audio, video, document, sticker)",
+                                     "Media type (image, audio, video, document, sticker)")),
+    ("media.mime_type", "text", "image/jpeg", ("Tipo do arquivo (MIME)", "File type (MIME)")),
+    ("media.filename", "text", "nota-fiscal.pdf", ("Nome do arquivo", "File name")),
+    ("media.size", "number", "", ("Tamanho em bytes (vazio até baixar)", "Size in bytes (empty until downloaded)")),
+    ("media.caption", "text", "", ("Legenda da mídia", "Media caption")),
 ]
 _KIND = ("kind", "text", "message", ("Tipo do evento", "Event kind"))
 TRIGGER_FIELDS: dict[str, list[tuple[str, str, str, tuple[str, str]]]] = {
@@ -86,7 +94,12 @@ class TriggerNode(NodeType):
             "schedule": ("Agendado (campanha)", "Scheduled (campaign)")}),
         "match": field("Quando", "When", visible_when={"event": "message"}, enum={
             "any": ("qualquer mensagem", "any message"), "keyword": ("palavra-chave", "keyword"),
-            "regex": ("expressão regular", "regular expression")}),
+            "regex": ("expressão regular", "regular expression"),
+            "media": ("um arquivo (foto, documento, áudio, vídeo)", "a file (photo, document, audio, video)")}),
+        "media_types": field("Tipos de arquivo", "File types", visible_when={"event": "message", "match": "media"},
+                             help=("Vazio: qualquer arquivo.", "Empty: any file."), enum={
+            "image": ("imagem", "image"), "document": ("documento", "document"), "audio": ("áudio", "audio"),
+            "video": ("vídeo", "video"), "sticker": ("figurinha", "sticker")}),
         "keywords": field("Palavras-chave", "Keywords", visible_when={"event": "message", "match": "keyword"},
                           help=("A mensagem inteira ou a primeira palavra; maiúsculas e acentos não importam.",
                                 "The whole message or its first word; case and accents do not matter.")),
@@ -119,7 +132,9 @@ class TriggerNode(NodeType):
         "type": "object",
         "properties": {
             "event": {"enum": EVENTS, "title": "Event"},
-            "match": {"enum": ["any", "keyword", "regex"], "default": "any"},
+            "match": {"enum": ["any", "keyword", "regex", "media"], "default": "any"},
+            "media_types": {"type": "array", "uniqueItems": True,
+                            "items": {"enum": ["image", "document", "audio", "video", "sticker"]}},
             "keywords": {"type": "array", "items": {"type": "string", "minLength": 1}, "maxItems": 100},
             "pattern": {"type": "string", "maxLength": 500},
             "reply_ids": {
@@ -223,6 +238,9 @@ class TriggerNode(NodeType):
         if wanted == "message":
             if event_kind not in ("message", "interactive_reply"):
                 return False
+            if config.get("match") == "media":
+                kind = (payload.get("media") or {}).get("type")
+                return bool(kind) and (not config.get("media_types") or kind in config["media_types"])
             return self._text_matches(config, payload.get("text") or "")
         if wanted == "conversation_started":
             return event_kind in ("message", "interactive_reply") and bool(payload.get("conversation_started"))

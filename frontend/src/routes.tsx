@@ -106,6 +106,12 @@ export const ROUTES: PageRoute[] = [
     page: lazyPage(loadWorkspace, (m) => m.TemplatesPage),
     nav: { label: "nav.templates", icon: "✎", group: "audience", order: 20 },
   },
+  {
+    id: "media",
+    path: "/media",
+    page: lazyPage(loadWorkspace, (m) => m.MediaPage),
+    nav: { label: "nav.media", icon: "▣", group: "audience", order: 30 },
+  },
 
   {
     id: "channels",

@@ -186,6 +186,7 @@ def request(
     params: dict[str, Any] | None = None,
     data: Any = None,
     json_body: Any = None,
+    files: Any = None,
     timeout: float = 10.0,
     max_bytes: int = 1_000_000,
     max_redirects: int = 5,
@@ -214,7 +215,7 @@ def request(
             check_url(url)
             try:
                 response = session.request(
-                    method, url, headers=headers, params=params, data=data, json=json_body, auth=auth,
+                    method, url, headers=headers, params=params, data=data, json=json_body, files=files, auth=auth,
                     timeout=(timeout, timeout), allow_redirects=False, stream=True, verify=verify,
                 )
             except requests.RequestException as exc:

@@ -117,7 +117,8 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
         send_headers.setdefault("Idempotency-Key", str(request["idempotency_key"]))
     body_type = request.get("body_type") or "none"
     json_body = request.get("body") if body_type == "json" else None
-    data = request.get("body") if body_type == "form" else None
+    data = request.get("body") if body_type in ("form", "multipart") else None
+    files = _files(request.get("files") or {}) if body_type == "multipart" else None
     described = {"method": method, "url": _display_url(url, query, applied),
                  "headers": _masked_headers(send_headers, applied)}
     if body_type != "none":
@@ -140,7 +141,7 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
         try:
             response = client.request(
                 method, url, headers=send_headers, params={**query, **applied.params} or None, data=data,
-                json_body=json_body, timeout=timeout, max_bytes=max_bytes, guard=guard,
+                json_body=json_body, files=files, timeout=timeout, max_bytes=max_bytes, guard=guard,
                 sensitive_headers=applied.sensitive_headers, auth=applied.auth,
             )
         except BlockedAddress as exc:
@@ -194,3 +195,18 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
     last_error.args = (last_error.message,)
     logger.info("http_request %s %s failed: %s", method, described["url"], last_error.message)
     raise last_error
+
+
+def _files(references: dict[str, str]) -> dict[str, tuple[str, bytes, str]]:
+    """Multipart parts from Fluxo files (``{{trigger.media.url}}`` links or ids): read from the storage
+    (fetched first when a received file is still downloading). Outside any transaction (calls queue)."""
+    from messaging.media import MediaRefused, media_read
+
+    parts = {}
+    for name, reference in references.items():
+        try:
+            parts[name] = media_read(reference)
+        except MediaRefused as exc:
+            raise StepError(f"file '{name}': {exc.message}", code="http_file_missing",
+                            details={"field": name}) from exc
+    return parts

@@ -39,6 +39,8 @@ class ChannelSettingsSerializer(serializers.Serializer):
     graph_api_version = serializers.RegexField(r"^v\d+\.\d+$", required=False)
     messages_per_second = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     is_active = serializers.BooleanField(required=False)
+    read_receipts = serializers.BooleanField(required=False)
+    typing_indicator = serializers.BooleanField(required=False)
 
 
 def callback_url(request) -> str:

@@ -56,6 +56,7 @@ class ChannelOutputSerializer(serializers.Serializer):
                 access_token_set=bool(channel.access_token), app_secret_set=bool(channel.app_secret),
                 verify_token_set=bool(channel.verify_token), access_token_masked=mask(channel.access_token),
                 verify_token_masked=mask(channel.verify_token),
+                read_receipts=channel.read_receipts, typing_indicator=channel.typing_indicator,
             )
         return data
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from messaging.api import channels, contacts, templates, views
+from messaging.api import channels, contacts, media, templates, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("channels", views.ChannelViewSet, basename="channel")
@@ -24,5 +24,7 @@ urlpatterns = [
     path("contacts/imports/<int:pk>/run/", contacts.ContactImportRunView.as_view(), name="contact-import-run"),
     path("contacts/export/", contacts.ContactExportView.as_view(), name="contact-export"),
     path("contacts/tags/", contacts.TagListView.as_view(), name="contact-tags"),
+    path("media/", media.MediaListView.as_view(), name="media-list"),
+    path("media/<int:pk>/", media.MediaDetailView.as_view(), name="media-detail"),
     *router.urls,
 ]

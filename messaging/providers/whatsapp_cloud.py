@@ -278,12 +278,13 @@ class CloudClient:
                    access_token=channel.access_token)
 
     def _request(self, method: str, path: str, *, json: dict[str, Any] | None = None,
-                 params: dict[str, Any] | None = None) -> dict[str, Any]:
+                 params: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+                 files: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base_url}/{self.version}/{path}"
         headers = {"Authorization": f"Bearer {self.access_token}"}
         try:
             response = graph_api_call(self.session.request, method, url, json=json, params=params, headers=headers,
-                                      timeout=self.timeout)
+                                      data=data, files=files, timeout=self.timeout)
         except requests.ConnectTimeout as exc:
             raise ProviderError(gettext("Graph API did not accept the connection in time; retried with backoff"),
                                 code="connect_timeout", retryable=True) from exc
@@ -321,6 +322,81 @@ class CloudClient:
 
     def mark_read(self, message_id: str, *, typing: bool = False) -> None:
         self._request("POST", f"{self.phone_number_id}/messages", json=build_mark_read(message_id, typing=typing))
+
+    # --- Media (``Media`` endpoints of the v23.0 spec) ---
+
+    def media_upload(self, *, content: bytes, mime_type: str, filename: str) -> str:
+        """``POST /{phone-number-id}/media`` (multipart): the media id Meta keeps for about 30 days."""
+        data = self._request("POST", f"{self.phone_number_id}/media",
+                             data={"messaging_product": "whatsapp", "type": mime_type},
+                             files={"file": (filename or "file", content, mime_type)})
+        media_id = str(data.get("id") or "")
+        if not media_id:
+            raise ProviderError("Graph API answered the upload without a media id", code="bad_response")
+        return media_id
+
+    def media_lookup(self, media_id: str) -> dict[str, Any]:
+        """``GET /{media-id}``: the download URL (valid about 5 minutes), mime_type, sha256, file_size."""
+        data = self._request("GET", media_id, params={"phone_number_id": self.phone_number_id})
+        if not data.get("url"):
+            raise ProviderError(f"Graph API gave no download URL for media {media_id}", code="bad_response")
+        return data
+
+    def media_delete(self, media_id: str) -> None:
+        """``DELETE /{media-id}``."""
+        self._request("DELETE", media_id, params={"phone_number_id": self.phone_number_id})
+
+    def media_download(self, url: str, destination, *, max_bytes: int, deadline_seconds: float = 120.0) -> dict[str, Any]:
+        """Stream the file at ``url`` (from :meth:`media_lookup`) into ``destination`` (a binary file).
+
+        The channel's token goes in the ``Authorization`` header (Meta's URLs need it). Refused as
+        soon as the file passes ``max_bytes`` (announced or streamed) or the whole download
+        ``deadline_seconds``. Returns ``{"size", "sha256", "mime_type"}``.
+        """
+        import hashlib
+        import time
+
+        started = time.monotonic()
+        headers = {"Authorization": f"Bearer {self.access_token}"}
+        try:
+            response = graph_api_call(self.session.get, url, headers=headers, stream=True, timeout=self.timeout)
+        except requests.Timeout as exc:
+            raise ProviderError("the media download did not answer in time", code="timeout", retryable=True) from exc
+        except requests.RequestException as exc:
+            raise ProviderError(f"the media download failed ({type(exc).__name__})", code="connection",
+                                retryable=True) from exc
+        with response:
+            if response.status_code >= 400:
+                if response.status_code in (401, 403):
+                    raise ProviderError("the media download was refused: the channel's token is not valid for it",
+                                        code=str(response.status_code))
+                if response.status_code == 404:
+                    raise ProviderError("the media URL expired or the media no longer exists", code="expired",
+                                        retryable=True)
+                raise ProviderError(f"the media download answered HTTP {response.status_code}",
+                                    code=str(response.status_code), retryable=response.status_code >= 500)
+            announced = response.headers.get("Content-Length")
+            if announced and announced.isdigit() and int(announced) > max_bytes:
+                raise ProviderError(f"the file has {int(announced)} bytes, more than the {max_bytes} allowed",
+                                    code="too_large")
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ProviderError(f"the file passed the {max_bytes} bytes allowed while downloading",
+                                            code="too_large")
+                    if time.monotonic() - started > deadline_seconds:
+                        raise ProviderError(f"the media download took more than {deadline_seconds:.0f} s",
+                                            code="timeout", retryable=True)
+                    digest.update(chunk)
+                    destination.write(chunk)
+            except requests.RequestException as exc:
+                raise ProviderError(f"the media download broke off ({type(exc).__name__})", code="connection",
+                                    retryable=True) from exc
+            mime = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        return {"size": size, "sha256": digest.hexdigest(), "mime_type": mime}
 
     PHONE_NUMBER_FIELDS = ("display_phone_number,verified_name,quality_rating,messaging_limit_tier,throughput,"
                            "name_status,code_verification_status")

@@ -30,6 +30,31 @@
     return node;
   }
 
+  // A file in a bubble: images shown, audio and video playable, documents listed by name.
+  function media(m) {
+    const box = el("div", "media media-" + m.type);
+    if (!m.url) { box.appendChild(el("span", "error", say("mediaMissing", "file not available"))); return box; }
+    if (m.type === "image" || m.type === "sticker") {
+      const img = el("img");
+      img.src = m.url;
+      img.alt = m.caption || m.filename || m.type;
+      box.appendChild(img);
+    } else if (m.type === "audio" || m.type === "video") {
+      const player = el(m.type);
+      player.src = m.url;
+      player.controls = true;
+      player.preload = "metadata";
+      box.appendChild(player);
+    } else {
+      const link = el("a", "document", "▤ " + (m.filename || say("document", "document")));
+      link.href = m.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      box.appendChild(link);
+    }
+    return box;
+  }
+
   function reply(kind, id, title, wamid) {
     post(root.dataset.sendUrl, { contact: contactId, reply_kind: kind, reply_id: id, reply_title: title,
                                  context: wamid || "" }).then(refresh);
@@ -40,7 +65,15 @@
     li.dataset.id = m.id;
     if (m.direction === "out" && (m.status === "queued" || m.status === "sending")) li.dataset.pending = "1";
     if (m.header) li.appendChild(el("span", "head", m.header));
-    li.appendChild(el("span", "text", m.text || (m.template ? "[" + say("template", "template") + " " + m.template + "]" : "")));
+    if (m.media) li.appendChild(media(m.media));
+    if (m.location) {
+      const pin = el("a", "location", "◎ " + (m.text || m.location.latitude + ", " + m.location.longitude));
+      pin.href = "https://www.openstreetmap.org/?mlat=" + m.location.latitude + "&mlon=" + m.location.longitude;
+      pin.target = "_blank";
+      pin.rel = "noopener";
+      li.appendChild(pin);
+    }
+    if (!m.location) li.appendChild(el("span", "text", m.text || (m.template && !m.media ? "[" + say("template", "template") + " " + m.template + "]" : "")));
     if (m.footer) li.appendChild(el("span", "foot", m.footer));
     const choices = el("div", "choices");
     (m.buttons || []).forEach((b) => {
@@ -135,6 +168,25 @@
     if (!text) return;
     input.value = "";
     post(root.dataset.sendUrl, { contact: contactId, text }).then(refresh);
+  });
+
+  // Send a photo or a document as the customer: stored at once, then through the inbound path.
+  const attach = document.getElementById("attach");
+  if (attach) attach.addEventListener("change", () => {
+    const file = attach.files && attach.files[0];
+    if (!file || !contactId) return;
+    const form = new FormData();
+    form.append("contact", contactId);
+    form.append("file", file);
+    form.append("caption", composer.elements.text.value.trim());
+    composer.elements.text.value = "";
+    fetch(root.dataset.uploadUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form })
+      .then((r) => r.json().then((data) => ({ ok: r.ok, data })))
+      .then(({ ok, data }) => {
+        attach.value = "";
+        if (!ok) { alert(data.error || say("uploadFailed", "could not send the file")); return; }
+        refresh();
+      });
   });
 
   document.getElementById("new-contact").addEventListener("submit", (e) => {

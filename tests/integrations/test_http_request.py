@@ -328,3 +328,33 @@ def test_url_with_a_line_break_cannot_inject_a_header(flow_run, company_api, all
     for request in company_api.requests:
         assert request["headers"]["host"] == f"127.0.0.1:{company_api.port}"
         assert "\r" not in request["path"] and "\n" not in request["path"]
+
+
+def test_multipart_forwards_a_received_file_to_the_company_system(flow_run, company_api, allow_local):
+    """The customer's document goes to the ERP as a file (multipart), from its {{trigger.media.url}} link."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from messaging.media import media_facts, media_library_create
+    from tests.messaging.fake_graph import parse_multipart
+
+    photo = b"%PDF-1.4 nota fiscal " + b"0" * 300  # text bytes: the fake ERP's /echo decodes the body
+    media = media_library_create(upload=SimpleUploadedFile("nota.pdf", photo, content_type="application/pdf"),
+                                 direction="in", provider_media_id="wa-1", channel=flow_run.contact.channel)
+    flow_run.context["trigger"]["media"] = media_facts(media)
+    outcome = execute(flow_run, "http_request", {
+        "method": "POST", "url": company_api.url + "/echo", "body_type": "multipart",
+        "body": {"order": "{{trigger.order_id}}"}, "files": {"attachment": "{{trigger.media.url}}"}})
+    assert isinstance(outcome, Next) and outcome.port == "success", outcome
+    [sent] = company_api.hits("/echo")
+    fields = parse_multipart(sent["headers"]["content-type"], sent["body"])
+    assert fields["attachment"] == ("nota.pdf", "application/pdf", photo)
+    assert fields["order"][2] == b"123"
+
+
+def test_multipart_with_an_unknown_file_takes_the_failure_port(flow_run, company_api, allow_local):
+    with pytest.raises(StepError) as exc:
+        execute(flow_run, "http_request", {
+            "method": "POST", "url": company_api.url + "/echo", "body_type": "multipart",
+            "files": {"attachment": "https://elsewhere.example/x.jpg"}})
+    assert exc.value.code == "http_file_missing" and "not a Fluxo file link" in exc.value.message
+    assert not company_api.hits("/echo")

@@ -11,7 +11,10 @@ from django.conf import settings
 
 from tests.messaging.fake_graph import FakeGraph
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "contracts" / "whatsapp-business-messaging-api_v23.0.yaml"
+_SPEC_NAME = Path("shared") / "contracts" / "whatsapp-business-messaging-api_v23.0.yaml"
+# /work/shared next to the lead's checkout (/work/main) and the helpers' worktrees (/work/wt/<name>).
+SPEC = next((parent / _SPEC_NAME for parent in Path(__file__).resolve().parents if (parent / _SPEC_NAME).exists()),
+            Path(__file__).resolve().parents[3] / _SPEC_NAME)
 APP_SECRET = "meta-app-secret-0123456789"
 
 

@@ -5,15 +5,24 @@ Serves ``POST /{version}/{phone_number_id}/messages``, ``GET /{version}/{waba_id
 name, quality rating and messaging limit, as the channel's token check reads them), checks the
 bearer token, records every request, and can be told to fail the next calls with a Graph error
 code, a 5xx, or a slow answer.
+
+Media (Meta's ``Media`` endpoints): ``POST /{version}/{phone_number_id}/media`` (multipart upload,
+answers ``{"id"}``), ``GET /{version}/{media_id}`` (url, mime_type, sha256, file_size; an unknown or
+expired id answers Graph's error 100), the download URL it hands out (``GET /media-download/{id}``,
+Bearer token required: 401 otherwise, like lookaside.fbsbx.com) and ``DELETE /{version}/{media_id}``.
+``add_media()`` stores a file as if a customer had sent it; ``expire()`` makes an id unknown.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -40,6 +49,28 @@ class Recorded:
 
 
 @dataclass
+class StoredMedia:
+    content: bytes
+    mime_type: str
+    filename: str = ""
+    expired: bool = False
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+def parse_multipart(content_type: str, raw: bytes) -> dict[str, tuple[str, str, bytes]]:
+    """A multipart/form-data body as ``{field: (filename, content type, bytes)}``."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields: dict[str, tuple[str, str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        fields[str(name)] = (part.get_filename() or "", part.get_content_type(), part.get_payload(decode=True) or b"")
+    return fields
+
+
+@dataclass
 class FakeGraph:
     token: str = "EAAG-fake-token-123456"
     version: str = "v23.0"
@@ -53,6 +84,8 @@ class FakeGraph:
     requests: list[Recorded] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     delay: float = 0.0
+    media: dict[str, StoredMedia] = field(default_factory=dict)
+    declared_sizes: dict[str, int] = field(default_factory=dict)  # media id -> file_size to announce (lies)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -73,6 +106,34 @@ class FakeGraph:
             if failure.times <= 0:
                 self.failures.pop(0)
             return failure
+
+    def add_media(self, content: bytes, mime_type: str, *, filename: str = "", media_id: str | None = None) -> str:
+        """Store a file as Meta would for a customer's message; returns its media id."""
+        media_id = media_id or str(int(uuid.uuid4().int % 10**15))
+        with self._lock:
+            self.media[media_id] = StoredMedia(content=content, mime_type=mime_type, filename=filename)
+        return media_id
+
+    def expire(self, media_id: str) -> None:
+        with self._lock:
+            self.media[media_id].expired = True
+
+    @property
+    def uploads(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/media")]
+
+    @property
+    def downloads(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith("/media-download/")]
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Bodies of the messages POSTed, read receipts (``status: read``) left out."""
+        return [body for body in self.sent if (body or {}).get("status") != "read"]
+
+    @property
+    def receipts(self) -> list[dict[str, Any]]:
+        return [body for body in self.sent if (body or {}).get("status") == "read"]
 
     @property
     def sent(self) -> list[dict[str, Any]]:
@@ -105,11 +166,22 @@ class FakeGraph:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _binary(self, status: int, content: bytes, mime_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", mime_type)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
             def _handle(self, method: str) -> None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
+                content_type = self.headers.get("Content-Type") or ""
+                if content_type.startswith("multipart/form-data"):
+                    body: Any = parse_multipart(content_type, raw)
+                else:
+                    body = json.loads(raw) if raw else None
                 with graph._lock:
                     graph.requests.append(Recorded(method, url.path, parse_qs(url.query), dict(self.headers), body))
                 if graph.delay:
@@ -126,6 +198,35 @@ class FakeGraph:
                     if failure.http_status:
                         return self._answer(failure.http_status, {"message": "upstream trouble"})
                 parts = url.path.strip("/").split("/")
+                if len(parts) == 2 and parts[0] == "media-download" and method == "GET":
+                    stored = graph.media.get(parts[1])
+                    if stored is None or stored.expired:
+                        return self._answer(404, _error(100, "media URL expired"))
+                    return self._binary(200, stored.content, stored.mime_type)
+                if method == "POST" and len(parts) == 3 and parts[0] == graph.version and parts[2] == "media":
+                    if parts[1] != graph.phone_number_id:
+                        return self._answer(400, _error(100, "Unknown phone number id"))
+                    fields = body if isinstance(body, dict) else {}
+                    if "file" not in fields or fields.get("messaging_product", ("", "", b""))[2] != b"whatsapp":
+                        return self._answer(400, _error(100, "(#100) The parameter file is required."))
+                    filename, mime, content = fields["file"]
+                    declared = fields.get("type", ("", "", b""))[2].decode() or mime
+                    media_id = graph.add_media(content, declared, filename=filename)
+                    return self._answer(200, {"id": media_id})
+                if len(parts) == 2 and parts[0] == graph.version and parts[1] in graph.media:
+                    stored = graph.media[parts[1]]
+                    if stored.expired:
+                        return self._answer(404, _error(100, f"Unsupported get request. Object with ID "
+                                                             f"'{parts[1]}' does not exist"))
+                    if method == "DELETE":
+                        stored.expired = True
+                        return self._answer(200, {"success": True})
+                    if method == "GET":
+                        size = graph.declared_sizes.get(parts[1], len(stored.content))
+                        return self._answer(200, {
+                            "messaging_product": "whatsapp", "id": parts[1], "mime_type": stored.mime_type,
+                            "sha256": stored.sha256, "file_size": str(size),
+                            "url": f"{graph.base_url}/media-download/{parts[1]}?ext=1&hash=x"})
                 if method == "GET" and len(parts) == 2 and parts[0] == graph.version:
                     if parts[1] != graph.phone_number_id:
                         return self._answer(400, _error(100, f"Unsupported get request. Object with ID "
@@ -162,6 +263,9 @@ class FakeGraph:
 
             def do_GET(self):
                 self._handle("GET")
+
+            def do_DELETE(self):
+                self._handle("DELETE")
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

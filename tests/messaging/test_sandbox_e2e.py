@@ -145,9 +145,12 @@ def test_signed_webhook_end_to_end_reply_reaches_the_graph_api(client, cloud_cha
     assert run.status == "completed" and run.trigger_event_id == event.pk, (run.end_reason, list(run.steps.values_list("node_id", "error")))
     outbound = Message.objects.get(direction="out")
     assert outbound.status == "sent" and outbound.provider_message_id.startswith("wamid.fake.")
-    assert len(fake_graph.sent) == 1
-    body = fake_graph.sent[0]
+    messages = [b for b in fake_graph.sent if b.get("status") != "read"]
+    assert len(messages) == 1
+    body = messages[0]
     assert body["to"] == "+16505551234" and body["type"] == "text"
+    # The flow handled the customer's message: marked read (blue ticks), after commit.
+    assert [b["message_id"] for b in fake_graph.sent if b.get("status") == "read"] == [event.payload["message_id"]]
     assert body["text"]["body"] == "Olá Sheena Nelson! Recebemos: Oi"
 
     # Meta reports the status: the message moves forward.
@@ -176,8 +179,10 @@ def test_signed_webhook_runs_the_demo_support_flow_and_the_reply_reaches_meta(cl
     assert post_webhook(client, payload).status_code == 200
     run = FlowRun.objects.get(flow__name="Triagem de suporte")
     assert run.status == "completed", run.end_reason
-    assert [body["text"]["body"] for body in fake_graph.sent] == [
+    assert [body["text"]["body"] for body in fake_graph.sent if body.get("type") == "text"] == [
         "Para 2ª via de boleto ou dúvidas de pagamento, acesse https://fluxo.example/financeiro."]
+    # The flow handled the message: it was marked read too (after commit, from the calls queue).
+    assert {"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.demo.1"} in fake_graph.sent
 
 
 def test_a_user_without_a_role_sees_no_sandbox(client, demo):

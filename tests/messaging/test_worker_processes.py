@@ -91,8 +91,8 @@ def test_signed_webhook_to_reply_through_a_real_worker(workers, client, cloud_ch
     payload = copy.deepcopy(webhook_examples()["Interactive Button Reply Message"])
     payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(time.time()))
     assert post_webhook(client, payload).status_code == 200
-    wait_for(lambda: len(fake_graph.sent) == 1, timeout=60, message="the reply at the Graph API")
-    assert fake_graph.sent[0]["text"]["body"] == "Cancelado, Sheena Nelson."
+    wait_for(lambda: len(fake_graph.messages) == 1, timeout=60, message="the reply at the Graph API")
+    assert fake_graph.messages[0]["text"]["body"] == "Cancelado, Sheena Nelson."
     assert WebhookDelivery.objects.get().state == "processed"
     wait_for(lambda: FlowRun.objects.filter(status="completed").exists(), timeout=30, message="the run completed")
     wait_for(lambda: Message.objects.filter(direction="out", status="sent").exists(), timeout=30,

@@ -62,7 +62,8 @@ export function onSessionLost(listener: Listener): () => void {
 
 export async function request<T>(method: string, url: string, body?: unknown, options: { keepalive?: boolean } = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json", "Accept-Language": acceptLanguage };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (body !== undefined && !form) headers["Content-Type"] = "application/json";
   if (!SAFE_METHODS.has(method)) {
     const token = readCookie("csrftoken");
     if (token) headers["X-CSRFToken"] = token;
@@ -72,7 +73,7 @@ export async function request<T>(method: string, url: string, body?: unknown, op
     headers,
     credentials: "same-origin",
     keepalive: options.keepalive,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : form ? (body as FormData) : JSON.stringify(body),
   });
   const text = await response.text();
   let data: unknown = null;
@@ -101,4 +102,6 @@ export const api = {
   post: <T>(url: string, body?: unknown, options?: { keepalive?: boolean }) => request<T>("POST", url, body ?? {}, options),
   patch: <T>(url: string, body: unknown) => request<T>("PATCH", url, body),
   delete: <T>(url: string) => request<T>("DELETE", url),
+  /** multipart/form-data (file uploads): the browser sets the boundary. */
+  upload: <T>(url: string, form: FormData) => request<T>("POST", url, form),
 };

@@ -97,6 +97,12 @@ export const endpoints = {
     }),
   testRun: (runId: number) => api.get<TestRun>(`/api/test-runs/${runId}/`),
   sendInbound: (runId: number, message: InboundMessage) => api.post<unknown>(`/api/test-runs/${runId}/inbound/`, message),
+  sendInboundFile: (runId: number, file: File, caption = "") => {
+    const form = new FormData();
+    form.append("file", file);
+    form.append("caption", caption);
+    return api.upload<unknown>(`/api/test-runs/${runId}/inbound-file/`, form);
+  },
   testContacts: () => api.get<TestContact[]>("/api/test-contacts/"),
   createTestContact: (contact: Partial<Omit<TestContact, "id">>) => api.post<TestContact>("/api/test-contacts/", contact),
   updateTestContact: (id: number, changes: Partial<Omit<TestContact, "id" | "phone">>) =>

@@ -255,6 +255,16 @@ export interface WhatsAppTemplate {
   components: unknown[];
 }
 
+export interface ChatMedia {
+  type: "image" | "audio" | "video" | "document" | "sticker";
+  url: string;
+  mime_type?: string;
+  filename?: string;
+  size?: number | null;
+  caption?: string;
+  status?: string;
+}
+
 export interface ChatMessage {
   id: number | string;
   direction: "in" | "out";
@@ -262,6 +272,8 @@ export interface ChatMessage {
   content: Record<string, unknown>;
   status: string;
   created_at: string;
+  /** The message's file (a signed Fluxo link), for media messages and template header media. */
+  media?: ChatMedia | null;
 }
 
 export interface RunStep {

@@ -20,6 +20,8 @@ export interface ChannelSummary {
   access_token_set?: boolean;
   app_secret_set?: boolean;
   access_token_masked?: string;
+  read_receipts?: boolean;
+  typing_indicator?: boolean;
 }
 
 export interface ChannelHealth extends ChannelSummary {
@@ -298,7 +300,34 @@ export interface Person {
 const query = (params: Record<string, string | number | undefined>) =>
   new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => [k, String(v)])).toString();
 
+export interface MediaFile {
+  id: number;
+  name: string;
+  filename: string;
+  kind: "image" | "audio" | "video" | "document" | "sticker";
+  mime_type: string;
+  size: number | null;
+  sha256: string;
+  status: string;
+  created_at: string;
+  url: string;
+  preview_url: string;
+  download_url: string;
+  used_in?: { flow: number; name: string; nodes: string[]; published: boolean }[];
+}
+
 export const ws = {
+  media: (params: Record<string, string | number | undefined> = {}) => api.get<MediaFile[]>(`/api/media/?${query(params)}`),
+  mediaFile: (id: number) => api.get<MediaFile>(`/api/media/${id}/`),
+  uploadMedia: (file: File, name = "") => {
+    const form = new FormData();
+    form.append("file", file);
+    if (name) form.append("name", name);
+    return api.upload<MediaFile>("/api/media/", form);
+  },
+  renameMedia: (id: number, name: string) => api.patch<MediaFile>(`/api/media/${id}/`, { name }),
+  deleteMedia: (id: number, force = false) => api.delete<void>(`/api/media/${id}/${force ? "?force=1" : ""}`),
+
   channels: () => api.get<ChannelSummary[]>("/api/channels/"),
   channelHealth: (id: number) => api.get<ChannelHealth>(`/api/channels/${id}/health/`),
   channelUpdate: (id: number, changes: Record<string, unknown>) => api.patch<ChannelHealth>(`/api/channels/${id}/health/`, changes),

@@ -59,4 +59,24 @@ describe("test-run chat", () => {
     expect(messageText(template)).toBe("[retorno] Maria");
     expect(messageText({ ...template, kind: "text", content: { text: { body: "oi" } } })).toBe("oi");
   });
+
+  it("shows images, lists documents by name and sends a file as the customer", () => {
+    const onSendFile = vi.fn();
+    const photo: ChatMessage = { ...out(5, {}, "image"), direction: "in", media: { type: "image", url: "/files/f/a/", caption: "minha conta" } };
+    const invoice: ChatMessage = { ...out(6, {}, "document"), media: { type: "document", url: "/files/f/b/", filename: "fatura.pdf", caption: "Sua fatura" } };
+    render(<Chat messages={[photo, invoice]} onSend={vi.fn()} onSendFile={onSendFile} disabled={false} />);
+    expect(screen.getByTestId("chat-image").getAttribute("src")).toBe("/files/f/a/");
+    expect(screen.getByText("minha conta")).toBeTruthy();
+    expect(screen.getByTestId("chat-document").textContent).toContain("fatura.pdf");
+    expect(screen.getByTestId("chat-document").getAttribute("href")).toBe("/files/f/b/");
+    fireEvent.change(screen.getByTestId("chat-input"), { target: { value: "segue" } });
+    const file = new File(["%PDF-1.4"], "comprovante.pdf", { type: "application/pdf" });
+    fireEvent.change(screen.getByTestId("chat-file"), { target: { files: [file] } });
+    expect(onSendFile).toHaveBeenCalledWith(file, "segue");
+  });
+
+  it("draws a location and a reaction", () => {
+    expect(messageText(out(7, { location: { latitude: -23.5, longitude: -46.6, name: "Loja" } }, "location"))).toBe("◎ Loja");
+    expect(messageText(out(8, { reaction: { message_id: "w", emoji: "👍" } }, "reaction"))).toBe("👍");
+  });
 });

@@ -1,7 +1,7 @@
 // The simulated WhatsApp chat of a test run: bubbles in WhatsApp Cloud API shapes, reply buttons
 // to tap, list rows to pick, and a box to type as the customer.
 import { useState } from "react";
-import type { ChatMessage } from "../api/types";
+import type { ChatMedia, ChatMessage } from "../api/types";
 import { useT } from "../i18n";
 
 export type Reply = { text: string } | { reply_id: string; reply_title: string; reply_kind?: "button" | "list" | "quick_reply" };
@@ -32,6 +32,11 @@ function templateText(content: Record<string, unknown>): string {
 
 export function messageText(message: ChatMessage): string {
   const content = message.content ?? {};
+  if (message.media) return message.media.caption ?? "";
+  const location = content.location as { name?: string; address?: string; latitude?: number; longitude?: number } | undefined;
+  if (location) return `◎ ${[location.name, location.address].filter(Boolean).join(" — ") || `${location.latitude}, ${location.longitude}`}`;
+  const reaction = content.reaction as { emoji?: string } | undefined;
+  if (reaction?.emoji) return reaction.emoji;
   if (message.kind === "template" || content.template) return templateText(content);
   const text = (content.text as { body?: string } | string | undefined) ?? undefined;
   if (typeof text === "string") return text;
@@ -43,6 +48,20 @@ export function messageText(message: ChatMessage): string {
   const button = content.button as { text?: string } | undefined;
   const reply = (content.reply_title ?? tapped?.button_reply?.title ?? tapped?.list_reply?.title ?? button?.text) as string | undefined;
   return reply ?? JSON.stringify(content);
+}
+
+/** A file in a bubble: images shown, audio and video playable, documents listed by name. */
+export function MediaView({ media }: { media: ChatMedia }) {
+  const { t } = useT();
+  if (!media.url) return <small className="muted">{t("test.mediaMissing")}</small>;
+  if (media.type === "image" || media.type === "sticker") return <img className="chat-media" src={media.url} alt={media.caption || media.filename || media.type} data-testid="chat-image" />;
+  if (media.type === "video") return <video className="chat-media" src={media.url} controls preload="metadata" data-testid="chat-video" />;
+  if (media.type === "audio") return <audio src={media.url} controls preload="metadata" data-testid="chat-audio" />;
+  return (
+    <a className="chat-document" href={media.url} target="_blank" rel="noopener noreferrer" data-testid="chat-document">
+      ▤ {media.filename || t("test.document")}
+    </a>
+  );
 }
 
 function InteractiveActions({ interactive, onReply, disabled }: { interactive: Interactive; onReply: (reply: Reply) => void; disabled: boolean }) {
@@ -95,7 +114,12 @@ function InteractiveActions({ interactive, onReply, disabled }: { interactive: I
   );
 }
 
-export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; onSend: (reply: Reply) => void; disabled: boolean }) {
+export function Chat({ messages, onSend, onSendFile, disabled }: {
+  messages: ChatMessage[];
+  onSend: (reply: Reply) => void;
+  onSendFile?: (file: File, caption: string) => void;
+  disabled: boolean;
+}) {
   const { t, tOptional } = useT();
   const [text, setText] = useState("");
   return (
@@ -107,7 +131,8 @@ export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; 
           return (
             <div key={message.id} className={`bubble ${message.direction}`} data-testid={`bubble-${message.direction}`} data-kind={message.kind}>
               {interactive?.header?.text && <strong>{interactive.header.text}</strong>}
-              <p>{messageText(message)}</p>
+              {message.media && <MediaView media={message.media} />}
+              {messageText(message) && <p>{messageText(message)}</p>}
               {interactive?.footer?.text && <small className="muted">{interactive.footer.text}</small>}
               {message.direction === "out" && interactive?.type && <InteractiveActions interactive={interactive} onReply={onSend} disabled={disabled} />}
               <small className="muted">{tOptional(`msgStatus.${message.status}`) ?? message.status}</small>
@@ -124,6 +149,25 @@ export function Chat({ messages, onSend, disabled }: { messages: ChatMessage[]; 
           setText("");
         }}
       >
+        {onSendFile && (
+          <label className="chat-attach" title={t("test.attach")}>
+            ⊕
+            <input
+              type="file"
+              hidden
+              data-testid="chat-file"
+              disabled={disabled}
+              accept="image/jpeg,image/png,application/pdf,.doc,.docx,.xls,.xlsx,.txt"
+              aria-label={t("test.attach")}
+              onChange={(event) => {
+                const file = event.target.files?.[0];
+                if (file) onSendFile(file, text.trim());
+                setText("");
+                event.target.value = "";
+              }}
+            />
+          </label>
+        )}
         <input data-testid="chat-input" value={text} disabled={disabled} placeholder={t("test.typeMessage")} onChange={(event) => setText(event.target.value)} />
         <button type="submit" data-testid="chat-send" disabled={disabled || !text.trim()}>
           {t("test.send")}

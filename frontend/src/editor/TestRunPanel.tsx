@@ -351,6 +351,11 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
       if (lastStart.current && !lastStart.current.firstMessage && !external) lastStart.current.firstMessage = reply;
       await endpoints.sendInbound(run.id, reply);
     });
+  const sendFile = (file: File, caption: string) =>
+    run &&
+    act(async () => {
+      await endpoints.sendInboundFile(run.id, file, caption);
+    });
   const stopped = run?.status === "stopped";
   const finished = stopped || Boolean(run?.run && FINISHED_RUN_STATUSES.includes(run.run.status));
   const waiting = Boolean(run?.run?.wake_at || run?.run?.wait_kind);
@@ -441,7 +446,7 @@ export function TestRunPanel({ flowId, beforeStart, onClose }: { flowId: number;
           </div>
           {run.run?.wake_at && <p className="small muted">{t("test.wakesAt", { at: formatDateTime(language, run.run.wake_at) })}</p>}
           {/* The chat stays open after a run ends: a new message may start the flow again. */}
-          <Chat messages={run.messages} onSend={send} disabled={busy || stopped} />
+          <Chat messages={run.messages} onSend={send} onSendFile={sendFile} disabled={busy || stopped} />
           <h3>{t("test.trace")}</h3>
           <ol className="steps" data-testid="trace">
             {[...run.steps]

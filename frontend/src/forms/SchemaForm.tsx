@@ -1,7 +1,9 @@
 // A form generated from a node type's JSON Schema and the facts the API serves for its fields
 // (titles, help, enum labels, placeholders, widgets, conditional visibility): the whole form of
 // every node type without a purpose-built one, and the building block those forms reuse.
+import { useEffect, useState } from "react";
 import type { Config, JsonSchema, NodeTypeSpec, ValidationError } from "../api/types";
+import { ws, type MediaFile } from "../api/workspace";
 import { useT } from "../i18n";
 import { enumLabel, fieldFacts, isVisible } from "../nodes/facts";
 import { DurationInput, isDuration, type Duration } from "./DurationInput";
@@ -27,6 +29,30 @@ interface FieldProps {
   scope: string[];
   errors: ValidationError[];
   onChange: (value: unknown) => void;
+}
+
+/** A file of the media library (GET /api/media/), by name and type. */
+function MediaSelect({ testId, title, value, onChange }: { testId: string; title: string; value: number | undefined; onChange: (value: unknown) => void }) {
+  const { t } = useT();
+  const [files, setFiles] = useState<MediaFile[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    ws.media().then((list) => live && setFiles(list)).catch(() => live && setFiles([]));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return (
+    <select data-testid={testId} aria-label={title} value={value ?? ""} onChange={(event) => onChange(event.target.value ? Number(event.target.value) : undefined)}>
+      <option value="">{files === null ? t("common.loading") : "—"}</option>
+      {value !== undefined && files !== null && !files.some((file) => file.id === value) && <option value={value}>#{value}</option>}
+      {(files ?? []).map((file) => (
+        <option key={file.id} value={file.id}>
+          {file.name} ({t(`ws.mediaKind.${file.kind}`)})
+        </option>
+      ))}
+    </select>
+  );
 }
 
 export function SchemaField({ spec, name, path, schema, value, required, scope, errors, onChange }: FieldProps) {
@@ -88,6 +114,9 @@ export function SchemaField({ spec, name, path, schema, value, required, scope, 
           testId={testId}
         />
       );
+    }
+    if (kind === "integer" && facts?.widget === "media") {
+      return <MediaSelect testId={testId} title={title} value={typeof value === "number" ? value : undefined} onChange={onChange} />;
     }
     if (kind === "number" || kind === "integer") {
       return (

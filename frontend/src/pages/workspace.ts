@@ -9,6 +9,7 @@ export { ChannelsPage } from "./channels/ChannelsPage";
 export { ContactImportPage } from "./contacts/ContactImportPage";
 export { ContactPage } from "./contacts/ContactPage";
 export { ContactsPage } from "./contacts/ContactsPage";
+export { MediaPage } from "./media/MediaPage";
 export { IntegrationsPage } from "./integrations/IntegrationsPage";
 export { SettingsPage } from "./settings/SettingsPage";
 export { TeamsPage } from "./teams/TeamsPage";

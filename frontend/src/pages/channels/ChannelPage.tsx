@@ -218,6 +218,17 @@ export function ChannelPage({ params }: PageProps) {
               <dd>{t("ws.channel.perSecond", { n: channel.messages_per_second ?? 80 })}</dd>
             </dl>
             <p className="hint">{t("ws.channel.qualityHelp")}</p>
+            {(["read_receipts", "typing_indicator"] as const).map((setting) => (
+              <label className="checkbox" key={setting}>
+                <input
+                  type="checkbox"
+                  data-testid={`channel-${setting}`}
+                  checked={Boolean(channel[setting])}
+                  onChange={async (event) => setData(await ws.channelUpdate(channel.id, { [setting]: event.target.checked }))}
+                />{" "}
+                {t(setting === "read_receipts" ? "ws.channel.readReceipts" : "ws.channel.typingIndicator")}
+              </label>
+            ))}
           </section>
         )}
         <section className="card" data-testid="channel-webhooks">
