@@ -35,6 +35,7 @@ from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowRun, TestRun
 from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.triggers import TriggerIndex, flows_triggered_by, trigger_index, version_of
+from messaging.campaigns.services import campaign_reply_record
 from messaging.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -236,6 +237,10 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
             session.waiting = _runs_load(waiting, contact)
             return outcome
 
+        reply = None
+        if kind in (InboundEvent.Kind.MESSAGE, InboundEvent.Kind.INTERACTIVE_REPLY) and not contact.is_test:
+            reply = campaign_reply_record(contact_id=contact.pk, at=event.occurred_at)  # counts the reply
+
         for run in list(session.waiting):
             if interpreter.run_resume(run=run, event=event):
                 return InboundEvent.State.DONE
@@ -243,14 +248,18 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         if contact.is_test:
             return _test_event(event=event, session=session, started=started)
 
+        if reply is not None and reply[1]:  # the campaign's flow on reply takes the reply
+            run = _flow_start(interpreter, flow_id=reply[1], node_id=None, contact=contact, event=event)
+            if run is not None:
+                started.append(run)
+                return InboundEvent.State.DONE
+
         if kind == InboundEvent.Kind.SCHEDULE:
-            flow = Flow.objects.select_related("published_revision").filter(
-                pk=event.payload.get("flow_id"), status=Flow.Status.ACTIVE).first()
-            if flow is None or flow.published_revision is None:
+            run = _flow_start(interpreter, flow_id=event.payload.get("flow_id"), node_id=event.payload.get("node_id"),
+                              contact=contact, event=event)
+            if run is None:
                 return InboundEvent.State.IGNORED
-            started.append(interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
-                                                 trigger_node_id=event.payload["node_id"], event=event,
-                                                 conversation=contact.current_conversation_id))
+            started.append(run)
             return InboundEvent.State.DONE
 
         for flow, trigger_node_id in flows_triggered_by(kind=kind, payload=event.payload, index=session.index):
@@ -260,6 +269,21 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         return InboundEvent.State.DONE if started else InboundEvent.State.IGNORED
     finally:
         session.settle(started)
+
+
+def _flow_start(interpreter, *, flow_id: Any, node_id: str | None, contact: Contact, event: InboundEvent
+                ) -> FlowRun | None:
+    """Start an active flow's published revision at ``node_id`` (default: its first trigger)."""
+    flow = Flow.objects.select_related("published_revision").filter(pk=flow_id, status=Flow.Status.ACTIVE).first()
+    if flow is None or flow.published_revision is None:
+        return None
+    if not node_id:  # a campaign reply or a date event names the flow only
+        triggers = compiled_revision(flow.published_revision).trigger_ids
+        if not triggers:
+            return None
+        node_id = triggers[0]
+    return interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
+                                 trigger_node_id=node_id, event=event, conversation=contact.current_conversation_id)
 
 
 def _test_event(*, event: InboundEvent, session: ContactSession, started: list[FlowRun]) -> str:
