@@ -124,7 +124,7 @@ class PauseSerializer(serializers.Serializer):
 
 RECIPIENT_PARAMETERS = [OpenApiParameter("status", str), OpenApiParameter("reason", str), OpenApiParameter("q", str),
                         OpenApiParameter("limit", int), OpenApiParameter("offset", int),
-                        OpenApiParameter("format", str, enum=["json", "csv"])]
+                        OpenApiParameter("export", str, enum=["csv"])]
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -187,11 +187,11 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     @extend_schema(parameters=RECIPIENT_PARAMETERS, responses={200: dict})
     @action(detail=True, methods=["get"])
     def recipients(self, request, pk=None):
-        """Recipients with their status (filter by status, reason, phone or name); ``?format=csv`` exports."""
+        """Recipients with their status (filter by status, reason, phone or name); ``?export=csv`` exports."""
         params = request.query_params
         queryset = selectors.recipient_list(self.get_object(), status=params.get("status"),
                                             reason=params.get("reason"), q=params.get("q"))
-        if params.get("format") == "csv":
+        if params.get("export") == "csv":
             response = HttpResponse(selectors.recipients_csv(queryset), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="campaign-{pk}-recipients.csv"'
             return response

@@ -238,7 +238,7 @@ def _messaged_by_campaign(campaign: Campaign) -> set[int]:
 def campaign_plan_batch(*, campaign_id: int, batch: int = PLAN_BATCH) -> int:
     """Materialize the next batch of recipients (one transaction). Returns how many; 0 when planned."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().select_related("template", "segment").get(pk=campaign_id)
+        campaign = Campaign.objects.select_for_update(of=("self",)).select_related("template", "segment").get(pk=campaign_id)
         if campaign.planned:
             return 0
         rows = list(campaign_audience(campaign).filter(pk__gt=campaign.plan_cursor).order_by("pk")
@@ -456,7 +456,7 @@ def campaign_feed(*, campaign_id: int, now: datetime | None = None, plan_batch: 
     if not campaign.planned:
         campaign_plan_batch(campaign_id=campaign_id, batch=plan_batch)
     with transaction.atomic():
-        campaign = (Campaign.objects.select_for_update(skip_locked=True).select_related("template")
+        campaign = (Campaign.objects.select_for_update(skip_locked=True, of=("self",)).select_related("template")
                     .filter(pk=campaign_id, status=Campaign.Status.RUNNING).first())
         if campaign is None:
             return 0
