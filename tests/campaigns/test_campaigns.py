@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.campaigns import services
 from messaging.campaigns.segments import SegmentInvalid, segment_contacts
-from messaging.models import Campaign, CampaignRecipient, ChannelAlert, Contact, Message, Segment, Tag
+from messaging.models import CampaignRecipient, ChannelAlert, Contact, Message, Segment, Tag
 from tests.factories import make_contact, make_template
 
 pytestmark = pytest.mark.django_db
@@ -201,8 +201,8 @@ def test_quality_webhook_flagged_pauses_running_campaigns_with_an_alert(client, 
                    "display_phone_number": "15550783881", "event": "FLAGGED", "current_limit": "TIER_1K"}}]}]}
     response = post_webhook(client, payload)
     assert response.status_code == 200, response.content
-    from messaging.webhooks import webhook_delivery_process
     from messaging.models import WebhookDelivery
+    from messaging.webhooks import webhook_delivery_process
 
     for delivery in WebhookDelivery.objects.filter(state="pending"):
         webhook_delivery_process(delivery_id=delivery.pk)
