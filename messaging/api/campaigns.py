@@ -154,6 +154,17 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         instance.delete()
 
     @extend_schema(responses={200: dict})
+    @action(detail=False, methods=["get"])
+    def options(self, request):
+        """What the wizard offers: channels (name and state only) and approved templates."""
+        channels = [{"id": c.pk, "name": c.name, "kind": c.provider_key, "paused": c.is_paused}
+                    for c in Channel.objects.filter(is_active=True).order_by("name")]
+        templates = [{"id": t.pk, "name": t.name, "language": t.language, "category": t.category,
+                      "channel": t.channel_id, "parameter_count": t.parameter_count, "body_text": t.body_text}
+                     for t in MessageTemplate.objects.filter(status=MessageTemplate.Status.APPROVED)]
+        return Response({"channels": channels, "templates": templates})
+
+    @extend_schema(responses={200: dict})
     @action(detail=True, methods=["get"])
     def check(self, request, pk=None):
         """The publish-time check: errors (a start is refused) and warnings."""
