@@ -19,7 +19,7 @@ ENTRY = "src/main.tsx"
 # First path segments the app routes in the browser (frontend/src/routes.tsx registers the pages;
 # tests/e2e/test_spa_shell.py checks that every one of its routes is served here).
 SPA_PREFIXES = ("login", "flows", "runs", "dashboard", "contacts", "templates", "channels", "integrations", "teams",
-                "assistants", "settings")
+                "assistants", "settings", "segments", "campaigns")
 BUILD_PREFIX = "build/"
 _cache: dict[str, object] = {"mtime": None, "assets": None}
 
