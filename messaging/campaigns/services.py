@@ -43,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 CAMPAIGN_PRIORITY = -10  # below conversational replies (0): see messaging.outbound._claim_batch
 PLAN_BATCH = 2000
+FEED_BATCH = 5000  # at most this many recipients queued by one tick (one transaction)
 PARAM_SOURCES = ("field", "attribute", "constant")
 CONTACT_FIELDS = ("name", "phone", "first_name")
 LOW_QUALITY = {"RED", "FLAGGED", "LOW"}
@@ -235,12 +236,62 @@ def _messaged_by_campaign(campaign: Campaign) -> set[int]:
                .values_list("contact_id", flat=True))
 
 
+E164 = r"^\+[1-9][0-9]{6,14}$"
+
+
+def _plan_batch_sql(campaign: Campaign, batch: int) -> int | None:
+    """PostgreSQL: classify and insert the next batch in one ``INSERT … SELECT`` (the audience's own
+    query, bound parameters only). Returns the last contact id planned, or None when none is left.
+
+    Stored phones are E.164 already (every write normalizes them): a number not of that shape is
+    invalid, one of a restricted country's prefix restricted. Duplicates cannot occur here (one
+    contact per E.164 number); the Python path (other databases) checks them too.
+    """
+    from django.db import connection
+
+    from messaging.phones import RESTRICTED_PREFIXES
+
+    audience = campaign_audience(campaign).filter(pk__gt=campaign.plan_cursor).order_by("pk").values(
+        "pk", "phone", "consent")[:batch]
+    sql, params = audience.query.sql_with_params()
+    category = _category(campaign)
+    restricted = " OR ".join(["a.phone LIKE %s"] * len(RESTRICTED_PREFIXES)) or "FALSE"
+    state = "COALESCE(a.consent -> %s ->> 'state', 'unknown')"
+    reason = (f"CASE WHEN a.phone !~ %s THEN 'invalid_number' WHEN ({restricted}) THEN 'restricted_number' "
+              f"WHEN {state} = 'opted_out' THEN 'opted_out' "
+              f"WHEN %s = 'marketing' AND {state} <> 'opted_in' THEN 'not_opted_in' "
+              f"WHEN a.id IN (SELECT m.contact_id FROM {Message._meta.db_table} m WHERE m.idempotency_key LIKE %s) "
+              f"THEN 'already_messaged' ELSE '' END")
+    reason_params = [E164, *[prefix + "%" for prefix in RESTRICTED_PREFIXES], category, category, category,
+                     f"campaign:{campaign.pk}:test:%"]
+    table = CampaignRecipient._meta.db_table
+    statement = (f"WITH a (id, phone, consent) AS ({sql}), planned AS ("
+                 f"INSERT INTO {table} (campaign_id, contact_id, status, reason, in_window) "
+                 f"SELECT %s, a.id, CASE WHEN r.reason = '' THEN 'pending' ELSE 'excluded' END, r.reason, FALSE "
+                 f"FROM a CROSS JOIN LATERAL (SELECT {reason} AS reason) r "
+                 f"ON CONFLICT (campaign_id, contact_id) DO NOTHING) SELECT MAX(id) FROM a")
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, campaign.pk, *reason_params])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def campaign_plan_batch(*, campaign_id: int, batch: int = PLAN_BATCH) -> int:
     """Materialize the next batch of recipients (one transaction). Returns how many; 0 when planned."""
+    from django.db import connection
+
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update(of=("self",)).select_related("template", "segment").get(pk=campaign_id)
         if campaign.planned:
             return 0
+        if connection.vendor == "postgresql":
+            last = _plan_batch_sql(campaign, batch)
+            if last is None:
+                Campaign.objects.filter(pk=campaign.pk).update(planned=True)
+                return 0
+            Campaign.objects.filter(pk=campaign.pk).update(plan_cursor=last)
+            return CampaignRecipient.objects.filter(campaign=campaign, contact_id__gt=campaign.plan_cursor,
+                                                    contact_id__lte=last).count()
         rows = list(campaign_audience(campaign).filter(pk__gt=campaign.plan_cursor).order_by("pk")
                     .values_list("pk", "phone", "consent")[:batch])
         if not rows:
@@ -467,6 +518,7 @@ def campaign_feed(*, campaign_id: int, now: datetime | None = None, plan_batch: 
                                           in_flight=channel_in_flight(channel.pk))
         if allowance <= 0:
             return 0
+        allowance = min(allowance, FEED_BATCH)
         limit = limits.channel_messaging_limit(channel)
         remaining = limits.tier_remaining(limit=limit, counted_24h=channel_counted_24h(channel.pk, now)
                                           if limit is not None else 0)

@@ -291,3 +291,28 @@ def test_a_reply_is_counted_and_starts_the_reply_flow(channel):
     recipient = CampaignRecipient.objects.get(campaign=campaign, contact=contact)
     assert recipient.replied_at is not None
     assert FlowRun.objects.filter(flow=flow, contact=contact).exists()
+
+
+def test_planning_records_the_same_reasons_the_audience_showed(channel):
+    from django.db.models import Count
+
+    from messaging.campaigns.selectors import audience_breakdown
+
+    _contact("+5511987652001", consent=OPTED_IN)
+    _contact("+5511987652002", consent=OPTED_IN)
+    _contact("+5511987652003", consent={"marketing": {"state": "opted_out"}})
+    _contact("+5511987652004")
+    _contact("+12", consent=OPTED_IN)
+    _contact("+5352345678", consent=OPTED_IN)
+    campaign = _campaign(channel)
+    services.campaign_test_send(campaign=campaign, phone="+5511987652002")  # then: already messaged
+    before = audience_breakdown(campaign)
+    assert services.campaign_plan(campaign_id=campaign.pk, batch=4) == 6  # two batches
+    campaign.refresh_from_db()
+    assert campaign.planned
+    planned = dict(CampaignRecipient.objects.filter(campaign=campaign).values_list("reason").annotate(n=Count("id")))
+    assert planned == {"": 1, "already_messaged": 1, "opted_out": 1, "not_opted_in": 1, "invalid_number": 1,
+                       "restricted_number": 1}
+    assert before["included"] == 1 and before["excluded"]["already_messaged"] == 1
+    after = audience_breakdown(campaign)
+    assert after["included"] == 1 and after["excluded"] == before["excluded"]
