@@ -417,20 +417,38 @@ def campaign_start(*, campaign: Campaign, now: datetime | None = None) -> Campai
 
 def _take_back_queued(campaign: Campaign) -> int:
     """Pause/cancel: what is still queued (no sender claimed it) leaves the outbound queue; its
-    recipients are pending again. A message being sent, or sent, stays. Returns how many."""
-    queued = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED,
-                                    idempotency_key__startswith=f"campaign:{campaign.pk}:r:")
-    ids = list(queued.values_list("pk", flat=True))
-    if not ids:
-        return 0
-    recipients = CampaignRecipient.objects.filter(campaign=campaign, message_id__in=ids)
-    lowest = min(recipients.values_list("pk", flat=True), default=None)
-    recipients.update(status=CampaignRecipient.Status.PENDING, message=None, queued_at=None)
-    # Only rows still queued: a sender that claimed one in the meantime keeps it (status sending).
-    deleted, _ = Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).delete()
+    recipients are pending again. A message being sent, or sent, stays. Returns how many.
+
+    One statement: ``DELETE … WHERE status = 'queued'`` (a sender's claim is an UPDATE of the same
+    row, so either the claim or the delete wins, never both) feeding the recipients' UPDATE.
+    Nothing else refers to a campaign message that never left (the consent history points at
+    inbound messages; the stats' facts hold ids, not keys).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":  # the same, in three statements (SQLite: no DML in a CTE)
+        queued = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED,
+                                        idempotency_key__startswith=f"campaign:{campaign.pk}:r:")
+        ids = list(queued.values_list("pk", flat=True))
+        back = CampaignRecipient.objects.filter(campaign=campaign, message_id__in=ids)
+        lowest = min(back.values_list("pk", flat=True), default=None)
+        back.update(status=CampaignRecipient.Status.PENDING, message=None, queued_at=None)
+        deleted = Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED).delete()[0]
+        if lowest is not None:
+            Campaign.objects.filter(pk=campaign.pk, feed_cursor__gte=lowest).update(feed_cursor=lowest - 1)
+        return deleted
+    messages, recipients = Message._meta.db_table, CampaignRecipient._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH gone AS (DELETE FROM {messages} WHERE direction = 'out' AND status = 'queued' "
+            f"AND idempotency_key LIKE %s RETURNING id), back AS (UPDATE {recipients} SET status = 'pending', "
+            f"message_id = NULL, queued_at = NULL WHERE campaign_id = %s AND message_id IN (SELECT id FROM gone) "
+            f"RETURNING id) SELECT (SELECT COUNT(*) FROM gone), (SELECT MIN(id) FROM back)",
+            [f"campaign:{campaign.pk}:r:%", campaign.pk])
+        deleted, lowest = cursor.fetchone()
     if lowest is not None:
         Campaign.objects.filter(pk=campaign.pk, feed_cursor__gte=lowest).update(feed_cursor=lowest - 1)
-    return deleted
+    return int(deleted or 0)
 
 
 def campaign_pause(*, campaign: Campaign, reason: str = "") -> Campaign:
@@ -562,12 +580,37 @@ def campaign_feed(*, campaign_id: int, now: datetime | None = None, plan_batch: 
         for recipient in queued:
             if recipient.message_id is None:
                 recipient.message_id = by_key[f"campaign:{campaign.pk}:r:{recipient.pk}"]
-        CampaignRecipient.objects.bulk_update(queued, ["status", "queued_at", "in_window", "message"], batch_size=1000)
+        _recipients_mark_queued(queued, now)
         CampaignRecipient.objects.bulk_update(excluded, ["status", "reason"], batch_size=1000)
         Campaign.objects.filter(pk=campaign.pk).update(feed_cursor=cursor)
-        for contact_id in sorted({m.contact_id for m in messages}):
+        # One wake-up per outbound shard (the drain of a shard takes all its contacts' heads).
+        from messaging.outbound import outbound_shard
+
+        by_shard = {outbound_shard(m.contact_id): m.contact_id for m in messages}
+        for contact_id in by_shard.values():
             outbound_kick(contact_id)
     return len(messages)
+
+
+def _recipients_mark_queued(recipients: list[CampaignRecipient], now: datetime) -> None:
+    """Queued, with their message and window flag: one ``UPDATE … FROM (VALUES …)`` per 1,000 on
+    PostgreSQL (Django's bulk_update writes a CASE per field and row, slow at this size)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        CampaignRecipient.objects.bulk_update(recipients, ["status", "queued_at", "in_window", "message"],
+                                              batch_size=1000)
+        return
+    table = CampaignRecipient._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(recipients), 1000):
+            chunk = recipients[start:start + 1000]
+            values = ", ".join(["(%s::bigint, %s::bigint, %s::boolean)"] * len(chunk))
+            params: list[Any] = [now]
+            for recipient in chunk:
+                params += [recipient.pk, recipient.message_id, recipient.in_window]
+            cursor.execute(f"UPDATE {table} r SET status = 'queued', queued_at = %s, message_id = v.m, "
+                           f"in_window = v.w FROM (VALUES {values}) AS v(id, m, w) WHERE r.id = v.id", params)
 
 
 def _complete_if_done(campaign: Campaign, now: datetime) -> bool:
