@@ -316,3 +316,14 @@ def test_planning_records_the_same_reasons_the_audience_showed(channel):
     assert before["included"] == 1 and before["excluded"]["already_messaged"] == 1
     after = audience_breakdown(campaign)
     assert after["included"] == 1 and after["excluded"] == before["excluded"]
+
+
+def test_branch_contact_is_in_segment(contact):
+    from messaging.models import Tag as TagModel
+    from tests.flows.test_nodes import branch_port, when
+
+    segment = Segment.objects.create(name="vip", definition={"conditions": [{"field": "tag", "op": "has", "value": "vip"}]})
+    assert branch_port(contact, when("in_segment", str(segment.pk), left=None)) == "default"
+    assert branch_port(contact, when("not_in_segment", str(segment.pk), left=None)) == "yes"
+    contact.tags.add(TagModel.objects.create(name="vip"))
+    assert branch_port(contact, when("in_segment", str(segment.pk), left=None)) == "yes"
