@@ -420,7 +420,9 @@ def _take_back_queued(campaign: Campaign) -> int:
     recipients are pending again. A message being sent, or sent, stays. Returns how many.
 
     One statement: ``DELETE … WHERE status = 'queued'`` (a sender's claim is an UPDATE of the same
-    row, so either the claim or the delete wins, never both) feeding the recipients' UPDATE.
+    row, so either the claim or the delete wins, never both) feeding the recipients' UPDATE, which
+    finds them by message id only (the keys are the campaign's: a campaign filter there lets stale
+    statistics pick a plan quadratic in the campaign's size).
     Nothing else refers to a campaign message that never left (the consent history points at
     inbound messages; the stats' facts hold ids, not keys).
     """
@@ -442,9 +444,9 @@ def _take_back_queued(campaign: Campaign) -> int:
         cursor.execute(
             f"WITH gone AS (DELETE FROM {messages} WHERE direction = 'out' AND status = 'queued' "
             f"AND idempotency_key LIKE %s RETURNING id), back AS (UPDATE {recipients} SET status = 'pending', "
-            f"message_id = NULL, queued_at = NULL WHERE campaign_id = %s AND message_id IN (SELECT id FROM gone) "
+            f"message_id = NULL, queued_at = NULL WHERE message_id IN (SELECT id FROM gone) "
             f"RETURNING id) SELECT (SELECT COUNT(*) FROM gone), (SELECT MIN(id) FROM back)",
-            [f"campaign:{campaign.pk}:r:%", campaign.pk])
+            [f"campaign:{campaign.pk}:r:%"])
         deleted, lowest = cursor.fetchone()
     if lowest is not None:
         Campaign.objects.filter(pk=campaign.pk, feed_cursor__gte=lowest).update(feed_cursor=lowest - 1)
