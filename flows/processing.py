@@ -264,6 +264,7 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
             run = _flow_start(interpreter, flow_id=reply[1], node_id=None, contact=contact, event=event)
             if run is not None:
                 started.append(run)
+                _reply_run_record(recipient_id=reply[0], run=run)
                 return InboundEvent.State.DONE
 
         if kind == InboundEvent.Kind.SCHEDULE:
@@ -281,6 +282,17 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         return InboundEvent.State.DONE if started else InboundEvent.State.IGNORED
     finally:
         session.settle(started)
+
+
+def _reply_run_record(*, recipient_id: int, run: FlowRun) -> None:
+    """The campaign page lists the runs replies started: the run's id once the unit of work wrote it."""
+    from messaging.campaigns.services import campaign_reply_run_record
+
+    unit = current_unit()
+    if unit is None or run.pk:
+        campaign_reply_run_record(recipient_id=recipient_id, run_id=run.pk)
+    else:
+        unit.after_flush(lambda: campaign_reply_run_record(recipient_id=recipient_id, run_id=run.pk))
 
 
 def _flow_start(interpreter, *, flow_id: Any, node_id: str | None, contact: Contact, event: InboundEvent

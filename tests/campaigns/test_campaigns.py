@@ -290,7 +290,8 @@ def test_a_reply_is_counted_and_starts_the_reply_flow(channel):
     webhook_delivery_process(delivery_id=delivery.pk)  # what the inbound worker does
     recipient = CampaignRecipient.objects.get(campaign=campaign, contact=contact)
     assert recipient.replied_at is not None
-    assert FlowRun.objects.filter(flow=flow, contact=contact).exists()
+    run = FlowRun.objects.get(flow=flow, contact=contact)
+    assert recipient.run_id == run.pk
 
 
 def test_planning_records_the_same_reasons_the_audience_showed(channel):
@@ -327,3 +328,13 @@ def test_branch_contact_is_in_segment(contact):
     assert branch_port(contact, when("not_in_segment", str(segment.pk), left=None)) == "yes"
     contact.tags.add(TagModel.objects.create(name="vip"))
     assert branch_port(contact, when("in_segment", str(segment.pk), left=None)) == "yes"
+
+
+def test_admin_lists_campaigns_recipients_segments_and_date_events(admin_client, channel):
+    _contact("+5511987653001", consent=OPTED_IN)
+    campaign = _campaign(channel)
+    services.campaign_plan(campaign_id=campaign.pk)
+    DateEvent.objects.create(name="x", attribute="due", flow_id=1)
+    for path in ("campaign", "campaignrecipient", "segment", "dateevent", "dateeventfire"):
+        assert admin_client.get(f"/admin/messaging/{path}/").status_code == 200, path
+    assert admin_client.get(f"/admin/messaging/segment/{campaign.segment_id}/change/").status_code == 200

@@ -85,6 +85,7 @@ export interface RecipientRow {
   queued_at: string | null;
   sent_at: string | null;
   replied_at: string | null;
+  run_id: number | null;
 }
 
 export const campaignsApi = {

@@ -440,6 +440,7 @@ function ProgressPanel({ campaign, editable, onChanged }: { campaign: Campaign; 
                 <td>{row.name}</td>
                 <td>{row.reason ? t(`camp.reason.${row.reason}` as MessageKey) : row.status}</td>
                 <td className="muted small">{row.error_code ? `${row.error_code} ${row.meaning}` : formatDateTime(language, row.sent_at)}</td>
+                <td>{row.run_id ? <Link to={`/runs/${row.run_id}`}>▶ {row.run_id}</Link> : null}</td>
               </tr>
             ))}
           </tbody>
