@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.campaigns import services
 from messaging.campaigns.segments import SegmentInvalid, segment_contacts
-from messaging.models import CampaignRecipient, ChannelAlert, Contact, Message, Segment, Tag
+from messaging.models import CampaignRecipient, ChannelAlert, Contact, DateEvent, Message, Segment, Tag
 from tests.factories import make_contact, make_template
 
 pytestmark = pytest.mark.django_db
