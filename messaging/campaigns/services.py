@@ -472,10 +472,14 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != Campaign.Status.PAUSED:
             raise CampaignRejected(_("only a paused campaign can be resumed"), code="not_paused")
-        locked.status, locked.pause_reason = Campaign.Status.RUNNING, ""
-        locked.started_at = locked.started_at or timezone.now()
+        now = timezone.now()
+        if locked.scheduled_at and locked.scheduled_at > now and locked.started_at is None:
+            locked.status, locked.pause_reason = Campaign.Status.SCHEDULED, ""  # paused before its time
+        else:
+            locked.status, locked.pause_reason = Campaign.Status.RUNNING, ""
+            locked.started_at = locked.started_at or now
+            _feed_kick(locked.pk)
         locked.save(update_fields=["status", "pause_reason", "started_at"])
-        _feed_kick(locked.pk)
     domain_event_emit(event_type="campaign.resumed", data={"campaign_id": locked.pk})
     return locked
 
@@ -525,7 +529,10 @@ def campaign_feed(*, campaign_id: int, now: datetime | None = None, plan_batch: 
     if campaign is None or campaign.status != Campaign.Status.RUNNING:
         return 0
     if not campaign.planned:
-        campaign_plan_batch(campaign_id=campaign_id, batch=plan_batch)
+        # Plan ahead of what a tick can queue (planning is cheaper than queueing), a few batches a tick.
+        for _ in range(-(-FEED_BATCH // plan_batch)):
+            if not campaign_plan_batch(campaign_id=campaign_id, batch=plan_batch):
+                break
     with transaction.atomic():
         campaign = (Campaign.objects.select_for_update(skip_locked=True, of=("self",)).select_related("template")
                     .filter(pk=campaign_id, status=Campaign.Status.RUNNING).first())

@@ -265,6 +265,10 @@ def test_scheduled_in_a_time_zone_starts_at_its_time(channel):
     services.campaign_start(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == "scheduled"
+    services.campaign_pause(campaign=campaign, reason="not yet")
+    services.campaign_resume(campaign=campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == "scheduled"  # resumed before its time: it waits for it again
     services.campaigns_feed_due(now=campaign.scheduled_at + timedelta(seconds=1))
     campaign.refresh_from_db()
     assert campaign.status == "running"
