@@ -281,7 +281,8 @@ class DateEventViewSet(viewsets.ModelViewSet):
         try:
             serializer.instance = date_event_save(event=event, data=dict(serializer.validated_data))
         except ValueError as exc:
-            raise ValidationError({"attribute": [str(exc)]}) from exc
+            field = "timezone" if "time zone" in str(exc) else "attribute"
+            raise ValidationError({field: [str(exc)]}) from exc
 
     def perform_create(self, serializer):
         self._save(serializer)

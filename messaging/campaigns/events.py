@@ -163,7 +163,10 @@ def date_event_save(*, event: DateEvent | None = None, data: dict[str, Any]) -> 
         setattr(event, key, value)
     if not ATTRIBUTE_KEY.match(event.attribute or ""):
         raise ValueError("attribute names use letters, digits and _")
-    zoneinfo.ZoneInfo(event.timezone)
+    try:
+        zoneinfo.ZoneInfo(event.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {event.timezone}") from None
     with transaction.atomic():
         event.save()
         transaction.on_commit(lambda: schedule_task.delay(event.pk))

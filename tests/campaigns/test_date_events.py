@@ -94,3 +94,6 @@ def test_date_event_api_creates_and_schedules(api, channel, django_capture_on_co
     assert DateEventFire.objects.filter(event_id=created.json()["id"], state="pending").count() == 1
     bad = api.post("/api/date-events/", {"name": "x", "attribute": "a b", "flow_id": 1}, format="json")
     assert bad.status_code == 400
+    zone = api.post("/api/date-events/", {"name": "x", "attribute": "due", "flow_id": 1, "timezone": "Mars/Olympus"},
+                    format="json")
+    assert zone.status_code == 400 and "timezone" in zone.json()["error"]["details"]
