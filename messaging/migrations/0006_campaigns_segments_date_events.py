@@ -8,7 +8,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0009_execution_path'),
         ('messaging', '0005_execution_path'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
