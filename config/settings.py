@@ -379,6 +379,16 @@ WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
 WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
 CELERY_BEAT_SCHEDULE["messaging-requeue-stale"] = {"task": "messaging.tasks.messages_requeue_stale", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["messaging-templates-sync"] = {"task": "messaging.tasks.templates_sync_all", "schedule": 3600.0}
+# Campaigns: the feeder's tick (it queues a few ticks' worth of messages at the channel's
+# throughput) and the date events' timers. See docs/campaigns.md.
+FLUXO_CAMPAIGN_FEED_INTERVAL = float(os.environ.get("FLUXO_CAMPAIGN_FEED_INTERVAL", "2"))
+FLUXO_DATE_EVENT_INTERVAL = float(os.environ.get("FLUXO_DATE_EVENT_INTERVAL", "30"))
+# Unique users outside the service window per moving 24 h when the channel's tier is not known.
+WHATSAPP_DEFAULT_MESSAGING_LIMIT = int(os.environ.get("WHATSAPP_DEFAULT_MESSAGING_LIMIT", "250"))
+CELERY_BEAT_SCHEDULE["messaging-campaigns-feed"] = {"task": "messaging.tasks.campaigns_feed_due",
+                                                    "schedule": FLUXO_CAMPAIGN_FEED_INTERVAL}
+CELERY_BEAT_SCHEDULE["messaging-date-events-fire"] = {"task": "messaging.tasks.date_events_fire_due",
+                                                      "schedule": FLUXO_DATE_EVENT_INTERVAL}
 WHATSAPP_WEBHOOK_RETENTION_DAYS = float(os.environ.get("WHATSAPP_WEBHOOK_RETENTION_DAYS", "30"))
 CELERY_BEAT_SCHEDULE["messaging-webhooks-prune"] = {"task": "messaging.tasks.webhook_deliveries_prune",
                                                     "schedule": 24 * 3600.0}

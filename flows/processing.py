@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
@@ -36,7 +36,8 @@ from flows.engine.interpreter import Interpreter
 from flows.models import Flow, FlowRun, TestRun
 from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.triggers import TriggerIndex, flows_triggered_by, trigger_index, version_of
-from messaging.models import Contact
+from messaging.campaigns.services import campaign_reply_record
+from messaging.models import CampaignRecipient, Contact
 from messaging.services import READ_RECEIPT_EVENTS, read_receipt_queue
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class ContactSession:
     index: TriggerIndex
     waiting: list[FlowRun] = field(default_factory=list)  # newest first
     interpreter: Interpreter = field(default_factory=Interpreter)
+    # A campaign sent to this contact waits for a reply (read with the state: no statement of its own).
+    awaiting_reply: bool = False
 
     def settle(self, started: list[FlowRun]) -> None:
         """Keep ``waiting`` true after an event: finished runs leave, runs that started waiting join (first:
@@ -71,27 +74,35 @@ def _held(session: ContactSession, event: InboundEvent) -> bool:
     return True
 
 
-def _contact_state(contact_id: int) -> tuple[list[int], list[int], tuple[Any, ...]]:
-    """Pending event ids, waiting run ids and the flows' version, in one statement."""
+def _contact_state(contact_id: int) -> tuple[list[int], list[int], tuple[Any, ...], bool]:
+    """Pending event ids, waiting run ids, the flows' version and whether a campaign waits for this
+    contact's reply, in one statement."""
     events, runs = InboundEvent._meta.db_table, FlowRun._meta.db_table
     flows = Flow._meta.db_table
+    recipients = CampaignRecipient._meta.db_table
     # The version row first: PostgreSQL types each UNION pairwise, left to right.
     sql = (f"SELECT 'v', COUNT(*), MAX(updated_at) FROM {flows} "
            f"UNION ALL SELECT 'e', id, NULL FROM {events} WHERE contact_id = %s AND state = 'pending' "
-           f"UNION ALL SELECT 'r', id, NULL FROM {runs} WHERE contact_id = %s AND status = 'waiting'")
+           f"UNION ALL SELECT 'r', id, NULL FROM {runs} WHERE contact_id = %s AND status = 'waiting' "
+           f"UNION ALL SELECT 'c', MAX(id), NULL FROM {recipients} WHERE contact_id = %s AND status = 'queued' "
+           f"AND replied_at IS NULL AND queued_at > %s HAVING COUNT(*) > 0")
     pending: list[int] = []
     waiting: list[int] = []
     version: tuple[Any, ...] = (0, None)
+    awaiting = False
     with connection.cursor() as cursor:
-        cursor.execute(sql, [contact_id, contact_id])
+        # A reply window is at most 30 days (the campaign's own window is checked when it replies).
+        cursor.execute(sql, [contact_id, contact_id, contact_id, timezone.now() - timedelta(days=30)])
         for tag, number, stamp in cursor.fetchall():
             if tag == "e":
                 pending.append(number)
             elif tag == "r":
                 waiting.append(number)
+            elif tag == "c":
+                awaiting = True
             else:
                 version = version_of(number, stamp)
-    return sorted(pending), waiting, version
+    return sorted(pending), waiting, version, awaiting
 
 
 def _runs_load(ids: list[int], contact: Contact) -> list[FlowRun]:
@@ -105,8 +116,9 @@ def _runs_load(ids: list[int], contact: Contact) -> list[FlowRun]:
 
 
 def _session(contact: Contact) -> tuple[ContactSession, list[int]]:
-    pending, waiting, version = _contact_state(contact.pk)
-    return ContactSession(contact=contact, index=trigger_index(version), waiting=_runs_load(waiting, contact)), pending
+    pending, waiting, version, awaiting = _contact_state(contact.pk)
+    return ContactSession(contact=contact, index=trigger_index(version), waiting=_runs_load(waiting, contact),
+                          awaiting_reply=awaiting), pending
 
 
 # --- The inbox's processor ------------------------------------------------------------------------
@@ -239,9 +251,14 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         if kind == RUN_CONTROL:  # an operator's cancel/retry/restart, applied in the contact's order
             with unit_suspended():  # the action reads back what it writes (the new run of a restart)
                 outcome = run_control_apply(event=event, contact=contact, interpreter=interpreter)
-            _, waiting, _version = _contact_state(contact.pk)
+            _, waiting, _version, _awaiting = _contact_state(contact.pk)
             session.waiting = _runs_load(waiting, contact)
             return outcome
+
+        reply = None
+        if session.awaiting_reply and kind in (InboundEvent.Kind.MESSAGE, InboundEvent.Kind.INTERACTIVE_REPLY):
+            reply = campaign_reply_record(contact_id=contact.pk, at=event.occurred_at)  # counts the reply
+            session.awaiting_reply = False  # answered (or past its window): one reply per campaign message
 
         for run in list(session.waiting):
             if interpreter.run_resume(run=run, event=event):
@@ -250,14 +267,19 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         if contact.is_test:
             return _test_event(event=event, session=session, started=started)
 
+        if reply is not None and reply[1]:  # the campaign's flow on reply takes the reply
+            run = _flow_start(interpreter, flow_id=reply[1], node_id=None, contact=contact, event=event)
+            if run is not None:
+                started.append(run)
+                _reply_run_record(recipient_id=reply[0], run=run)
+                return InboundEvent.State.DONE
+
         if kind == InboundEvent.Kind.SCHEDULE:
-            flow = Flow.objects.select_related("published_revision").filter(
-                pk=event.payload.get("flow_id"), status=Flow.Status.ACTIVE).first()
-            if flow is None or flow.published_revision is None:
+            run = _flow_start(interpreter, flow_id=event.payload.get("flow_id"), node_id=event.payload.get("node_id"),
+                              contact=contact, event=event)
+            if run is None:
                 return InboundEvent.State.IGNORED
-            started.append(interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
-                                                 trigger_node_id=event.payload["node_id"], event=event,
-                                                 conversation=contact.current_conversation_id))
+            started.append(run)
             return InboundEvent.State.DONE
 
         for flow, trigger_node_id in flows_triggered_by(kind=kind, payload=event.payload, index=session.index):
@@ -267,6 +289,32 @@ def event_process(*, event: InboundEvent, session: ContactSession) -> str:
         return InboundEvent.State.DONE if started else InboundEvent.State.IGNORED
     finally:
         session.settle(started)
+
+
+def _reply_run_record(*, recipient_id: int, run: FlowRun) -> None:
+    """The campaign page lists the runs replies started: the run's id once the unit of work wrote it."""
+    from messaging.campaigns.services import campaign_reply_run_record
+
+    unit = current_unit()
+    if unit is None or run.pk:
+        campaign_reply_run_record(recipient_id=recipient_id, run_id=run.pk)
+    else:
+        unit.after_flush(lambda: campaign_reply_run_record(recipient_id=recipient_id, run_id=run.pk))
+
+
+def _flow_start(interpreter, *, flow_id: Any, node_id: str | None, contact: Contact, event: InboundEvent
+                ) -> FlowRun | None:
+    """Start an active flow's published revision at ``node_id`` (default: its first trigger)."""
+    flow = Flow.objects.select_related("published_revision").filter(pk=flow_id, status=Flow.Status.ACTIVE).first()
+    if flow is None or flow.published_revision is None:
+        return None
+    if not node_id:  # a campaign reply or a date event names the flow only
+        triggers = compiled_revision(flow.published_revision).trigger_ids
+        if not triggers:
+            return None
+        node_id = triggers[0]
+    return interpreter.run_start(flow=flow, revision=flow.published_revision, contact=contact,
+                                 trigger_node_id=node_id, event=event, conversation=contact.current_conversation_id)
 
 
 def _test_event(*, event: InboundEvent, session: ContactSession, started: list[FlowRun]) -> str:

@@ -18,8 +18,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 ENTRY = "src/main.tsx"
 # First path segments the app routes in the browser (frontend/src/routes.tsx registers the pages;
 # tests/e2e/test_spa_shell.py checks that every one of its routes is served here).
-SPA_PREFIXES = ("login", "flows", "runs", "dashboard", "contacts", "templates", "media", "channels", "integrations",
-                "teams", "assistants", "settings")
+SPA_PREFIXES = ("login", "flows", "runs", "dashboard", "contacts", "templates", "segments", "campaigns", "media",
+                "channels", "integrations", "teams", "assistants", "settings")
 BUILD_PREFIX = "build/"
 _cache: dict[str, object] = {"mtime": None, "assets": None}
 

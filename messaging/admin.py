@@ -13,16 +13,21 @@ from polymorphic.admin import PolymorphicChildModelAdmin, PolymorphicChildModelF
 from core.admin import PrettyJSONMixin, ReadOnlyAdminMixin, ReadOnlyInline
 from core.crypto import mask
 from messaging.models import (
+    Campaign,
+    CampaignRecipient,
     Channel,
     ChannelAlert,
     ConsentEvent,
     Contact,
     ContactImport,
     Conversation,
+    DateEvent,
+    DateEventFire,
     MediaFile,
     Message,
     MessageTemplate,
     SandboxChannel,
+    Segment,
     Tag,
     WebhookDelivery,
     WhatsAppCloudChannel,
@@ -288,3 +293,41 @@ class MediaFileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = ["direction", "kind", "channel", "message", "provider_media_id", "name", "filename", "mime_type",
                        "size", "sha256", "caption", "file", "status", "error", "attempts", "created_at", "stored_at",
                        "expires_at"]
+
+
+# --- Campaigns (managed in the app's pages; the admin shows them) ------------------------------
+
+
+@admin.register(Segment)
+class SegmentAdmin(PrettyJSONMixin, admin.ModelAdmin):
+    json_fields = ("definition",)
+    list_display = ("name", "updated_at")
+    search_fields = ("name",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "status", "channel", "template", "scheduled_at", "started_at", "finished_at")
+    list_filter = ("status",)
+    search_fields = ("name",)
+    readonly_fields = ("status", "pause_reason", "plan_cursor", "planned", "feed_cursor", "test_sent_at",
+                       "started_at", "finished_at")
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("campaign", "contact", "status", "reason", "queued_at", "replied_at")
+    list_filter = ("status", "reason")
+    raw_id_fields = ("campaign", "contact", "message")
+
+
+@admin.register(DateEvent)
+class DateEventAdmin(admin.ModelAdmin):
+    list_display = ("name", "attribute", "offset", "unit", "time_of_day", "flow_id", "is_active")
+
+
+@admin.register(DateEventFire)
+class DateEventFireAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("event", "contact", "value", "fire_at", "state", "fired_at")
+    list_filter = ("state",)
+    raw_id_fields = ("event", "contact")

@@ -72,6 +72,12 @@ def channel_check(*, channel: WhatsAppCloudChannel) -> CheckResult:
     WhatsAppCloudChannel.objects.filter(pk=channel.pk).update(**fields)
     for name, value in fields.items():
         setattr(channel, name, value)
+    if result.ok and str(fields.get("quality_rating", "")).upper() in ("RED", "FLAGGED", "LOW"):
+        from messaging.campaigns.services import channel_quality_record
+
+        # The Graph API's status check says what a missed webhook would have: pause its campaigns.
+        channel_quality_record(channel=channel, quality=fields["quality_rating"],
+                               tier=fields.get("messaging_limit_tier", ""), source="status check")
     return result
 
 

@@ -75,6 +75,10 @@ def contact_update(*, contact: Contact, name: str | None = None, attributes: dic
     contact.save(update_fields=fields)
     if tags is not None:
         contact.tags.set(_tags(tags))
+    if attributes is not None:
+        from messaging.campaigns.events import contact_dates_changed
+
+        contact_dates_changed(contact_ids=[contact.pk])
     return contact
 
 
@@ -352,6 +356,11 @@ def _write(contact_import: ContactImport, options: ImportOptions, rows: list[Row
         Contact.objects.bulk_update(changed, ["name", "attributes", "updated_at"] if changed else ["name"])
         updated += len(changed)
         by_phone = {c.phone: c for c in Contact.objects.filter(phone__in=[r.phone for r in chunk])}
+        from messaging.campaigns.events import contact_dates_changed
+        from messaging.campaigns.services import imported_contacts_record
+
+        imported_contacts_record(contact_import_id=contact_import.pk, contact_ids=[c.pk for c in by_phone.values()])
+        contact_dates_changed(contact_ids=[c.pk for c in by_phone.values()], now=now)
         through = Contact.tags.through
         through.objects.bulk_create(
             [through(contact_id=by_phone[row.phone].pk, tag_id=tags[name].pk) for row in chunk for name in row.tags],

@@ -329,6 +329,10 @@ def payload_process(payload: dict[str, Any], outcome: ItemErrors) -> None:
         elif field == "message_template_status_update":
             outcome.run(f"template {value.get('message_template_name')}", template_status_apply,
                         waba_id=str(entry.get("id", "")), value=value)
+        elif field in ("phone_number_quality_update", "account_update"):
+            from messaging.webhooks import quality_update_apply
+
+            outcome.run(field, quality_update_apply, waba_id=str(entry.get("id", "")), field=field, value=value)
         elif field.startswith(GROUP_FIELDS_PREFIX):
             outcome.run("group update", group_update_store, entry=entry, field=field, value=value)
 

@@ -80,6 +80,11 @@ class WhatsAppCloudChannel(Channel):
     quality_rating = models.CharField(verbose_name=_("quality rating"), max_length=16, blank=True, help_text=_("GREEN, YELLOW, RED or UNKNOWN"))
     messaging_limit_tier = models.CharField(verbose_name=_("messaging limit tier"), max_length=32, blank=True, help_text=_("e.g. TIER_1K, TIER_UNLIMITED"))
     throughput_level = models.CharField(verbose_name=_("throughput level"), max_length=16, blank=True, help_text=_("STANDARD or HIGH"))
+    messaging_limit = models.PositiveIntegerField(
+        verbose_name=_("messaging limit"), null=True, blank=True,
+        help_text=_("Unique users outside the service window per moving 24 hours; empty: from the tier "
+                    "(TIER_250 ... TIER_UNLIMITED)."))
+    quality_updated_at = models.DateTimeField(verbose_name=_("quality updated at"), null=True, blank=True)
     checked_at = models.DateTimeField(verbose_name=_("checked at"), null=True, blank=True)
     check_error = models.TextField(verbose_name=_("check error"), blank=True)
 
@@ -288,6 +293,9 @@ class Message(models.Model):
     error = models.TextField(verbose_name=_("error"), blank=True)
     attempts = models.PositiveIntegerField(verbose_name=_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(verbose_name=_("next attempt at"), null=True, blank=True)
+    priority = models.SmallIntegerField(
+        verbose_name=_("priority"), default=0,
+        help_text=_("Higher is claimed first: conversational replies 0, campaigns below (a contact's own order is kept)."))
     possible_duplicate = models.BooleanField(
         verbose_name=_("possible duplicate"), default=False,
         help_text=_("Sent again after an attempt whose outcome was never known: the customer may have received it "
@@ -306,7 +314,7 @@ class Message(models.Model):
             models.Index(fields=["contact", "id"], name="message_unsettled_by_contact",
                          condition=models.Q(direction="out", status__in=("queued", "sending", "uncertain"))),
             # The outbound drain's scan for messages to send.
-            models.Index(fields=["id"], name="message_to_send",
+            models.Index(fields=["-priority", "id"], name="message_to_send_by_priority",
                          condition=models.Q(direction="out", status__in=("queued", "uncertain"))),
         ]
 
@@ -514,3 +522,14 @@ class MediaUpload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.media_id} on {self.channel_id}: {self.provider_media_id}"
+
+
+# Campaigns and date events are models of this app, kept in their own module.
+from messaging.campaigns.models import (  # noqa: E402, F401
+    Campaign,
+    CampaignRecipient,
+    DateEvent,
+    DateEventFire,
+    ImportedContact,
+    Segment,
+)

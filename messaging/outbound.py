@@ -98,11 +98,16 @@ def _claim(message_id: int, now: datetime) -> Claimed | None:
 
 
 def _claim_batch(*, shard: int, shards: int, limit: int, now: datetime) -> list[Claimed]:
-    """Claim up to ``limit`` due heads of a shard of contacts, oldest first: one UPDATE."""
+    """Claim up to ``limit`` due heads of a shard of contacts, highest priority then oldest first: one UPDATE.
+
+    Priority orders heads only: a contact's own messages still leave in the order they were queued
+    (a campaign message ahead of a reply to the same contact goes first), but across contacts a
+    conversational reply (priority 0) is claimed before the campaign messages (below 0) waiting.
+    """
     table = Message._meta.db_table
     lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     sql = (f"UPDATE {table} {_SET_SENDING} WHERE id IN (SELECT c.id FROM {table} c WHERE {_claimable('c')} "
-           f"AND c.contact_id %% %s = %s ORDER BY c.id LIMIT %s{lock}) "
+           f"AND c.contact_id %% %s = %s ORDER BY c.priority DESC, c.id LIMIT %s{lock}) "
            + _RETURNING.format(contacts=Contact._meta.db_table, table=table))
     with connection.cursor() as cursor:
         cursor.execute(sql, [now + sending_lease(), True, now + timedelta(seconds=1), shards, shard, limit])

@@ -151,3 +151,41 @@ def read_receipt_send(channel_id: int, message_id: str) -> bool:
     from messaging.services import read_receipt_send as send
 
     return send(channel_id=channel_id, message_id=message_id)
+
+
+# --- Campaigns and date events ----------------------------------------------------------------
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def campaign_feed(campaign_id: int) -> int:
+    """One feeder tick for a campaign (start/resume kick it; the beat task keeps it going)."""
+    from messaging.campaigns.services import campaign_feed as feed
+
+    return feed(campaign_id=campaign_id)
+
+
+@shared_task(acks_late=True)
+def campaigns_feed_due() -> int:
+    """Periodic (``FLUXO_CAMPAIGN_FEED_INTERVAL``): start scheduled campaigns, feed the running ones."""
+    from messaging.campaigns.services import campaigns_feed_due as feed_due
+    from messaging.services import _lock_acquire
+
+    if not _lock_acquire("campaigns-feed", 1):
+        return 0
+    return feed_due()
+
+
+@shared_task(acks_late=True)
+def date_events_fire_due() -> int:
+    """Periodic: fire the date-event timers that are due (one indexed probe when none is)."""
+    from messaging.campaigns.events import date_events_fire_due as fire
+
+    return fire()
+
+
+@shared_task(acks_late=True)
+def date_event_schedule_all(event_id: int) -> int:
+    """Schedule a date event for every contact that has its attribute (after it is created or changed)."""
+    from messaging.campaigns.events import date_event_schedule_all as schedule
+
+    return schedule(event_id=event_id)

@@ -296,6 +296,31 @@ def template_status_apply(*, waba_id: str, value: dict[str, Any]) -> None:
                                        provider_template_id=template_id)
 
 
+def quality_update_apply(*, waba_id: str, field: str, value: dict[str, Any]) -> int:
+    """``phone_number_quality_update`` / ``account_update``: record quality and tier on the channel;
+    FLAGGED (or a restriction or violation of the account) pauses its running campaigns, with an
+    alert. Returns how many campaigns were paused."""
+    from messaging.campaigns.services import channel_quality_record
+
+    digits = "".join(ch for ch in str(value.get("display_phone_number") or value.get("phone_number") or "")
+                     if ch.isdigit())
+    channels = [c for c in WhatsAppCloudChannel.objects.filter(waba_id=waba_id)
+                if not digits or "".join(ch for ch in c.display_phone_number if ch.isdigit()) == digits]
+    event = str(value.get("event", "")).upper()
+    if field == "account_update":
+        flagged = event in ("ACCOUNT_VIOLATION", "ACCOUNT_RESTRICTION", "DISABLED_UPDATE", "ACCOUNT_DELETED")
+        event = "FLAGGED" if flagged else event
+        tier = ""
+    else:
+        tier = str(value.get("current_limit") or "")
+    quality = "RED" if event == "FLAGGED" else ("GREEN" if event == "UNFLAGGED" else "")
+    paused = 0
+    for channel in channels:
+        paused += channel_quality_record(channel=channel, quality=quality, tier=tier, event=event,
+                                         source=f"{field} {event}".strip())
+    return paused
+
+
 def group_update_store(*, entry: dict[str, Any], field: str, value: dict[str, Any]) -> None:
     """Group updates are stored (as contact-less events, ignored by flows) and nothing more."""
     for group in value.get("groups") or [{}]:

@@ -33,11 +33,13 @@ OPERATORS = {
     "in_list": labels("está na lista", "is in list"),
     "not_in_list": labels("não está na lista", "is not in list"),
     "has_tag": labels("contato tem a etiqueta", "contact has tag"),
+    "in_segment": labels("contato está no segmento (id)", "contact is in segment (id)"),
+    "not_in_segment": labels("contato não está no segmento (id)", "contact is not in segment (id)"),
     "business_hours": labels("em horário comercial", "within business hours"),
     "outside_business_hours": labels("fora do horário comercial", "outside business hours"),
 }
 UNARY = {"empty", "not_empty", "business_hours", "outside_business_hours"}
-NO_LEFT = {"has_tag", "business_hours", "outside_business_hours"}
+NO_LEFT = {"has_tag", "in_segment", "not_in_segment", "business_hours", "outside_business_hours"}
 NUMERIC = {"gt", "gte", "lt", "lte"}
 
 RULE_SCHEMA = {
@@ -222,6 +224,8 @@ class BranchNode(NodeType):
         if op == "has_tag":
             tag = ctx.render(str(rule.get("right") or ""), field_name=f"{path}.right")
             return tag in ctx.scope()["contact"]["tags"]
+        if op in ("in_segment", "not_in_segment"):
+            return self._in_segment(ctx, rule, path) == (op == "in_segment")
         left = ctx.render_value(rule.get("left") or "", field_name=f"{path}.left")
         right = rule.get("right")
         right = ctx.render_value(right, field_name=f"{path}.right") if isinstance(right, str) else right
@@ -257,6 +261,20 @@ class BranchNode(NodeType):
             inside = norm(left) in {norm(item) for item in _as_list(right)}
             return inside if op == "in_list" else not inside
         raise StepError(gettext("unknown operator '%(operator)s'") % {"operator": op}, code="unknown_operator")
+
+    def _in_segment(self, ctx, rule: dict[str, Any], path: str) -> bool:
+        """Whether the run's contact is in the segment (one query: the segment's filter plus its id)."""
+        from messaging.campaigns.segments import SegmentInvalid, segment_contacts
+        from messaging.models import Segment
+
+        raw = ctx.render(str(rule.get("right") or ""), field_name=f"{path}.right").strip()
+        segment = Segment.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if segment is None:
+            raise StepError(f"segment '{raw}' does not exist; pick one in '{path}.right'", code="unknown_segment")
+        try:
+            return segment_contacts(segment.definition).filter(pk=ctx.run.contact_id).exists()
+        except SegmentInvalid as exc:
+            raise StepError(f"segment '{segment.name}' cannot be read: {exc.message}", code="invalid_segment") from exc
 
     def _condition_holds(self, ctx, condition: dict[str, Any]) -> bool:
         results = []

@@ -132,4 +132,7 @@ class SetVariableNode(NodeType):
             written[target] = value
         if changed_contact:
             contact.save(update_fields=["name", "attributes", "updated_at"])
+            from messaging.campaigns.events import contact_dates_changed
+
+            contact_dates_changed(contact_ids=[contact.pk])  # date events follow the new dates
         return Next("next", {"assigned": written})

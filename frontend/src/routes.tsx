@@ -50,6 +50,7 @@ const loadRunView = () => import("./pages/runs/RunViewPage");
 const loadRuns = () => import("./pages/runs/RunsPage");
 const loadDashboard = () => import("./pages/dashboard/DashboardPage");
 const loadWorkspace = () => import("./pages/workspace");
+const loadCampaigns = () => import("./pages/campaigns");
 
 /** A page component from a lazily loaded module, by export name. */
 function lazyPage<M>(load: () => Promise<M>, pick: (module: M) => ComponentType<PageProps>) {
@@ -110,8 +111,23 @@ export const ROUTES: PageRoute[] = [
     id: "media",
     path: "/media",
     page: lazyPage(loadWorkspace, (m) => m.MediaPage),
-    nav: { label: "nav.media", icon: "▣", group: "audience", order: 30 },
+    nav: { label: "nav.media", icon: "▣", group: "audience", order: 25 },
   },
+
+  {
+    id: "segments",
+    path: "/segments",
+    page: lazyPage(loadCampaigns, (m) => m.SegmentsPage),
+    nav: { label: "nav.segments", icon: "◎", group: "audience", order: 30 },
+  },
+  {
+    id: "campaigns",
+    path: "/campaigns",
+    page: lazyPage(loadCampaigns, (m) => m.CampaignsPage),
+    nav: { label: "nav.campaigns", icon: "✉", group: "audience", order: 40 },
+  },
+  { id: "campaignNew", path: "/campaigns/new", page: lazyPage(loadCampaigns, (m) => m.CampaignWizardPage), role: "editor" },
+  { id: "campaign", path: "/campaigns/#id", page: lazyPage(loadCampaigns, (m) => m.CampaignPage) },
 
   {
     id: "channels",

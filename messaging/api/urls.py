@@ -1,13 +1,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from messaging.api import channels, contacts, media, templates, views
+from messaging.api import campaigns, channels, contacts, media, templates, views
 
 router = SimpleRouter(trailing_slash=True)
 router.register("channels", views.ChannelViewSet, basename="channel")
 router.register("templates", views.TemplateViewSet, basename="template")
 router.register("contacts", contacts.ContactViewSet, basename="contact")
 router.register("messages", views.MessageViewSet, basename="message")
+router.register("segments", campaigns.SegmentViewSet, basename="segment")
+router.register("campaigns", campaigns.CampaignViewSet, basename="campaign")
+router.register("date-events", campaigns.DateEventViewSet, basename="date-event")
 
 # Before the router: "channels/check/" must not be read as the channel with id "check".
 urlpatterns = [

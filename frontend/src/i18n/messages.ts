@@ -3,9 +3,11 @@ import { runsEn, runsPtBR } from "./runs";
 // Node facts (field titles, enum labels, operators, categories) come from GET /api/node-types/.
 import { editorEn, editorPtBR } from "./editor";
 import { workspaceEn, workspacePtBR } from "./workspace";
+import { campaignsEn, campaignsPtBR } from "./campaigns";
 
 export const ptBR = {
   ...workspacePtBR,
+  ...campaignsPtBR,
   ...runsPtBR,
   ...editorPtBR,
   "common.add": "Adicionar",
@@ -236,6 +238,7 @@ export type MessageKey = keyof typeof ptBR;
 
 export const en: Record<MessageKey, string> = {
   ...workspaceEn,
+  ...campaignsEn,
   ...runsEn,
   ...editorEn,
   "common.add": "Add",

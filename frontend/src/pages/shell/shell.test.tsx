@@ -45,9 +45,9 @@ describe("navigation", () => {
   it("shows viewers what they may open, admins everything", () => {
     const labels = (roles: User["roles"]) => navFor(user(roles)).flatMap((section) => section.entries.map((entry) => entry.id));
     const viewer = labels(["viewer"]);
-    expect(viewer).toEqual(["flows", "runs", "dashboard", "contacts", "templates", "media", "teams", "assistants", "settings"]);
+    expect(viewer).toEqual(["flows", "runs", "dashboard", "contacts", "templates", "media", "segments", "campaigns", "teams", "assistants", "settings"]);
     expect(labels(["viewer", "editor", "admin"])).toEqual([
-      "flows", "runs", "dashboard", "contacts", "templates", "media", "channels", "integrations", "teams", "assistants", "settings",
+      "flows", "runs", "dashboard", "contacts", "templates", "media", "segments", "campaigns", "channels", "integrations", "teams", "assistants", "settings",
     ]);
   });
 });
