@@ -487,9 +487,11 @@ def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> 
                  status__in=Message.UNSETTLED, pk__lt=OuterRef("pk"))))
              .values_list("pk", flat=True)[:limit])
     contacts = sorted(set(Message.objects.filter(pk__in=list(heads)).values_list("contact_id", flat=True)))
-    for shard in sorted({outbound_shard(contact_id) for contact_id in contacts}):
-        from core.kick import kick
-        from messaging.tasks import outbound_drain
+    from messaging.tasks import outbound_drain
 
-        kick("outbound", shard, lambda s=shard: outbound_drain.delay(s))
+    for shard in sorted({outbound_shard(contact_id) for contact_id in contacts}):
+        # Queued directly, not through the coalescing kick: a worker that died mid-drain leaves its
+        # shard's flag up for FLUXO_KICK_TTL, and a kick now would be swallowed by it. A spare drain
+        # is harmless (claims skip locked rows and keep each contact's order).
+        outbound_drain.delay(shard)
     return len(contacts)
