@@ -53,6 +53,10 @@ def main() -> int:
     parser.add_argument("--kill-every", type=float, default=0.0, help="SIGKILL a worker every M minutes (0: never)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
+    # Stopped by a signal (also when started in the background, where SIGINT is ignored): the
+    # finally clause below still stops the stack.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     var_dir = Path(tempfile.mkdtemp(prefix="fluxo-soak-"))
     stack = EmbeddedStack(var_dir, port=free_port(), workers=args.workers)

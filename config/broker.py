@@ -3,9 +3,10 @@
 Chosen because every take of a message is a transaction (``BEGIN IMMEDIATE`` on SQLite), so web,
 beat and several workers can share one file safely — unlike kombu's filesystem transport, where a
 reader could see a message file before its writer had filled it (``JSONDecodeError``, a dead
-worker). Three changes to kombu's transport, each for a multi-process SQLite file that must run
+worker). Four changes to kombu's transport, each for a multi-process SQLite file that must run
 for days:
 
+* two processes creating a queue's row (or the tables) at the same moment both go on;
 * the database is put in WAL mode (readers do not wait for the writer) with a busy timeout;
 * a message taken by a worker is deleted in the same transaction instead of kept as an invisible
   row (kombu acknowledges in the worker's memory and never reads the row again, so the table
@@ -26,7 +27,7 @@ from queue import Empty
 from kombu.transport import sqlalchemy as kombu_sqla
 from kombu.utils.encoding import bytes_to_str
 from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -55,6 +56,18 @@ class Channel(kombu_sqla.Channel):
                     raise
                 self._engines.pop(self.connection.client.hostname, None)
                 time.sleep(0.2 * (attempt + 1))
+
+    def _get_or_create(self, queue):
+        """The queue's row; when another process inserts it at the same moment, that row.
+
+        kombu catches only OperationalError here: the loser of the race got an IntegrityError
+        (UNIQUE constraint failed: kombu_queue.name), and the worker died at start-up.
+        """
+        try:
+            return super()._get_or_create(queue)
+        except IntegrityError:
+            self.session.rollback()
+            return super()._get_or_create(queue)
 
     def _engine_from_config(self):
         engine = super()._engine_from_config()
