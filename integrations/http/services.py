@@ -21,7 +21,7 @@ from django.conf import settings
 from core.logging import mask_text
 from flows.nodes.base import StepError
 from integrations.http import client
-from integrations.http.guard import BlockedAddress, guard_for
+from integrations.http.guard import BlockedAddress, allow_entries, guard_for
 from integrations.vault.selectors import credential_get_by_name
 from integrations.vault.services import MASK, AppliedCredential, credential_apply, credential_touch
 
@@ -102,7 +102,7 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
             raise StepError(f"credential '{credential_name}' is not in the vault (Integrations › Credentials)",
                             code="credential_missing", details={"credential": credential_name})
         applied = credential_apply(credential)
-        extra_allow = list(credential.allowed_hosts or [])
+        extra_allow = allow_entries(credential.allowed_hosts)  # never a string read character by character
         credential_touch(credential=credential)
 
     for name, value in headers.items():
