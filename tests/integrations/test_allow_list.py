@@ -110,7 +110,7 @@ def test_api_refuses_allowed_hosts_given_as_a_string(admin_api):
                                                     "allowed_hosts": "erp.internal"}, format="json")
     assert response.status_code == 400, response.json()
     error = response.json()["error"]
-    assert error["code"] and "must be a list of hosts" in " ".join(error["details"]["allowed_hosts"])
+    assert error["code"] and "deve ser uma lista de hosts" in " ".join(error["details"]["allowed_hosts"])
     assert not Credential.objects.filter(name="erp").exists()
 
 
@@ -141,7 +141,7 @@ def test_admin_form_refuses_allowed_hosts_given_as_a_string(admin_client):
             "query_param": "", "base_url": "", "allowed_hosts": '"erp.internal"', "description": ""}
     response = admin_client.post(reverse("admin:integrations_credential_add"), data)
     assert response.status_code == 200  # the form again, with its error
-    assert "must be a list of hosts" in response.content.decode()
+    assert "deve ser uma lista de hosts" in response.content.decode()
     assert not Credential.objects.filter(name="erp").exists()
     data["allowed_hosts"] = '["erp.internal:8443"]'
     response = admin_client.post(reverse("admin:integrations_credential_add"), data)
