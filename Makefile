@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test setup venv frontend chromium gettext locale messages migrate demo lint bench bench-e2e wrk clean
+.PHONY: run test setup venv frontend chromium gettext locale messages migrate demo lint bench bench-e2e bench-soak wrk clean
 
 setup: venv frontend locale
 
@@ -62,8 +62,11 @@ migrate: venv
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: setup demo
-	$(BIN)/honcho -f Procfile start
+# Web, beat and two workers under config/supervisor.py: a process that dies is restarted, Ctrl-C
+# stops them all; the login and the URLs are printed last, once the web answers.
+run: setup migrate
+	$(BIN)/python manage.py seed_demo --no-banner
+	exec $(BIN)/python -m config.supervisor
 
 test: setup chromium gettext
 	$(BIN)/python -m tests.services_check
@@ -88,6 +91,12 @@ bench: venv wrk
 # The production topology on this machine: webhooks in (wrk), replies out (fake Graph API).
 bench-e2e: venv wrk
 	$(BIN)/python -m bench.e2e
+
+# The embedded default (SQLite, SQLite broker, beat, two workers under the supervisor) under traffic
+# for SOAK_MINUTES (default 60): processes alive, restarts, events lost or duplicated, idle console lines.
+SOAK_MINUTES ?= 60
+bench-soak: venv
+	$(BIN)/python -m bench.embedded_soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf var static/build frontend/node_modules $(VENV)

@@ -14,8 +14,9 @@ app.autodiscover_tasks()
 
 @setup_logging.connect
 def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
-    """Workers log through ``settings.LOGGING`` (not Celery's own handlers), so the secret-masking
-    formatter masks their lines and tracebacks too. ``--loglevel`` still sets the root level."""
+    """Workers and beat log through ``settings.LOGGING`` (not Celery's own handlers): the
+    secret-masking formatter masks their lines and tracebacks too, and the console handler's
+    ``QuietTicksFilter`` keeps periodic ticks at DEBUG. ``--loglevel`` still sets the root level."""
     import logging
     from logging.config import dictConfig
 
@@ -24,3 +25,4 @@ def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+

@@ -1,7 +1,8 @@
 """Fluxo settings. Everything that differs between machines comes from the environment.
 
 The embedded default (no variables set) is one machine: SQLite in ``var/``, Celery over kombu's
-filesystem transport in ``var/broker``, an in-memory channel layer and an in-process rate limiter.
+SQLAlchemy transport on ``var/broker.sqlite3``, an in-memory channel layer and an in-process rate
+limiter; ``make run`` starts web, beat and two workers under ``config/supervisor.py``.
 Set ``DATABASE_URL`` and ``REDIS_URL`` for the production topology (PostgreSQL + Redis).
 See README.md ("Configuration") for the full table.
 """
@@ -137,20 +138,17 @@ if REDIS_URL:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    BROKER_DIR = VAR_DIR / "broker"
-    for sub in ("out", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    # kombu's filesystem transport: a real broker with no server, so the embedded default runs
-    # the very same Celery task code (and timers) as production.
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-        "polling_interval": 0.2,
-    }
+    # kombu's SQLAlchemy transport on a SQLite file of its own (config/broker.py says why and what
+    # it changes): a real broker with no server, so the embedded default runs the very same Celery
+    # task code (and timers) as production, shared safely by web, beat and several workers.
+    # A message taken by a worker that is then SIGKILLed is not given again (kombu keeps unacked
+    # messages in the worker's memory); the sweepers (stale events, deliveries, messages) recover it.
+    FLUXO_BROKER_FILE = VAR_DIR / "broker.sqlite3"
+    CELERY_BROKER_URL = f"sqlite:///{FLUXO_BROKER_FILE}"
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
+    # Passed to sqlalchemy.create_engine: wait up to 30 s for another process's write lock instead
+    # of failing at once with "database is locked".
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"connect_args": {"timeout": 30}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -301,12 +299,14 @@ FLUXO_DEFAULT_REGION = os.environ.get("FLUXO_DEFAULT_REGION", "BR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_secrets": {"()": "core.logging.MaskSecretsFilter"}},
+    "filters": {"mask_secrets": {"()": "core.logging.MaskSecretsFilter"},
+                # Periodic ticks (scheduler, housekeeping tasks) at DEBUG: an idle console stays quiet.
+                "quiet_ticks": {"()": "config.logfilters.QuietTicksFilter"}},
     # The formatter masks the whole line, tracebacks included (the filter alone misses exc_text).
     "formatters": {"plain": {"()": "core.logging.MaskSecretsFormatter",
                              "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets", "quiet_ticks"]}
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField, mask
+from integrations.http.guard import validate_allow_list
 
 
 def validate_business_hours(timezone: str, hours, holidays) -> dict[str, list[str]]:
@@ -136,8 +137,9 @@ class Credential(models.Model):
     query_param = models.CharField(verbose_name=_("query param"), max_length=100, blank=True, default="", help_text=_("For the 'query' kind."))
     base_url = models.URLField(verbose_name=_("base URL"), blank=True, help_text=_("Optional base URL (AI providers: e.g. https://api.openai.com/v1)."))
     allowed_hosts = models.JSONField(verbose_name=_("allowed hosts"),
-        default=list, blank=True,
-        help_text=_("Hosts or CIDRs this credential may reach even when private (e.g. an on-premises ERP). "
+        default=list, blank=True, validators=[validate_allow_list],
+        help_text=_("A JSON list of hosts or CIDRs this credential may reach even when private (e.g. an "
+                    "on-premises ERP), each optionally with :port, e.g. [\"erp.internal:8443\", \"10.0.0.0/8\"]. "
                     "Only admins edit credentials, so only admins widen the SSRF guard."),
     )
     description = models.TextField(verbose_name=_("description"), blank=True)

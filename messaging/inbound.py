@@ -382,11 +382,19 @@ def contact_lock(*, phone: str, name: str, channel: Channel) -> Contact:
 
 
 _CONTACT_COLUMNS: list[str] = []
+# Per column, the converters the ORM would apply (the backend's, then the field's): on SQLite a raw
+# cursor gives naive datetimes and 0/1 for booleans, which must not leak into the model (comparing
+# a naive last_inbound_at with an aware timestamp raised TypeError on every contact's 2nd message).
+_CONTACT_CONVERTERS: list[tuple[Any, list]] = []
 
 
 def _contact_locked(phone: str) -> Contact | None:
     """``SELECT … FOR UPDATE`` of the contact by phone, without the ORM's query building (hot path)."""
     if not _CONTACT_COLUMNS:
+        for field in Contact._meta.concrete_fields:
+            expression = field.get_col(Contact._meta.db_table)
+            _CONTACT_CONVERTERS.append((expression, connection.ops.get_db_converters(expression)
+                                        + field.get_db_converters(connection)))
         _CONTACT_COLUMNS.extend(f.column for f in Contact._meta.concrete_fields)
     table = Contact._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
@@ -395,8 +403,11 @@ def _contact_locked(phone: str) -> Contact | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = [field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
-              for field, value in zip(Contact._meta.concrete_fields, row, strict=True)]
+    values = []
+    for (expression, converters), value in zip(_CONTACT_CONVERTERS, row, strict=True):
+        for converter in converters:
+            value = converter(value, expression, connection)
+        values.append(value)
     return Contact.from_db(connection.alias, [f.attname for f in Contact._meta.concrete_fields], values)
 
 

@@ -229,18 +229,35 @@ def _unit_first_outbound(unit, contact_id: int) -> bool:
     return True
 
 
+# The moment of each delivery status, in order: a later status implies the earlier ones.
+_STATUS_STAMPS = (("sent", "sent_at"), ("delivered", "delivered_at"), ("read", "read_at"))
+
+
 def message_status_advance(*, message: Message, status: str, at: datetime | None = None,
                            error_code: str = "", error: str = "") -> bool:
-    """Move a message's status forward (never backwards). Returns whether it changed."""
-    if Message.STATUS_RANK.get(status, 0) <= Message.STATUS_RANK.get(message.status, 0):
-        return False
+    """Move a message's status forward (never backwards). Returns whether it changed.
+
+    Meta does not promise the order of status webhooks: "read" may come before "delivered", or
+    alone. A read message was delivered (and sent), so the moments not yet known are back-filled
+    with this one; the lower status arriving later still corrects its own moment to the earlier,
+    true one (the status stays).
+    """
     at = at or timezone.now()
+    stamps = dict(_STATUS_STAMPS)
+    if Message.STATUS_RANK.get(status, 0) <= Message.STATUS_RANK.get(message.status, 0):
+        stamp = stamps.get(status)
+        if stamp and message.status in stamps and (getattr(message, stamp) is None or at < getattr(message, stamp)):
+            setattr(message, stamp, at)
+            message.save(update_fields=[stamp])
+        return False
     message.status = status
     fields = ["status"]
-    stamp = {"sent": "sent_at", "delivered": "delivered_at", "read": "read_at"}.get(status)
-    if stamp and getattr(message, stamp) is None:
-        setattr(message, stamp, at)
-        fields.append(stamp)
+    if status in stamps:
+        rank = Message.STATUS_RANK[status]
+        for earlier, stamp in _STATUS_STAMPS:
+            if Message.STATUS_RANK[earlier] <= rank and getattr(message, stamp) is None:
+                setattr(message, stamp, at)
+                fields.append(stamp)
     if status == Message.Status.FAILED:
         message.error_code, message.error = error_code, error
         fields += ["error_code", "error"]

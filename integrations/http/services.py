@@ -22,7 +22,7 @@ from django.utils.translation import gettext, ngettext
 from core.logging import mask_text
 from flows.nodes.base import StepError
 from integrations.http import client
-from integrations.http.guard import BlockedAddress, guard_for
+from integrations.http.guard import BlockedAddress, allow_entries, guard_for
 from integrations.vault.selectors import credential_get_by_name
 from integrations.vault.services import MASK, AppliedCredential, credential_apply, credential_touch
 
@@ -104,7 +104,7 @@ def http_request_execute(*, run=None, request: dict[str, Any]) -> dict[str, Any]
                             % {"credential": credential_name},
                             code="credential_missing", details={"credential": credential_name})
         applied = credential_apply(credential)
-        extra_allow = list(credential.allowed_hosts or [])
+        extra_allow = allow_entries(credential.allowed_hosts)  # never a string read character by character
         credential_touch(credential=credential)
 
     for name, value in headers.items():

@@ -315,6 +315,26 @@ def test_statuses_move_forward_and_never_back(client, cloud_channel, sheena, dja
     assert message.status == "read"
 
 
+def test_read_before_delivered_back_fills_delivered_at(client, cloud_channel, sheena,
+                                                     django_capture_on_commit_callbacks):
+    """A read message was delivered: "read" alone (or first) leaves no empty delivered_at (issue 9)."""
+    from datetime import UTC, datetime
+
+    message = _outbound(sheena)
+    deliver(client, _status_payload(cloud_channel, _status("wamid.OUT1", "read", 1750000030)),
+            django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    read_at = datetime.fromtimestamp(1750000030, tz=UTC)
+    assert message.status == "read"
+    assert message.read_at == read_at and message.delivered_at == read_at
+    # "delivered" arriving late still gives its own, earlier moment; the status stays "read".
+    deliver(client, _status_payload(cloud_channel, _status("wamid.OUT1", "delivered", 1750000020)),
+            django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == "read"
+    assert message.delivered_at == datetime.fromtimestamp(1750000020, tz=UTC) and message.read_at == read_at
+
+
 def test_delivered_then_read_in_one_batch(client, cloud_channel, sheena, django_capture_on_commit_callbacks):
     message = _outbound(sheena)
     deliver(client, _status_payload(cloud_channel, _status("wamid.OUT1", "delivered"), _status("wamid.OUT1", "read")),

@@ -19,6 +19,10 @@ DEMO_MODULES = ["messaging.demo", "integrations.demo", "flows.demo"]  # order: c
 class Command(BaseCommand):
     help = "Create roles, an admin login and the demo channels, assistants and flows (safe to run again)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--no-banner", action="store_true",
+                            help="Do not print the login (make run's supervisor prints it once the web answers).")
+
     def handle(self, *args, **options):
         for role in ("viewer", "editor", "admin"):
             Group.objects.get_or_create(name=role)
@@ -32,6 +36,8 @@ class Command(BaseCommand):
                 continue
             with transaction.atomic():
                 module.seed(stdout=self.stdout)
+        if options["no_banner"]:
+            return
         port = os.environ.get("PORT", "8000")
         self.stdout.write(self.style.SUCCESS(
             "\n  Fluxo is ready.\n"
