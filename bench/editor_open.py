@@ -127,29 +127,36 @@ def measure(base: str, flow_id: int, count: int, runs: int) -> None:
     print(f"editor_open: {count} nodes, median time until the canvas responds to input: {median * 1000:.0f} ms")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--nodes", type=int, default=300)
-    parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+def editor_served(nodes: int, prefix: str, run) -> None:
+    """Build the frontend if needed, serve a fresh embedded Fluxo holding a ``nodes``-block flow, and call
+    ``run(base_url, flow_id)`` against it (the editor benchmarks share this setup)."""
     if not (ROOT / "static" / "build" / ".vite" / "manifest.json").exists():
         print("the frontend is not built yet: running `make frontend`", flush=True)
         subprocess.run(["make", "frontend"], cwd=ROOT, check=True)
-    with tempfile.TemporaryDirectory(prefix="fluxo-bench-editor-") as var_dir:
+    with tempfile.TemporaryDirectory(prefix=prefix) as var_dir:
         env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
         env.update({"FLUXO_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "ERROR",
                     "PYTHONWARNINGS": "ignore"})
-        flow_id = prepare(env, args.nodes)
+        flow_id = prepare(env, nodes)
         port = free_port()
         server = subprocess.Popen([str(Path(PY).parent / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
                                    "--port", str(port), "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_http(base + "/login", server)
-            measure(base, flow_id, args.nodes, args.runs)
+            run(base, flow_id)
         finally:
             server.terminate()
             server.wait(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--nodes", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    editor_served(args.nodes, "fluxo-bench-editor-", lambda base, flow_id: measure(base, flow_id, args.nodes, args.runs))
+
 
 
 if __name__ == "__main__":

@@ -18,11 +18,8 @@ and prints median, 95th percentile and worst per run. Builds the frontend first 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,12 +28,8 @@ from editor_open import (  # noqa: E402  (the same server, flow and login as the
     CHROMIUM,
     CHROMIUM_ARGS,
     PASSWORD,
-    PY,
-    ROOT,
     USER,
-    free_port,
-    prepare,
-    wait_http,
+    editor_served,
 )
 
 PROBE = """
@@ -103,24 +96,9 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=60)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if not (ROOT / "static" / "build" / ".vite" / "manifest.json").exists():
-        print("the frontend is not built yet: running `make frontend`", flush=True)
-        subprocess.run(["make", "frontend"], cwd=ROOT, check=True)
-    with tempfile.TemporaryDirectory(prefix="fluxo-bench-typing-") as var_dir:
-        env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-        env.update({"FLUXO_VAR_DIR": var_dir, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "ERROR",
-                    "PYTHONWARNINGS": "ignore"})
-        flow_id = prepare(env, args.nodes)
-        port = free_port()
-        server = subprocess.Popen([str(Path(PY).parent / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-                                   "--port", str(port), "--no-access-log", "--log-level", "warning"], cwd=ROOT, env=env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_http(base + "/login", server)
-            measure(base, flow_id, args.nodes, args.keys, args.runs)
-        finally:
-            server.terminate()
-            server.wait(15)
+    editor_served(args.nodes, "fluxo-bench-typing-",
+                  lambda base, flow_id: measure(base, flow_id, args.nodes, args.keys, args.runs))
+
 
 
 if __name__ == "__main__":
