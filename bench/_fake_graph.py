@@ -3,7 +3,7 @@
 Run as ``python bench/_fake_graph.py --port 8765 --token T``. It answers
 ``POST /{version}/{phone-number-id}/messages`` like the Cloud API (a new wamid per message),
 refuses a wrong bearer token with Graph's error 190, and records when each message arrived and
-what it said. ``GET /stats`` returns the record (times and the reply texts); ``POST /reset``
+what it said (read receipts are counted apart). ``GET /stats`` returns the record (times and the reply texts); ``POST /reset``
 clears it. Written on asyncio's protocol layer rather than ``http.server`` so that the fake costs
 a fraction of what it measures (the bench counts Fluxo's CPU, not this server's).
 """
@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 
-STATE: dict = {"sent": [], "refused": 0}
+STATE: dict = {"sent": [], "refused": 0, "read": 0}
 
 
 def _response(status: str, body: bytes) -> bytes:
@@ -54,7 +54,7 @@ class GraphProtocol(asyncio.Protocol):
         if method == "GET" and path == "/stats":
             return _response("200 OK", json.dumps(STATE).encode())
         if method == "POST" and path == "/reset":
-            STATE["sent"], STATE["refused"] = [], 0
+            STATE["sent"], STATE["refused"], STATE["read"] = [], 0, 0
             return _response("200 OK", b"{}")
         if method == "POST" and path.endswith("/messages"):
             if headers.get("authorization") != f"Bearer {self.token}":
@@ -62,6 +62,9 @@ class GraphProtocol(asyncio.Protocol):
                 return _response("401 Unauthorized", json.dumps({"error": {
                     "message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}}).encode())
             message = json.loads(body or b"{}")
+            if message.get("status") == "read":  # a read receipt (blue ticks), not a reply
+                STATE["read"] += 1
+                return _response("200 OK", b'{"success": true}')
             text = ((message.get("text") or {}).get("body")) or ""
             wamid = f"wamid.fake.{len(STATE['sent'])}.{time.monotonic_ns()}"
             STATE["sent"].append([time.time(), message.get("to", ""), text])

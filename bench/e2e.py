@@ -7,9 +7,9 @@
     .venv/bin/python -m bench.e2e --only timers --timers 10000            # one extra point alone
 
 What runs, on this machine, as the README's production section describes it: uvicorn (2 web
-workers), Celery inbound workers, a Celery sender worker, Celery beat, PostgreSQL and Redis, and a
-fake Graph API (bench/_fake_graph.py, a real HTTP server). The flow is *any inbound message →
-branch (text contains "pedido") → send_message* (one reply per branch, each quoting the inbound
+workers), Celery inbound workers, a Celery sender worker, a Celery calls worker (read receipts),
+Celery beat, PostgreSQL and Redis, and a fake Graph API (bench/_fake_graph.py, a real HTTP
+server). The flow is *any inbound message → branch (text contains "pedido") → send_message* (one reply per branch, each quoting the inbound
 wamid so every reply is matched to its webhook). ``wrk`` posts pre-signed, Meta-shaped text
 webhooks (a unique wamid each, senders taken round-robin) for ``--seconds`` at each concurrency;
 then the bench waits for the drain and prints, per point:
@@ -19,7 +19,7 @@ then the bench waits for the drain and prints, per point:
 * lost and duplicated replies: every stored webhook must give exactly one reply;
 * SQL statements per event (counted in every Fluxo process, ``core/sqlcount.py``), transactions
   and new PostgreSQL sessions per event (``pg_stat_database``), CPU-ms per event of the web, the
-  workers (inbound, sender, beat) and PostgreSQL, read from /proc.
+  workers (inbound, sender, calls, beat) and PostgreSQL, read from /proc.
 
 No figure here is asserted anywhere: the bench prints, people read.
 """
@@ -166,6 +166,9 @@ class Topology:
                                       self.env)
         self.procs["sender"] = start("sender", [celery, "-A", "config", "worker", "-Q", "outbound", "-n",
                                                 "sender@%h", "--pool=threads", "--concurrency=4", *common], self.env)
+        # Read receipts (one per handled inbound message) and company calls go to their own queue.
+        self.procs["calls"] = start("calls", [celery, "-A", "config", "worker", "-Q", "calls", "-n", "calls@%h",
+                                              "--pool=threads", "--concurrency=4", *common], self.env)
 
     def start_beat(self) -> None:
         self.procs["beat"] = start("beat", [str(BIN / "celery"), "-A", "config", "beat", "--loglevel=WARNING",
@@ -440,6 +443,7 @@ def measure_point(topology: Topology, *, graph_port: int, concurrency: int, seco
             "drain_s": round(max(0.0, times[-1] - load_end), 2) if times else None,
             "lost": max(0, stored - len(replied_set)),
             "duplicated": len(replied) - len(replied_set),
+            "read_receipts": stats.get("read", 0),
         })
         drained = result["drain_s"]
     else:
@@ -557,7 +561,8 @@ def show(result: dict, as_json: bool) -> None:
             f"errors {result['http_errors']:<4}")
     if result.get("replies_per_s") is not None:
         line += (f"| replies {result['replies_per_s']:>6}/s first {result['first_reply_s']} s drain "
-                 f"{result['drain_s']} s lost {result['lost']} dup {result['duplicated']} ")
+                 f"{result['drain_s']} s lost {result['lost']} dup {result['duplicated']} "
+                 f"read {result.get('read_receipts', 0)} ")
     line += (f"| {result['statements_per_event']} stmt, {result['transactions_per_event']} xact, "
              f"{result['sessions_per_event']} sessions /event | CPU-ms/event {cpu}")
     print(line)
@@ -624,7 +629,7 @@ def main() -> int:
             show(result, options.json)
         if "ingest" in extras:
             # The ingest ceiling: workers stopped, the web alone stores and acknowledges.
-            topology.stop("inbound", "sender")
+            topology.stop("inbound", "sender", "calls")
             result = measure_point(topology, graph_port=graph_port, concurrency=64, seconds=options.seconds,
                                    senders=options.senders, label="ingest only", with_workers=False)
             show(result, options.json)

@@ -164,6 +164,9 @@ FLUXO_INBOUND_SHARDS = int(os.environ.get("FLUXO_INBOUND_SHARDS", "4"))
 # How long a shard's wake-up flag stands: a drain that died is replaced at most this late.
 FLUXO_KICK_TTL = int(os.environ.get("FLUXO_KICK_TTL", "30"))
 FLUXO_INBOUND_BATCH = int(os.environ.get("FLUXO_INBOUND_BATCH", "50"))
+# How long one inbound drain task works before handing its shard to a new task at the back of the
+# queue: with fewer worker processes than shards, every shard gets its turn (no shard starves).
+FLUXO_DRAIN_SLICE_SECONDS = float(os.environ.get("FLUXO_DRAIN_SLICE_SECONDS", "1.0"))
 FLUXO_OUTBOUND_SHARDS = int(os.environ.get("FLUXO_OUTBOUND_SHARDS", "4"))
 FLUXO_OUTBOUND_BATCH = int(os.environ.get("FLUXO_OUTBOUND_BATCH", "50"))
 FLUXO_OUTBOUND_IN_FLIGHT = int(os.environ.get("FLUXO_OUTBOUND_IN_FLIGHT", "8"))
@@ -184,6 +187,7 @@ CELERY_TASK_ROUTES = {
     "flows.tasks.external_call_execute": {"queue": "calls"},
     "messaging.tasks.media_fetch_task": {"queue": "calls"},
     "messaging.tasks.read_receipt_send": {"queue": "calls"},
+    "messaging.tasks.read_receipts_send": {"queue": "calls"},
 }
 # Close the worker's database connection only every 2 x this many tasks (Celery's default closes
 # it around every task: a new PostgreSQL backend per task).

@@ -69,6 +69,17 @@ def _preparer(field: models.Field, vendor: str) -> Callable[[Any], Any]:
 _ARRAY_TYPES = {"jsonb": "jsonb[]", "timestamp with time zone": "timestamptz[]"}
 
 
+def array_placeholder() -> str:
+    """``%b`` (binary) for the column arrays when the server binds parameters, else ``%s``.
+
+    psycopg's text format escapes every array element with a regular expression: for a batch of
+    50 events that was a tenth of the inbound worker's CPU. The binary format copies the values
+    as they are (measured: 1.0 → 0.2 ms for five 50-element columns). Client-side binding
+    (``FLUXO_DB_SERVER_SIDE_BINDING=0``, for an old PgBouncer) cannot send binary, so it keeps text.
+    """
+    return "%b" if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") else "%s"
+
+
 def _array_casts(fields: list[models.Field]) -> list[str]:
     """The PostgreSQL array type of each field's column, for ``unnest(%s::type[], …)``."""
     casts = []
@@ -103,10 +114,10 @@ def insert_rows(model: type[models.Model], instances: list[models.Model]) -> Non
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     pk = connection.ops.quote_name(meta.pk.column)
     if vendor == "postgresql" and len(instances) > 1:
-        casts = _array_casts(fields)
+        casts, mark = _array_casts(fields), array_placeholder()
         names = [f"c{i}" for i in range(len(fields))]
         sql = (f"INSERT INTO {table} ({columns}) SELECT {', '.join(names)} FROM unnest("
-               f"{', '.join(f'%s::{c}' for c in casts)}) WITH ORDINALITY AS u({', '.join(names)}, n) ORDER BY n "
+               f"{', '.join(f'{mark}::{c}' for c in casts)}) WITH ORDINALITY AS u({', '.join(names)}, n) ORDER BY n "
                f"RETURNING {pk}")
         params = [list(column) for column in zip(*rows, strict=True)]
     else:
@@ -164,14 +175,14 @@ def update_rows(model: type[models.Model], instances: list[models.Model], names:
         instance._prepare_related_fields_for_save(operation_name="update_rows", fields=targets)
     pk = meta.pk
     columns = [pk, *targets]
-    casts = _array_casts(columns)
+    casts, mark = _array_casts(columns), array_placeholder()
     params = [[instance.pk for instance in instances]]
     for field, prepare in zip(targets, preparers, strict=True):
         params.append([prepare(getattr(instance, field.attname)) for instance in instances])
     quote = connection.ops.quote_name
     names_sql = [f"c{i}" for i in range(len(columns))]
     sets = ", ".join(f"{quote(field.column)} = u.c{i + 1}" for i, field in enumerate(targets))
-    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({', '.join(f'%s::{c}' for c in casts)}) "
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM unnest({', '.join(f'{mark}::{c}' for c in casts)}) "
            f"AS u({', '.join(names_sql)}) WHERE t.{quote(pk.column)} = u.c0")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

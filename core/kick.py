@@ -44,7 +44,7 @@ def _key(name: str, shard: int) -> str:
 
 def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: bool = False) -> bool | tuple[bool, int]:
     """Queue the drain of ``(name, shard)`` unless one is already queued or running. Returns whether it queued
-    (and, with ``with_backlog``, the backlog its drains last reported, read in the same round trip).
+    (and, with ``with_backlog``, the backlog the drains of ``name`` last reported, read in the same round trip).
 
     Call it after the work is committed (``kick_on_commit`` does that for you).
     """
@@ -55,7 +55,7 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
             pipe = _client(url).pipeline(transaction=False)
             pipe.set(_key(name, shard), "1", nx=True, ex=int(getattr(settings, "FLUXO_KICK_TTL", KICK_TTL)))
             if with_backlog:
-                pipe.get(_backlog_key(name, shard))
+                pipe.get(_backlog_key(name))
             answers = pipe.execute()
             backlog = int(answers[1] or 0) if with_backlog else 0
             if not answers[0]:
@@ -66,16 +66,28 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
     return (True, backlog) if with_backlog else True
 
 
-def _backlog_key(name: str, shard: int) -> str:
-    return f"fluxo:backlog:{name}:{shard}"
+def _backlog_key(name: str) -> str:
+    return f"fluxo:backlog:{name}"
 
 
-def backlog_report(name: str, shard: int, count: int) -> None:
-    """A drain says how much work waits in its shard. Kept for ``BACKLOG_TTL`` s: no report, no drain at work."""
+def kick_extend(name: str, shard: int) -> None:
+    """A drain hands its shard over to a fresh task of its own (time slicing): keep the flag up for it."""
     url = getattr(settings, "REDIS_URL", "")
     if url:
         try:
-            _client(url).set(_backlog_key(name, shard), count, ex=BACKLOG_TTL)
+            _client(url).set(_key(name, shard), "1", ex=int(getattr(settings, "FLUXO_KICK_TTL", KICK_TTL)))
+        except Exception:  # noqa: BLE001 - at worst a second drain runs; claims are safe with two
+            logger.warning("could not extend kick %s:%s", name, shard, exc_info=True)
+
+
+def backlog_report(name: str, count: int) -> None:
+    """A drain says how much work waits in all shards of ``name``. Kept for ``BACKLOG_TTL`` s: no report, no
+    drain at work. The total, not the drain's own shard: a shard whose drain waits for a worker reports
+    nothing, and its backlog must still slow the producers down."""
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            _client(url).set(_backlog_key(name), count, ex=BACKLOG_TTL)
         except Exception:  # noqa: BLE001 - backpressure is an optimisation; the work goes on without it
             logger.debug("could not report the %s backlog", name, exc_info=True)
 

@@ -44,6 +44,7 @@ from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from core import metrics as core_metrics
+from core.db import array_placeholder
 from flows.models import (
     FlowRun,
     InboundEvent,
@@ -171,9 +172,10 @@ def _upsert(table: str, values: dict[tuple[datetime, int, str, str], int]) -> in
         buckets, flows, metrics, keys, amounts = (list(column) for column in zip(
             *((bucket, flow_id, metric, key, value) for (bucket, flow_id, metric, key), value in values.items()),
             strict=True))
+        mark = array_placeholder()
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT * FROM unnest(%s::timestamptz[], %s::bigint[], "
-                           f"%s::varchar[], %s::varchar[], %s::bigint[]) {update}",
+            cursor.execute(f"INSERT INTO {q(table)} ({columns}) SELECT * FROM unnest({mark}::timestamptz[], "
+                           f"{mark}::bigint[], {mark}::varchar[], {mark}::varchar[], {mark}::bigint[]) {update}",
                            [buckets, flows, metrics, keys, amounts])
         return len(values)
     rows = [(connection.ops.adapt_datetimefield_value(bucket), flow_id, metric, key, value)

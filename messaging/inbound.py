@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -119,9 +120,19 @@ def _claim_batch(*, shard: int, limit: int) -> list[tuple[int, str, int | None, 
         return sorted(cursor.fetchall())
 
 
-@in_run_language  # the flows it runs and the failure reasons it stores: the installation's language
 def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int = 2000) -> int:
-    """Process a shard's pending deliveries in batches until none is left. Returns how many.
+    """Process a shard's pending deliveries in batches until none is left. Returns how many."""
+    return deliveries_drain_slice(shard=shard, batch=batch, max_batches=max_batches)[0]
+
+
+@in_run_language  # the flows it runs and the failure reasons it stores: the installation's language
+def deliveries_drain_slice(*, shard: int, batch: int | None = None, max_batches: int = 2000,
+                           seconds: float | None = None) -> tuple[int, bool]:
+    """Process a shard's pending deliveries in batches until none is left, or for about ``seconds``.
+
+    Returns how many, and whether work was left behind (the time was up, or ``max_batches``): the
+    caller then hands the shard to a new drain task at the back of the queue, so that with fewer
+    worker processes than shards every shard gets its turn instead of waiting for another to empty.
 
     One transaction and one unit of work per batch: the messages of the batch's customers are
     recorded, their flows run, and their runs, steps and replies written with one statement per
@@ -134,19 +145,23 @@ def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int =
 
     size = batch or int(getattr(settings, "FLUXO_INBOUND_BATCH", 50))
     done, released = 0, False
+    deadline = None if seconds is None else time.monotonic() + seconds
     for _ in range(max_batches):
         if not _shard_has_work(shard):
             if released:
-                return done
+                return done, False
             kick_release("inbound", shard)
             released = True  # look once more: a delivery stored while the flag was up is found now
             continue
+        if deadline is not None and time.monotonic() >= deadline:
+            return done, True
         rows: list[tuple[int, str, int | None, int, str]] = []
         try:
             with transaction.atomic(), unit_of_work():
                 rows = _claim_batch(shard=shard, limit=size)
                 # What is left behind a full batch: the web slows down while it grows (backpressure).
-                backlog_report("inbound", shard, _pending_count(shard) if len(rows) == size else 0)
+                if len(rows) == size:
+                    backlog_report("inbound", _pending_count())
                 for pk, body, channel_id, attempts, _sender in rows:
                     _delivery_rows_process(pk, body, channel_id, attempts, careful=False)
         except OperationalError:
@@ -156,7 +171,7 @@ def deliveries_drain(*, shard: int, batch: int | None = None, max_batches: int =
             _batch_failed(rows, exc)
             continue
         done += len(rows)
-    return done
+    return done, True
 
 
 def _shard_has_work(shard: int) -> bool:
@@ -166,10 +181,10 @@ def _shard_has_work(shard: int) -> bool:
         return cursor.fetchone() is not None
 
 
-def _pending_count(shard: int) -> int:
+def _pending_count() -> int:
+    """Pending deliveries of every shard (the web's backpressure reads it)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {WebhookDelivery._meta.db_table} WHERE state = %s AND shard = %s",
-                       ["pending", shard])
+        cursor.execute(f"SELECT COUNT(*) FROM {WebhookDelivery._meta.db_table} WHERE state = %s", ["pending"])
         return int(cursor.fetchone()[0])
 
 

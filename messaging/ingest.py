@@ -251,7 +251,6 @@ def backpressure_delay(backlog: int) -> float:
     down to the pace of the workers, so what is acknowledged is processed within seconds instead of
     piling up. No drain at work (workers stopped) means no report, hence no delay.
     """
-    backlog *= inbound_shards()  # the shard's report stands for all of them (senders are spread evenly)
     start = int(getattr(settings, "FLUXO_BACKPRESSURE_START", 100))
     if backlog <= start:
         return 0.0

@@ -559,9 +559,27 @@ def read_receipt_queue(*, channel_id: int | None, message_id: str) -> None:
     if (channel is None or channel.provider_key != "whatsapp_cloud" or not getattr(channel, "read_receipts", True)
             or not message_id or message_id.startswith("wamid.sandbox.")):
         return
-    from messaging.tasks import read_receipt_send
+    from core.unit import current
 
-    transaction.on_commit(lambda: read_receipt_send.delay(channel.pk, message_id))
+    unit = current()
+    pending = getattr(unit, "_read_receipts", None) if unit is not None else None
+    if pending is None:
+        # One task per channel for the whole unit of work (a batch of deliveries), not one per
+        # message: publishing a Celery message cost the inbound worker about as much as running
+        # the flow. The unit forgets the list when it is discarded (a savepoint rolled back).
+        pending = {}
+        if unit is not None:
+            unit._read_receipts = pending
+        transaction.on_commit(lambda: _read_receipts_queue(pending))
+    pending.setdefault(channel.pk, []).append(message_id)
+
+
+def _read_receipts_queue(pending: dict[int, list[str]]) -> None:
+    from messaging.tasks import read_receipts_send
+
+    for channel_id, message_ids in pending.items():
+        if message_ids:
+            read_receipts_send.delay(channel_id, message_ids)
 
 
 def read_receipt_send(*, channel_id: int, message_id: str, typing: bool = False) -> bool:
@@ -580,6 +598,11 @@ def read_receipt_send(*, channel_id: int, message_id: str, typing: bool = False)
         logger.info("read receipt for %s not sent: %s", message_id, exc.message)
         return False
     return True
+
+
+def read_receipts_send_many(*, channel_id: int, message_ids: list[str]) -> int:
+    """Mark several inbound messages read on one channel, over one kept-alive connection. Returns how many went."""
+    return sum(read_receipt_send(channel_id=channel_id, message_id=message_id) for message_id in message_ids)
 
 
 def typing_indicator_show(*, contact_id: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -67,13 +68,22 @@ def inbound_delivery_process(self, delivery_id: int, sender: str | None = None, 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def inbound_drain(self, shard: int) -> int:
-    """Process a shard's pending webhook deliveries in batches until none is left (woken by core.kick)."""
-    from messaging.inbound import deliveries_drain
+    """Process a shard's pending webhook deliveries in batches until none is left (woken by core.kick).
+
+    Each task drains for a time slice (``FLUXO_DRAIN_SLICE_SECONDS``); work left behind goes to a new
+    task of the same shard, queued behind the other shards' drains, which keeps its kick flag up."""
+    from core.kick import kick_extend
+    from messaging.inbound import deliveries_drain_slice
 
     try:
-        return deliveries_drain(shard=shard)
+        done, more = deliveries_drain_slice(shard=shard,
+                                            seconds=float(getattr(settings, "FLUXO_DRAIN_SLICE_SECONDS", 1.0)))
     except OperationalError as exc:
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if more:
+        kick_extend("inbound", shard)
+        inbound_drain.delay(shard)
+    return done
 
 
 @shared_task(acks_late=True)
@@ -151,6 +161,14 @@ def read_receipt_send(channel_id: int, message_id: str) -> bool:
     from messaging.services import read_receipt_send as send
 
     return send(channel_id=channel_id, message_id=message_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def read_receipts_send(channel_id: int, message_ids: list[str]) -> int:
+    """Mark a batch's inbound messages read on WhatsApp (queue ``calls``; best effort, see the service)."""
+    from messaging.services import read_receipts_send_many
+
+    return read_receipts_send_many(channel_id=channel_id, message_ids=message_ids[:1000])
 
 
 # --- Campaigns and date events ----------------------------------------------------------------

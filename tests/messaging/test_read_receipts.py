@@ -88,3 +88,41 @@ def test_the_channel_page_turns_receipts_and_typing_on_and_off(cloud_channel):
     assert changed.json()["read_receipts"] is False and changed.json()["typing_indicator"] is True
     cloud_channel.refresh_from_db()
     assert cloud_channel.read_receipts is False and cloud_channel.typing_indicator is True
+
+
+def test_a_batch_of_deliveries_queues_one_receipt_task_per_channel(client, cloud_channel, fake_graph, eager_celery,
+                                                                  django_capture_on_commit_callbacks):
+    """The inbound drain handles many customers per transaction: their receipts go in one task, not one each."""
+    from celery.signals import task_prerun
+
+    from messaging.inbound import deliveries_drain
+    from messaging.ingest import inbound_shards
+
+    make_flow(chain(node("t", "trigger", event="message", match="any"), node("e", "end")))
+    wamids = [f"wamid.batch.{i}" for i in range(4)]
+    for i, wamid in enumerate(wamids):
+        payload = copy.deepcopy(EXAMPLES["Text Message"])
+        value = payload["entry"][0]["changes"][0]["value"]
+        value["messages"][0]["id"], value["messages"][0]["from"] = wamid, f"55119876500{i:02d}"
+        value["contacts"][0]["wa_id"] = f"55119876500{i:02d}"
+        with django_capture_on_commit_callbacks(execute=False):
+            assert post_webhook(client, payload).status_code == 200
+    ran: list[str] = []
+
+    def count(sender=None, **_):
+        ran.append(sender.name)
+
+    task_prerun.connect(count, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            for shard in range(inbound_shards()):
+                deliveries_drain(shard=shard)
+        assert not receipts(fake_graph)  # nothing inside the transaction
+        for callback in callbacks:
+            callback()
+    finally:
+        task_prerun.disconnect(count)
+    assert sorted(b["message_id"] for b in receipts(fake_graph)) == wamids
+    shards_with_work = {WebhookDelivery.objects.get(pk=pk).shard for pk in WebhookDelivery.objects.values_list("pk", flat=True)}
+    assert ran.count("messaging.tasks.read_receipts_send") == len(shards_with_work)
+    assert "messaging.tasks.read_receipt_send" not in ran
