@@ -6,6 +6,11 @@ host, where ``/metrics`` reads them at scrape time and the dashboard's roll-up d
 per-minute error counts. Without Redis (the embedded default) they stay in the process that made
 the call. Recording never raises and never blocks long (a 250 ms socket timeout): a monitoring
 hiccup must not fail a send.
+
+Counts are summed in the process and written to Redis at most once per ``FLUSH_SECONDS`` (a
+timer thread writes what is left when the process goes quiet): one Redis round trip per call
+cost 0.24 ms of a send's CPU, and every inbound message makes two calls. A process killed
+between flushes loses at most that second of monitoring, never a message.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ _client_lock = threading.Lock()
 # The fallback without Redis: {key: {field: number}}.
 _local: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
 _local_lock = threading.Lock()
+FLUSH_SECONDS = 1.0
+# Summed here between two writes to Redis: {key: {field: number}}.
+_buffer: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+_buffer_lock = threading.Lock()
+_flush_timer: threading.Timer | None = None
 
 
 def _redis():
@@ -58,29 +68,54 @@ def _bucket(seconds: float) -> str:
 def graph_api_observe(*, seconds: float, result: str) -> None:
     """Record one Graph API call: its duration and ``result`` ("ok", a Graph error code such as
     "131047", "http_500", "timeout" or "connection"). Never raises."""
+    global _flush_timer
     minute = int(time.time() // 60)
     updates = [(f"{PREFIX}:graph:latency", f"le:{_bucket(seconds)}", 1), (f"{PREFIX}:graph:latency", "count", 1),
                (f"{PREFIX}:graph:latency", "sum", seconds), (f"{PREFIX}:graph:calls", result, 1)]
     if result != "ok":
         updates.append((f"{PREFIX}:graph:errors:{minute}", result, 1))
     try:
-        client = _redis()
-        if client is None:
+        if _redis() is None:
             with _local_lock:
                 for key, field, amount in updates:
                     _local[key][field] += amount
             return
-        pipe = client.pipeline(transaction=False)
-        for key, field, amount in updates:
-            if isinstance(amount, float):
-                pipe.hincrbyfloat(key, field, amount)
-            else:
-                pipe.hincrby(key, field, amount)
-        if result != "ok":
-            pipe.expire(f"{PREFIX}:graph:errors:{minute}", ERROR_MINUTES_TTL)
-        pipe.execute()
+        with _buffer_lock:
+            for key, field, amount in updates:
+                _buffer[key][field] += amount
+            if _flush_timer is None:
+                _flush_timer = threading.Timer(FLUSH_SECONDS, metrics_flush)
+                _flush_timer.daemon = True
+                _flush_timer.start()
     except Exception:  # noqa: BLE001 - monitoring must never break a send
         logger.debug("graph API metric not recorded", exc_info=True)
+
+
+def metrics_flush() -> None:
+    """Write the counts summed since the last flush to Redis (one pipeline). Never raises."""
+    global _flush_timer
+    with _buffer_lock:
+        pending = {key: dict(fields) for key, fields in _buffer.items()}
+        _buffer.clear()
+        _flush_timer = None
+    if not pending:
+        return
+    try:
+        client = _redis()
+        if client is None:
+            return
+        pipe = client.pipeline(transaction=False)
+        for key, fields in pending.items():
+            for field, amount in fields.items():
+                if key.endswith(":latency") and field == "sum":
+                    pipe.hincrbyfloat(key, field, amount)
+                else:
+                    pipe.hincrby(key, field, int(amount))
+            if ":graph:errors:" in key:
+                pipe.expire(key, ERROR_MINUTES_TTL)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - monitoring must never break a send
+        logger.debug("graph API metrics not written", exc_info=True)
 
 
 def _result_of(response: Any) -> str:
@@ -119,6 +154,7 @@ def _read_hash(key: str) -> dict[str, float]:
 
 def graph_api_snapshot() -> dict[str, dict[str, float]]:
     """Totals since the counters began: ``{"latency": {"le:0.1": n, ..., "sum", "count"}, "calls": {result: n}}``."""
+    metrics_flush()  # this process's own latest calls count too
     try:
         return {"latency": _read_hash(f"{PREFIX}:graph:latency"), "calls": _read_hash(f"{PREFIX}:graph:calls")}
     except Exception:  # noqa: BLE001
@@ -130,6 +166,7 @@ def graph_errors_by_minute(*, after: int, before: int) -> dict[int, dict[str, in
     """Graph API errors per minute (minutes since the epoch) with ``after < minute < before``."""
     found: dict[int, dict[str, int]] = {}
     start = max(after + 1, before - ERROR_MINUTES_TTL // 60)
+    metrics_flush()
     client = _redis()
     if client is None:
         with _local_lock:
@@ -153,6 +190,8 @@ def metrics_reset() -> None:
     """Forget every counter (tests)."""
     with _local_lock:
         _local.clear()
+    with _buffer_lock:
+        _buffer.clear()
     client = _redis()
     if client is not None:
         keys = list(client.scan_iter(match=f"{PREFIX}:*"))
