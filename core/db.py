@@ -132,6 +132,43 @@ def insert_rows(model: type[models.Model], instances: list[models.Model]) -> Non
         instance._state.adding, instance._state.db = False, connection.alias
 
 
+def insert_rows_or_skip(model: type[models.Model], instances: list[models.Model], *, unique: str) -> list[models.Model]:
+    """Insert ``instances`` with one statement, skipping those whose ``unique`` column value exists (or
+    repeats an earlier instance of the list). Returns the inserted ones, their ids set. PostgreSQL only
+    (``INSERT … SELECT FROM unnest … ON CONFLICT DO NOTHING RETURNING``); the caller falls back to
+    :func:`insert_or_skip` elsewhere. Values are prepared as :func:`insert_rows` prepares them.
+    """
+    if not instances:
+        return []
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    preparers = [_preparer(f, connection.vendor) for f in fields]
+    rows = []
+    for instance in instances:
+        instance._prepare_related_fields_for_save(operation_name="insert_rows_or_skip")
+        rows.append([prepare(field.pre_save(instance, add=True)) for field, prepare in zip(fields, preparers,
+                                                                                          strict=True)])
+    quote = connection.ops.quote_name
+    key = meta.get_field(unique)
+    casts, mark = _array_casts(fields), array_placeholder()
+    names = [f"c{i}" for i in range(len(fields))]
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"SELECT {', '.join(names)} FROM unnest({', '.join(f'{mark}::{c}' for c in casts)}) WITH ORDINALITY "
+           f"AS u({', '.join(names)}, n) ORDER BY n ON CONFLICT ({quote(key.column)}) DO NOTHING "
+           f"RETURNING {quote(meta.pk.column)}, {quote(key.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        ids = dict((value, pk) for pk, value in cursor.fetchall())
+    inserted = []
+    for instance in instances:
+        pk = ids.pop(getattr(instance, key.attname), None)  # the first instance of a value is the inserted one
+        if pk is not None:
+            instance.pk = pk
+            instance._state.adding, instance._state.db = False, connection.alias
+            inserted.append(instance)
+    return inserted
+
+
 def update_row(instance: models.Model, fields: list[str]) -> None:
     """``UPDATE … SET … WHERE id = …`` for one instance's fields (``auto_now`` fields refreshed)."""
     meta = instance._meta

@@ -74,6 +74,23 @@ def register_processor(process: Callable[..., Any]) -> None:
     _processor = process
 
 
+# Reads ahead the state of many locked contacts at once: ``prepare(contact_ids=[...])`` (flows).
+_preparer: Callable[..., Any] | None = None
+
+
+def register_preparer(prepare: Callable[..., Any]) -> None:
+    """Register the function that reads a batch of locked contacts' state ahead (see :func:`contacts_prepare`)."""
+    global _preparer
+    _preparer = prepare
+
+
+def contacts_prepare(*, contact_ids: list[int]) -> None:
+    """A caller about to :func:`event_take` for many locked contacts (a batch) lets the processor read
+    their state in one statement instead of one per contact. Optional: without it nothing changes."""
+    if _preparer is not None and contact_ids:
+        _preparer(contact_ids=contact_ids)
+
+
 def register_dispatcher(dispatch: Callable[[int], None]) -> None:
     """Register the function that queues the processing of a contact's pending events."""
     if dispatch not in _dispatchers:
@@ -119,6 +136,11 @@ def event_record(
     if event is None:
         return InboundEvent.objects.get(dedupe_key=dedupe_key[:255]), False
     if state == InboundEvent.State.PENDING:
+        from core.unit import current
+
+        unit = current()
+        if unit is not None:
+            unit.contact_facts.pop(contact.pk, None)  # what was read ahead of this contact misses this event
         dispatch_contact(contact.pk)
     return event, True
 

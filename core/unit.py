@@ -36,6 +36,9 @@ class UnitOfWork:
         self._new: dict[type[models.Model], list[models.Model]] = {}
         self._updates: dict[int, tuple[models.Model, set[str]]] = {}
         self._after_flush: list[Callable[[], None]] = []
+        # Facts read ahead for many contacts at once (a batch's contacts' state), by contact id. A flush
+        # forgets the contacts whose rows it writes: what was read ahead may no longer be true of them.
+        self.contact_facts: dict[int, object] = {}
 
     def add(self, instance: models.Model) -> models.Model:
         """Insert ``instance`` at the flush (its id is known after it)."""
@@ -57,7 +60,8 @@ class UnitOfWork:
     def discard(self) -> None:
         """Forget what is not written yet (the savepoint that would have held it was rolled back)."""
         self._new, self._updates, self._after_flush = {}, {}, []
-        for memo in ("_kicks", "_outbound_contacts", "_contacts_seen", "_read_receipts"):  # what callers remembered on this unit
+        self.contact_facts = {}
+        for memo in ("_kicks", "_outbound_contacts", "_contacts_seen", "_read_receipts", "_locked_contacts"):  # what callers remembered on this unit
             self.__dict__.pop(memo, None)
 
     def after_flush(self, callback: Callable[[], None]) -> None:
@@ -66,6 +70,12 @@ class UnitOfWork:
 
     def flush(self) -> None:
         new, self._new = self._new, {}
+        if self.contact_facts:
+            for instances in new.values():
+                for instance in instances:
+                    self.contact_facts.pop(getattr(instance, "contact_id", None), None)
+            for instance, _fields in self._updates.values():
+                self.contact_facts.pop(getattr(instance, "contact_id", None), None)
         for model in _dependency_order(list(new)):
             instances = new[model]
             for start in range(0, len(instances), 500):

@@ -105,6 +105,55 @@ def _contact_state(contact_id: int) -> tuple[list[int], list[int], tuple[Any, ..
     return sorted(pending), waiting, version, awaiting
 
 
+def _ids_condition(column: str, ids: list[int]) -> tuple[str, list[Any]]:
+    """``column = ANY(%s)`` with one array on PostgreSQL (a constant statement), ``IN (…)`` elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def contacts_state_read_ahead(*, contact_ids: list[int]) -> None:
+    """Read the state of a batch's locked contacts in one statement, for their first event of the unit.
+
+    Registered with ``core.inbox`` (``contacts_prepare``): the inbound drain locks a batch's contacts
+    at once, then this replaces one ``_contact_state`` statement per contact. Kept on the unit of
+    work as ``contact_facts``; a flush that writes a contact's rows forgets that contact's facts (and
+    so does recording an event for it), so a second event of the same contact reads afresh.
+    Precondition: inside the transaction that holds the contacts' locks, inside a unit of work.
+    """
+    unit = current_unit()
+    ids = sorted({int(pk) for pk in contact_ids if pk})
+    if unit is None or not ids:
+        return
+    events, runs = InboundEvent._meta.db_table, FlowRun._meta.db_table
+    flows, recipients = Flow._meta.db_table, CampaignRecipient._meta.db_table
+    events_in, events_args = _ids_condition("contact_id", ids)
+    runs_in, runs_args = _ids_condition("contact_id", ids)
+    recipients_in, recipients_args = _ids_condition("contact_id", ids)
+    sql = (f"SELECT 'v', 0, COUNT(*), MAX(updated_at) FROM {flows} "
+           f"UNION ALL SELECT 'e', contact_id, id, NULL FROM {events} WHERE {events_in} AND state = 'pending' "
+           f"UNION ALL SELECT 'r', contact_id, id, NULL FROM {runs} WHERE {runs_in} AND status = 'waiting' "
+           f"UNION ALL SELECT 'c', contact_id, MAX(id), NULL FROM {recipients} WHERE {recipients_in} "
+           f"AND status = 'queued' AND replied_at IS NULL AND queued_at > %s GROUP BY contact_id")
+    facts: dict[int, tuple[list[int], list[int], bool]] = {pk: ([], [], False) for pk in ids}
+    version: tuple[Any, ...] = (0, None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*events_args, *runs_args, *recipients_args, timezone.now() - timedelta(days=30)])
+        for tag, contact_id, number, stamp in cursor.fetchall():
+            if tag == "v":
+                version = version_of(number, stamp)
+                continue
+            pending, waiting, awaiting = facts[contact_id]
+            if tag == "e":
+                pending.append(number)
+            elif tag == "r":
+                waiting.append(number)
+            elif tag == "c":
+                facts[contact_id] = (pending, waiting, True)
+    for pk, (pending, waiting, awaiting) in facts.items():
+        unit.contact_facts[pk] = (sorted(pending), waiting, version, awaiting)
+
+
 def _runs_load(ids: list[int], contact: Contact) -> list[FlowRun]:
     if not ids:
         return []
@@ -116,7 +165,9 @@ def _runs_load(ids: list[int], contact: Contact) -> list[FlowRun]:
 
 
 def _session(contact: Contact) -> tuple[ContactSession, list[int]]:
-    pending, waiting, version, awaiting = _contact_state(contact.pk)
+    unit = current_unit()
+    ahead = unit.contact_facts.pop(contact.pk, None) if unit is not None else None
+    pending, waiting, version, awaiting = ahead if ahead is not None else _contact_state(contact.pk)
     return ContactSession(contact=contact, index=trigger_index(version), waiting=_runs_load(waiting, contact),
                           awaiting_reply=awaiting), pending
 

@@ -162,8 +162,10 @@ def deliveries_drain_slice(*, shard: int, batch: int | None = None, max_batches:
                 # What is left behind a full batch: the web slows down while it grows (backpressure).
                 if len(rows) == size:
                     backlog_report("inbound", _pending_count())
+                payloads = {pk: _parse(body) for pk, body, _channel_id, _attempts, _sender in rows}
+                _batch_read_ahead(list(payloads.values()))
                 for pk, body, channel_id, attempts, _sender in rows:
-                    _delivery_rows_process(pk, body, channel_id, attempts, careful=False)
+                    _delivery_rows_process(pk, body, channel_id, attempts, careful=False, payload=payloads[pk])
         except OperationalError:
             raise
         except Exception as exc:  # noqa: BLE001 - isolate the bad delivery: one attempt each
@@ -221,11 +223,13 @@ def delivery_process(*, delivery_id: int, sender: str | None = None, careful: bo
     return retry_after_attempt
 
 
-def _delivery_rows_process(pk: int, body: str, channel_id: int | None, attempts: int, *, careful: bool) -> int:
-    """One claimed delivery. Returns its attempts when careful mode leaves it pending for another try, else 0."""
+def _delivery_rows_process(pk: int, body: str, channel_id: int | None, attempts: int, *, careful: bool,
+                           payload: dict[str, Any] | None = None) -> int:
+    """One claimed delivery (``payload``: its body parsed already, if it was). Returns its attempts when
+    careful mode leaves it pending for another try, else 0."""
     with inbox.careful_scope(careful):
         outcome = ItemErrors(careful)
-        payload = _parse(body)
+        payload = payload if payload is not None else _parse(body)
         if payload is None:
             _delivery_note(pk, WebhookDelivery.State.UNREADABLE, "body is not a JSON object")
             return 0
@@ -247,6 +251,92 @@ def _delivery_rows_process(pk: int, body: str, channel_id: int | None, attempts:
         _delivery_note(pk, WebhookDelivery.State.PROCESSED, "", summary={
             "items": outcome.items, "malformed": outcome.malformed, "unknown_channel": outcome.unknown_channel})
     return 0
+
+
+def _batch_messages(payloads: list[dict[str, Any] | None]) -> list[tuple[str, Channel, dict[str, Any]]]:
+    """``(phone, channel, message)`` of a batch's messages from known channels and valid senders, in the
+    batch's order (any shape: what does not look like Meta's is left to the normal path, which reports it)."""
+    found: list[tuple[str, Channel, dict[str, Any]]] = []
+    for payload in payloads:
+        entries = payload.get("entry") if isinstance(payload, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            changes = entry.get("changes") if isinstance(entry, dict) else None
+            for change in changes if isinstance(changes, list) else []:
+                value = change.get("value") if isinstance(change, dict) else None
+                if not isinstance(value, dict) or change.get("field") != "messages":
+                    continue
+                metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+                channel = channel_by_phone_id(str(metadata.get("phone_number_id", "")))
+                messages = value.get("messages")
+                if channel is None or not isinstance(messages, list):
+                    continue
+                for message in messages:
+                    sender = message.get("from") if isinstance(message, dict) else None
+                    if isinstance(sender, str) and sender:
+                        try:
+                            found.append((phone_from_wa_id(sender), channel, message))
+                        except InvalidPhone:
+                            continue
+    return found
+
+
+def _batch_read_ahead(payloads: list[dict[str, Any] | None]) -> None:
+    """Do with a few statements for the whole batch what each message would do with its own: lock the
+    known contacts (one statement, in id order), let the flows read their state (one), store the
+    messages (one ``INSERT … ON CONFLICT DO NOTHING``: a wamid not returned is a duplicate) and, for a
+    contact with one message in the batch, continue its open conversation (one ``UPDATE``).
+    ``contact_lock``, ``message_take`` and ``conversation_continue`` then find what was done.
+
+    Precondition: inside the batch's transaction and unit of work.
+    """
+    from core.db import insert_rows_or_skip
+    from core.unit import current
+
+    unit = current()
+    found = _batch_messages(payloads)
+    phones = list(dict.fromkeys(phone for phone, _channel, _message in found))
+    if unit is None or len(phones) < 2:
+        return
+    locked = {contact.phone: contact for contact in contacts_lock_many(phones)}
+    unit._locked_contacts = locked
+    inbox.contacts_prepare(contact_ids=[contact.pk for contact in locked.values()])
+    if connection.vendor != "postgresql":
+        return
+    counts: dict[str, int] = {}
+    for phone, _channel, _message in found:
+        counts[phone] = counts.get(phone, 0) + 1
+    pending, stamps = [], {}
+    for phone, channel, message in found:
+        contact, wamid = locked.get(phone), str(message.get("id", ""))
+        if contact is None or not wamid:
+            continue
+        pending.append(Message(
+            direction=Message.Direction.INBOUND, kind=str(message.get("type", "unknown"))[:32], content=message,
+            contact=contact, conversation_id=contact.current_conversation_id, channel_id=channel.pk,
+            provider_message_id=wamid, status=Message.Status.RECEIVED))
+        stamps[wamid] = (counts[phone], message.get("timestamp"))
+    # Written now, not by the unit: the rows are in the transaction whatever a savepoint later undoes.
+    stored = insert_rows_or_skip(Message, pending, unique="provider_message_id")
+    unit._stored_messages = {m.provider_message_id: m for m in stored}
+    continuing = {m.conversation_id: _ts(stamps[m.provider_message_id][1]) for m in stored
+                  if m.conversation_id is not None and stamps[m.provider_message_id][0] == 1}
+    if continuing:
+        continued = set(_conversations_continue_many(continuing))
+        unit._conversations_continued = {pk: pk in continued for pk in continuing}
+
+
+def _conversations_continue_many(latest: dict[int, datetime]) -> list[int]:
+    """One ``UPDATE`` of several open conversations' ``last_inbound_at``; returns those still open."""
+    from core.db import array_placeholder
+
+    mark, table = array_placeholder(), Conversation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET last_inbound_at = CASE WHEN t.last_inbound_at > u.at THEN t.last_inbound_at "
+            f"ELSE u.at END FROM unnest({mark}::bigint[], {mark}::timestamptz[]) AS u(id, at) "
+            f"WHERE t.id = u.id AND t.state <> %s RETURNING t.id",
+            [list(latest), list(latest.values()), Conversation.State.COMPLETED])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _parse(body: str) -> dict[str, Any] | None:
@@ -388,6 +478,13 @@ def contact_lock(*, phone: str, name: str, channel: Channel) -> Contact:
 
     Precondition: inside a transaction. Lock order, as everywhere: the contact row first.
     """
+    from core.unit import current
+
+    unit = current()
+    ahead = getattr(unit, "_locked_contacts", None) if unit is not None else None
+    contact = ahead.get(phone) if ahead else None
+    if contact is not None:
+        return contact  # locked by the batch's read-ahead; the same instance for each of its messages
     contact = _contact_locked(phone)
     if contact is None:
         contact = insert_or_skip(Contact, {"phone": phone, "name": name, "channel": channel}, unique=["phone"])
@@ -403,27 +500,48 @@ _CONTACT_COLUMNS: list[str] = []
 _CONTACT_CONVERTERS: list[tuple[Any, list]] = []
 
 
-def _contact_locked(phone: str) -> Contact | None:
-    """``SELECT … FOR UPDATE`` of the contact by phone, without the ORM's query building (hot path)."""
+def _contact_columns() -> list[str]:
     if not _CONTACT_COLUMNS:
         for field in Contact._meta.concrete_fields:
             expression = field.get_col(Contact._meta.db_table)
             _CONTACT_CONVERTERS.append((expression, connection.ops.get_db_converters(expression)
                                         + field.get_db_converters(connection)))
         _CONTACT_COLUMNS.extend(f.column for f in Contact._meta.concrete_fields)
-    table = Contact._meta.db_table
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(_CONTACT_COLUMNS)} FROM {table} WHERE phone = %s{lock}", [phone])
-        row = cursor.fetchone()
-    if row is None:
-        return None
+    return _CONTACT_COLUMNS
+
+
+def _contact_from_row(row: tuple[Any, ...]) -> Contact:
     values = []
     for (expression, converters), value in zip(_CONTACT_CONVERTERS, row, strict=True):
         for converter in converters:
             value = converter(value, expression, connection)
         values.append(value)
     return Contact.from_db(connection.alias, [f.attname for f in Contact._meta.concrete_fields], values)
+
+
+def _contact_locked(phone: str) -> Contact | None:
+    """``SELECT … FOR UPDATE`` of the contact by phone, without the ORM's query building (hot path)."""
+    table = Contact._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_contact_columns())} FROM {table} WHERE phone = %s{lock}", [phone])
+        row = cursor.fetchone()
+    return None if row is None else _contact_from_row(row)
+
+
+def contacts_lock_many(phones: list[str]) -> list[Contact]:
+    """The existing contacts of these phone numbers, locked with one statement, in id order (the order
+    every batch locks in, so two batches never wait on each other in a circle). Unknown phones are
+    simply absent: ``contact_lock`` creates them. Precondition: inside a transaction."""
+    table = Contact._meta.db_table
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    if connection.vendor == "postgresql":
+        condition, args = "phone = ANY(%s)", [list(phones)]
+    else:
+        condition, args = f"phone IN ({', '.join(['%s'] * len(phones))})", list(phones)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(_contact_columns())} FROM {table} WHERE {condition} ORDER BY id{lock}", args)
+        return [_contact_from_row(row) for row in cursor.fetchall()]
 
 
 def messages_take(*, channel: Channel, sender: str, messages: list[dict[str, Any]], names: dict[str, str]) -> None:
@@ -469,11 +587,17 @@ def message_take(*, contact: Contact, channel: Channel, message: dict[str, Any],
     if not wamid:
         raise ValueError("message without id")
     at = _ts(message.get("timestamp"))
-    stored = insert_or_skip(Message, {
-        "direction": Message.Direction.INBOUND, "kind": str(message.get("type", "unknown"))[:32], "content": message,
-        "contact": contact, "conversation_id": contact.current_conversation_id, "channel_id": channel.pk,
-        "provider_message_id": wamid, "status": Message.Status.RECEIVED,
-    }, unique=["provider_message_id"])
+    from core.unit import current
+
+    unit = current()
+    ahead = getattr(unit, "_stored_messages", None) if unit is not None else None
+    stored = ahead.pop(wamid, None) if ahead else None  # stored by the batch's read-ahead
+    if stored is None:  # not read ahead, or a duplicate of it: the conflict says which
+        stored = insert_or_skip(Message, {
+            "direction": Message.Direction.INBOUND, "kind": str(message.get("type", "unknown"))[:32],
+            "content": message, "contact": contact, "conversation_id": contact.current_conversation_id,
+            "channel_id": channel.pk, "provider_message_id": wamid, "status": Message.Status.RECEIVED,
+        }, unique=["provider_message_id"])
     if stored is None:
         return None
     started = conversation_continue(contact=contact, channel=channel, message=stored, at=at)
@@ -509,7 +633,14 @@ def conversation_continue(*, contact: Contact, channel: Channel, message: Messag
 
     Precondition: the contact is locked (it guards its ``current_conversation``).
     """
-    if contact.current_conversation_id is not None:
+    from core.unit import current
+
+    unit = current()
+    ahead = getattr(unit, "_conversations_continued", None) if unit is not None else None
+    known = ahead.pop(contact.current_conversation_id, None) if ahead else None
+    if known is True:
+        return False  # continued by the batch's read-ahead
+    if known is None and contact.current_conversation_id is not None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {Conversation._meta.db_table} SET last_inbound_at = CASE WHEN last_inbound_at > %s "

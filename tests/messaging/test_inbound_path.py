@@ -84,3 +84,74 @@ def test_one_message_with_one_reply_for_a_known_contact_stays_within_the_stateme
     assert contact.last_inbound_at.timestamp() == now
     assert WebhookDelivery.objects.filter(state="processed").count() == 2
 
+
+
+def _webhook_from(channel, phone: str, wamid: str, text: str, at: int) -> tuple[bytes, str]:
+    body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": channel.waba_id, "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": channel.phone_number_id},
+            "contacts": [{"profile": {"name": f"Cliente {phone[-4:]}"}, "wa_id": phone}],
+            "messages": [{"from": phone, "id": wamid, "timestamp": str(at), "type": "text",
+                          "text": {"body": text}}]}}]}]}).encode()
+    return body, signature_expected(body, APP_SECRET)
+
+
+def _store(channel, phone: str, wamid: str, text: str, at: int) -> None:
+    from messaging.ingest import webhook_receive
+
+    body, signature = _webhook_from(channel, phone, wamid, text, at)
+    webhook_receive(body=body, signature=signature)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_is_read_ahead_with_a_few_statements_and_every_guarantee_kept(cloud_channel, settings, monkeypatch):
+    """A drain batch of many customers: contacts locked, their state read, their messages stored and their
+    conversations continued with one statement each; duplicates, a new customer, a customer with two
+    messages and a closed conversation still come out exactly as one by one."""
+    from messaging import inbound as inbound_worker
+    from messaging.models import Conversation
+
+    settings.FLUXO_INBOUND_SHARDS = 1  # one batch
+    monkeypatch.setattr("core.kick.kick", lambda *args, **kwargs: (False, 0) if kwargs.get("with_backlog") else False)
+    _flow()
+    now = int(time.time())
+    phones = [f"55119870000{i:02d}" for i in range(20)]
+    for phone in phones:  # known contacts with an open conversation
+        _store(cloud_channel, phone, f"wamid.old.{phone}", "oi", now - 120)
+    inbound_worker.deliveries_drain(shard=0)
+    closed = Contact.objects.get(phone="+" + phones[3])
+    Conversation.objects.filter(pk=closed.current_conversation_id).update(state=Conversation.State.COMPLETED)
+    old_conversation = closed.current_conversation_id
+
+    for phone in phones:
+        _store(cloud_channel, phone, f"wamid.new.{phone}", "meu pedido", now)
+    _store(cloud_channel, phones[0], f"wamid.new.{phones[0]}", "meu pedido", now)  # again
+    _store(cloud_channel, phones[1], f"wamid.old.{phones[1]}", "oi", now - 120)  # old
+    _store(cloud_channel, phones[2], "wamid.second.of.2", "outra coisa", now + 1)
+    _store(cloud_channel, "5511987009999", "wamid.newcomer", "meu pedido", now)
+    with CaptureQueriesContext(connection) as drained:
+        assert inbound_worker.deliveries_drain(shard=0) == 24
+
+    new_wamids = [f"wamid.new.{p}" for p in phones] + ["wamid.second.of.2", "wamid.newcomer"]
+    inbound = Message.objects.filter(direction="in")
+    assert inbound.count() == 20 + len(new_wamids)  # no duplicate stored
+    for wamid in new_wamids:
+        replies = [m for m in Message.objects.filter(direction="out") if wamid in m.content["text"]["body"]]
+        assert len(replies) == 1, wamid  # exactly one reply for each new message, none for the duplicates
+    two = Message.objects.filter(direction="out", contact__phone="+" + phones[2]).order_by("id")
+    assert [m.content["text"]["body"] for m in two][-2:] == [
+        f"Seu pedido está a caminho (wamid.new.{phones[2]})", "Recebemos (wamid.second.of.2)"]  # in order
+    closed.refresh_from_db()
+    assert closed.current_conversation_id != old_conversation  # a closed conversation is not continued
+    assert Message.objects.get(provider_message_id=f"wamid.new.{phones[3]}").conversation_id == \
+        closed.current_conversation_id
+    kept = Contact.objects.get(phone="+" + phones[5])
+    assert Conversation.objects.get(pk=kept.current_conversation_id).last_inbound_at.timestamp() == now
+    assert kept.last_inbound_at.timestamp() == now
+    assert Contact.objects.filter(phone="+5511987009999").exists()
+    statements = [q["sql"] for q in drained.captured_queries]
+    # One by one this was about 9 per message; the read-ahead leaves the per-message work to the few
+    # customers it cannot cover (the newcomer, the duplicates, the closed conversation, the second message).
+    assert len(statements) <= 45, "\n".join(s[:140] for s in statements)
