@@ -84,14 +84,11 @@ def test_the_fetch_option_is_a_select_in_pt_br_defaulting_to_fluxo():
     assert result.errors  # only the two choices
 
 
-def test_a_test_run_fetches_the_link_and_the_sandbox_shows_the_stored_file(contact, settings,
-                                                                          django_capture_on_commit_callbacks):
-    """The sandbox channel fetches too (a test run shows what production would do), from a real server."""
+@pytest.fixture
+def pdf_server(settings):
+    """A company server on 127.0.0.1 (allow-listed) that answers every GET with the invoice PDF."""
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from messaging.media import message_media_prepare
-    from messaging.selectors import sandbox_chat
 
     class Pdf(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -107,16 +104,23 @@ def test_a_test_run_fetches_the_link_and_the_sandbox_shows_the_stored_file(conta
     server = ThreadingHTTPServer(("127.0.0.1", 0), Pdf)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     settings.FLUXO_HTTP_ALLOWLIST = ["127.0.0.1"]
-    try:
-        start(_flow("send_media", media_type="document", source="url", url="{{trigger.invoice}}", caption="Fatura"),
-              contact, invoice=f"http://127.0.0.1:{server.server_address[1]}/faturas/123.pdf")
-        [message] = outbound(contact)
-        assert sandbox_chat(contact=contact)[0]["media"]["status"] == "pending"
-        with django_capture_on_commit_callbacks(execute=False):
-            assert message_media_prepare(message_id=message.pk).status == "ready"
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_test_run_fetches_the_link_and_the_sandbox_shows_the_stored_file(contact, pdf_server,
+                                                                          django_capture_on_commit_callbacks):
+    """The sandbox channel fetches too (a test run shows what production would do), from a real server."""
+    from messaging.media import message_media_prepare
+    from messaging.selectors import sandbox_chat
+
+    start(_flow("send_media", media_type="document", source="url", url="{{trigger.invoice}}", caption="Fatura"),
+          contact, invoice=f"{pdf_server}/faturas/123.pdf")
+    [message] = outbound(contact)
+    assert sandbox_chat(contact=contact)[0]["media"]["status"] == "pending"
+    with django_capture_on_commit_callbacks(execute=False):
+        assert message_media_prepare(message_id=message.pk).status == "ready"
     message.refresh_from_db()
     assert message.status == Message.Status.QUEUED
     media = sandbox_chat(contact=contact)[0]["media"]
@@ -300,3 +304,44 @@ def test_the_editors_test_chat_sends_a_photo_and_shows_both_files(api):
     refused = api.post(f"/api/test-runs/{test['id']}/inbound-file/",
                        {"file": Upload("a.gif", b"GIF89a", content_type="image/gif")}, format="multipart")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "media_type"
+
+
+def test_an_inbound_message_runs_the_flow_the_fetch_is_queued_after_commit_and_the_replies_keep_their_order(
+        api, pdf_server, monkeypatch, django_capture_on_commit_callbacks):
+    """The real path: an event processed under the unit of work writes the preparing message and the
+    reply after it; the fetch task is queued after commit with the message's id; the drain sends
+    nothing of that contact until the file is ready, then both, in order."""
+    from flows.models import TestRun
+    from flows.services import contact_events_process
+    from messaging.media import message_media_prepare
+    from messaging.outbound import messages_drain, outbound_shard
+
+    queued: list[int] = []
+    monkeypatch.setattr("messaging.tasks.message_media_prepare_task.delay", queued.append)
+    monkeypatch.setattr("messaging.tasks.outbound_drain.delay", lambda *a: None)
+    flow = make_flow(definition(
+        [T, node("pdf", "send_media", media_type="document", source="url", url="{{trigger.text}}",
+                 filename="fatura.pdf"),
+         node("bye", "send_message", text="Qualquer dúvida, responda aqui.")],
+        [edge("t", "pdf"), edge("pdf", "bye")]))
+    test = api.post(f"/api/flows/{flow.pk}/test-runs/", {}, format="json").json()
+    api.post(f"/api/test-runs/{test['id']}/inbound/", {"text": f"{pdf_server}/f/9.pdf"}, format="json")
+    contact_id = TestRun.objects.get(pk=test["id"]).contact_id
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_events_process(contact_id=contact_id)
+    invoice, bye = Message.objects.filter(contact_id=contact_id, direction="out").order_by("id")
+    assert (invoice.status, bye.status) == (Message.Status.PREPARING, Message.Status.QUEUED)
+    assert queued == [invoice.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        messages_drain(shard=outbound_shard(contact_id))
+    bye.refresh_from_db()
+    assert bye.status == Message.Status.QUEUED  # waits behind the invoice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_media_prepare(message_id=invoice.pk).status == "ready"
+        messages_drain(shard=outbound_shard(contact_id))
+    invoice.refresh_from_db()
+    bye.refresh_from_db()
+    assert invoice.status == bye.status == Message.Status.DELIVERED  # the sandbox delivers at once
+    assert invoice.sent_at <= bye.sent_at
+    assert invoice.content["document"]["filename"] == "fatura.pdf"
