@@ -159,8 +159,12 @@ def media_inbound_record(*, message: Message, channel: Channel, kind: str, media
             existing.message_id = message.pk
             existing.caption = media.get("caption", "")
         return existing
+    # Meta's media webhooks name no size today; take one if a webhook (or a sender like the sandbox)
+    # announces it, so {{trigger.media.size}} is known before the download (the lookup fills it otherwise).
+    announced = str(media.get("file_size") or "")
     record = MediaFile.objects.create(
         direction=MediaFile.Direction.INBOUND, kind=kind, channel=channel, message=message,
+        size=int(announced) if announced.isdigit() else None,
         provider_media_id=provider_id, mime_type=str(media.get("mime_type") or "")[:128],
         filename=str(media.get("filename") or "")[:255], sha256=str(media.get("sha256") or "")[:128],
         caption=str(media.get("caption") or ""), status=MediaFile.Status.PENDING,
@@ -215,6 +219,8 @@ def media_fetch(*, media_id: int, final: bool = False, deadline_seconds: float |
         announced = int(info["file_size"]) if str(info.get("file_size") or "").isdigit() else None
         animated = _animated(media)
         media_check(kind=media.kind, mime_type=mime, size=announced, animated=animated)
+        if announced is not None:  # known now, before the download ends (or fails and is retried)
+            MediaFile.objects.filter(pk=media_id, status=MediaFile.Status.PENDING).update(size=announced)
         with tempfile.SpooledTemporaryFile(max_size=4 * MB) as buffer:
             got = client.media_download(info["url"], buffer, max_bytes=max_bytes(media.kind, animated=animated),
                                         deadline_seconds=deadline)
