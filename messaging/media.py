@@ -655,7 +655,9 @@ def _link_media(kind: str, link: str, payload: dict[str, Any]) -> tuple[MediaFil
     with tempfile.SpooledTemporaryFile(max_size=4 * MB) as buffer:
         try:
             response = request("GET", link, timeout=seconds, max_bytes=limit, sink=buffer,
-                               headers={"Accept": ", ".join(sorted(LIMITS[kind][1]))})
+                               # The types WhatsApp takes first; anything else still answers (and is refused
+                               # below with its type named) rather than a bare 406 from a strict server.
+                               headers={"Accept": ", ".join([*sorted(LIMITS[kind][1]), "*/*;q=0.1"])})
         except BlockedAddress as exc:
             raise LinkFetchError(str(exc), code="ssrf_blocked") from None
         except (BadURL, TooManyRedirects) as exc:
