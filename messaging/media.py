@@ -534,7 +534,9 @@ def message_media_prepare(*, message_id: int) -> PrepareOutcome:
     ).update(attempts=F("attempts") + 1, next_attempt_at=now + _prepare_lease())
     if not claimed:
         return PrepareOutcome("skipped")
-    message = Message.objects.select_related("contact").get(pk=message_id)
+    message = Message.objects.select_related("contact").filter(pk=message_id).first()
+    if message is None:  # its contact was deleted meanwhile
+        return PrepareOutcome("skipped")
     with run_language():  # the reasons stored on the message: the installation's language
         from django.utils.translation import gettext
 
