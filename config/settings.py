@@ -186,6 +186,7 @@ CELERY_TASK_ROUTES = {
     "messaging.tasks.message_deliver": {"queue": "outbound"},
     "flows.tasks.external_call_execute": {"queue": "calls"},
     "messaging.tasks.media_fetch_task": {"queue": "calls"},
+    "messaging.tasks.message_media_prepare_task": {"queue": "calls"},
     "messaging.tasks.read_receipt_send": {"queue": "calls"},
     "messaging.tasks.read_receipts_send": {"queue": "calls"},
 }
@@ -419,5 +420,9 @@ FLUXO_MEDIA_LINK_SECONDS = int(os.environ.get("FLUXO_MEDIA_LINK_SECONDS", str(7 
 FLUXO_PUBLIC_URL = os.environ.get("FLUXO_PUBLIC_URL", "")
 FLUXO_MEDIA_FETCH_ATTEMPTS = int(os.environ.get("FLUXO_MEDIA_FETCH_ATTEMPTS", "5"))
 FLUXO_MEDIA_DOWNLOAD_SECONDS = float(os.environ.get("FLUXO_MEDIA_DOWNLOAD_SECONDS", "120"))
+# send_media with a link: Fluxo fetches the file (SSRF guard and FLUXO_HTTP_ALLOWLIST, as http_request)
+# within this many seconds (connect, each read, and the whole body), trying transient errors this many times.
+FLUXO_MEDIA_URL_FETCH_SECONDS = float(os.environ.get("FLUXO_MEDIA_URL_FETCH_SECONDS", "30"))
+FLUXO_MEDIA_URL_FETCH_ATTEMPTS = int(os.environ.get("FLUXO_MEDIA_URL_FETCH_ATTEMPTS", "3"))
 CELERY_BEAT_SCHEDULE["messaging-media-retention"] = {"task": "messaging.tasks.media_retention_prune",
                                                      "schedule": 3600.0}

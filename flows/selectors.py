@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
@@ -70,15 +71,26 @@ def test_runs_visible(*, user):
     return runs.filter(created_by=user)
 
 
-def test_run_snapshot(*, test, after_message: int = 0, after_step: int = 0) -> dict[str, Any]:
-    """Everything a Test run panel shows: the run, the chat, the step trace (all runs of the test contact)."""
+def test_run_snapshot(*, test, after_message: int = 0, after_step: int = 0,
+                      also_messages: Iterable[int] = ()) -> dict[str, Any]:
+    """Everything a Test run panel shows: the run, the chat, the step trace (all runs of the test contact).
+
+    ``after_message``/``after_step`` keep only newer rows (the websocket's increments);
+    ``also_messages`` adds back earlier messages by id (those still on their way, whose status the
+    chat must see change: queued → delivered).
+    """
+    from django.db.models import Q
+
     from flows.models import FlowRun, RunStep
     from messaging.models import Message
 
     test.refresh_from_db(fields=["run", "status"])
     run = FlowRun.objects.filter(pk=test.run_id).first() if test.run_id else None
     # A test contact may be reused by later test runs: only what happened since this one started.
-    messages = Message.objects.filter(contact_id=test.contact_id, pk__gt=after_message,
+    wanted = Q(pk__gt=after_message)
+    if also_messages:
+        wanted |= Q(pk__in=list(also_messages))
+    messages = Message.objects.filter(wanted, contact_id=test.contact_id,
                                       created_at__gte=test.created_at).order_by("id")
     steps = RunStep.objects.filter(run__contact_id=test.contact_id, pk__gt=after_step,
                                    run__started_at__gte=test.created_at).order_by("id")

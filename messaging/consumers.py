@@ -101,7 +101,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
                 pk, status = message["id"], message["status"]
                 if pk > self.last_id or (pk in self.pending and self.pending[pk] != status):
                     fresh.append(message)
-                if message["direction"] == "out" and status in ("queued", "sending"):
+                if message["direction"] == "out" and status in ("preparing", "queued", "sending"):
                     self.pending[pk] = status
                 else:
                     self.pending.pop(pk, None)

@@ -159,8 +159,12 @@ def media_inbound_record(*, message: Message, channel: Channel, kind: str, media
             existing.message_id = message.pk
             existing.caption = media.get("caption", "")
         return existing
+    # Meta's media webhooks name no size today; take one if a webhook (or a sender like the sandbox)
+    # announces it, so {{trigger.media.size}} is known before the download (the lookup fills it otherwise).
+    announced = str(media.get("file_size") or "")
     record = MediaFile.objects.create(
         direction=MediaFile.Direction.INBOUND, kind=kind, channel=channel, message=message,
+        size=int(announced) if announced.isdigit() else None,
         provider_media_id=provider_id, mime_type=str(media.get("mime_type") or "")[:128],
         filename=str(media.get("filename") or "")[:255], sha256=str(media.get("sha256") or "")[:128],
         caption=str(media.get("caption") or ""), status=MediaFile.Status.PENDING,
@@ -215,6 +219,8 @@ def media_fetch(*, media_id: int, final: bool = False, deadline_seconds: float |
         announced = int(info["file_size"]) if str(info.get("file_size") or "").isdigit() else None
         animated = _animated(media)
         media_check(kind=media.kind, mime_type=mime, size=announced, animated=animated)
+        if announced is not None:  # known now, before the download ends (or fails and is retried)
+            MediaFile.objects.filter(pk=media_id, status=MediaFile.Status.PENDING).update(size=announced)
         with tempfile.SpooledTemporaryFile(max_size=4 * MB) as buffer:
             got = client.media_download(info["url"], buffer, max_bytes=max_bytes(media.kind, animated=animated),
                                         deadline_seconds=deadline)
@@ -443,6 +449,302 @@ def media_channel_id(*, media_id: int, channel: Channel) -> str:
     return provider_id
 
 
+# --- Files fetched from a link to send (send_media with a URL, "Fluxo downloads it") -------------
+
+FETCH_MARK = "fluxo_fetch"  # {"document": {"fluxo_fetch": "https://erp/...", "filename": ...}} in a content
+OCTET_STREAM = frozenset({"", "application/octet-stream", "binary/octet-stream", "application/x-download",
+                          "application/force-download"})
+
+
+class LinkFetchError(Exception):
+    """A file link that could not be fetched. ``retryable``: a timeout, a refused connection, 5xx, 429."""
+
+    def __init__(self, reason: str, *, code: str, retryable: bool = False):
+        super().__init__(reason)
+        self.reason, self.code, self.retryable = reason, code, retryable
+
+
+def link_fetch_seconds() -> float:
+    return float(getattr(settings, "FLUXO_MEDIA_URL_FETCH_SECONDS", 30))
+
+
+def link_fetch_attempts() -> int:
+    return max(1, int(getattr(settings, "FLUXO_MEDIA_URL_FETCH_ATTEMPTS", 3)))
+
+
+def content_fetch_links(content: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(media kind, link, payload)`` of each file a content names by link (``{"fluxo_fetch": url}``)."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+
+    def walk(value: Any, key: str) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get(FETCH_MARK), str):
+                found.append((key, value[FETCH_MARK], value))
+            for name, item in value.items():
+                walk(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+
+    walk(content, "")
+    return found
+
+
+def message_media_prepare_queue(message: Message) -> None:
+    """Queue the fetch of a ``preparing`` message's files after commit (task on the ``calls`` queue)."""
+    from messaging.tasks import message_media_prepare_task
+
+    pk = message.pk
+    transaction.on_commit(lambda: message_media_prepare_task.delay(pk))
+
+
+@dataclass
+class PrepareOutcome:
+    status: str  # ready | retry | failed | skipped
+    error: str = ""
+    retry_in: float = 0.0
+
+
+def _prepare_lease() -> timedelta:
+    """How long a fetch owns its message: past it, ``messages_requeue_stale`` queues the fetch again."""
+    return timedelta(seconds=link_fetch_seconds() * 2 + 60)
+
+
+def message_media_prepare(*, message_id: int) -> PrepareOutcome:
+    """Fetch the files a ``preparing`` outbound message names by link, then let it be sent.
+
+    Network I/O, so outside any transaction and outside the contact's lock (a task on the
+    ``calls`` queue; the outbound drain of other contacts never waits for it). Each link is
+    fetched through the SSRF guard (``core.httpclient``, the allow-list of ``http_request``),
+    capped at WhatsApp's size for the kind, checked for type, and stored as a ``fetched``
+    :class:`MediaFile` (the same bytes already stored are reused, so their channel upload is too).
+    The file is uploaded to the channel's number here as well, so the drain finds a live media id.
+    Then the message becomes ``queued`` (content naming ``{"fluxo_media": id}``) and the drain is
+    kicked. Transient errors answer ``retry`` (backoff in ``retry_in``) until
+    ``FLUXO_MEDIA_URL_FETCH_ATTEMPTS``; others fail the message with the reason, and the contact's next
+    messages go on. Idempotent: only a due ``preparing`` message is claimed (one UPDATE).
+    """
+    from django.db.models import F
+
+    from core.i18n import run_language
+
+    now = timezone.now()
+    claimed = Message.objects.filter(
+        pk=message_id, status=Message.Status.PREPARING, next_attempt_at__lte=now + timedelta(seconds=1),
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + _prepare_lease())
+    if not claimed:
+        return PrepareOutcome("skipped")
+    message = Message.objects.select_related("contact").filter(pk=message_id).first()
+    if message is None:  # its contact was deleted meanwhile
+        return PrepareOutcome("skipped")
+    with run_language():  # the reasons stored on the message: the installation's language
+        from django.utils.translation import gettext
+
+        if message.attempts > link_fetch_attempts():  # earlier tries died with their worker
+            return _prepare_failed(message, LinkFetchError(
+                gettext("the worker stopped while fetching the file"), code="media_link_lost", retryable=True))
+        try:
+            resolved = {link: _link_media(kind, link, payload) for kind, link, payload in
+                        content_fetch_links(message.content)}
+        except LinkFetchError as exc:
+            return _prepare_failed(message, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug or a full disk must not hold the contact's queue
+            logger.exception("message %s: fetching its file failed unexpectedly", message_id)
+            return _prepare_failed(message, LinkFetchError(
+                gettext("internal error: %(kind)s: %(error)s") % {"kind": type(exc).__name__, "error": exc},
+                code="internal", retryable=True))
+    content = _swap_links(message.content, resolved)
+    _upload_ahead(message, [media for media, _name in resolved.values()])
+    updated = Message.objects.filter(pk=message_id, status=Message.Status.PREPARING).update(
+        content=content, status=Message.Status.QUEUED, attempts=0, next_attempt_at=None, error_code="", error="")
+    if updated:
+        from messaging.outbound import outbound_kick
+        from messaging.services import sandbox_touch
+
+        outbound_kick(message.contact_id)
+        sandbox_touch(Channel.objects.filter(pk=message.channel_id).first(), message.contact_id)
+        return PrepareOutcome("ready")
+    return PrepareOutcome("skipped")  # failed or cancelled meanwhile
+
+
+def _prepare_failed(message: Message, exc: LinkFetchError) -> PrepareOutcome:
+    from django.utils.translation import gettext, ngettext
+
+    from messaging.services import retry_delay
+
+    if exc.retryable and message.attempts < link_fetch_attempts():
+        delay = retry_delay(code="media_link", attempt=message.attempts)
+        Message.objects.filter(pk=message.pk, status=Message.Status.PREPARING).update(
+            next_attempt_at=timezone.now() + timedelta(seconds=delay), error_code=exc.code,
+            error=(gettext("fetching the file from its link failed: %(reason)s") % {"reason": exc.reason})[:2000])
+        logger.warning("message %s: file link failed (%s), attempt %s; again in %.1fs",
+                       message.pk, exc.code, message.attempts, delay)
+        return PrepareOutcome("retry", exc.reason, delay)
+    reason = gettext("fetching the file from its link failed: %(reason)s") % {"reason": exc.reason}
+    if exc.retryable:
+        reason = ngettext("gave up after %(attempts)d attempt: %(error)s",
+                          "gave up after %(attempts)d attempts: %(error)s",
+                          message.attempts) % {"attempts": message.attempts, "error": reason}
+    reason = gettext("not sent: %(reason)s") % {"reason": reason}
+    failed = Message.objects.filter(pk=message.pk, status=Message.Status.PREPARING).update(
+        status=Message.Status.FAILED, error_code=exc.code, error=reason[:2000], next_attempt_at=None)
+    if failed:
+        from core.signals import domain_event_emit
+        from messaging.outbound import outbound_kick
+        from messaging.services import sandbox_touch
+
+        logger.warning("message %s not sent: file link failed (%s)", message.pk, exc.code)
+        domain_event_emit(event_type="message.failed",
+                          data={"message_id": message.pk, "contact": message.contact.phone})
+        outbound_kick(message.contact_id)  # the contact's next messages no longer wait behind it
+        sandbox_touch(Channel.objects.filter(pk=message.channel_id).first(), message.contact_id)
+    return PrepareOutcome("failed", reason)
+
+
+def _swap_links(content: Any, resolved: dict[str, tuple[MediaFile, str]], key: str = "") -> Any:
+    """Each ``{"fluxo_fetch": link}`` becomes ``{"fluxo_media": <stored file>}``; a document keeps the
+    node's file name, else takes the one this fetch found (WhatsApp shows it to the customer)."""
+    if isinstance(content, dict):
+        if isinstance(content.get(FETCH_MARK), str):
+            media, filename = resolved[content[FETCH_MARK]]
+            rest = {k: _swap_links(v, resolved, k) for k, v in content.items() if k != FETCH_MARK}
+            if key == "document" and not rest.get("filename") and filename:
+                rest["filename"] = filename
+            return {"fluxo_media": media.pk, **rest}
+        return {k: _swap_links(v, resolved, k) for k, v in content.items()}
+    if isinstance(content, list):
+        return [_swap_links(v, resolved, key) for v in content]
+    return content
+
+
+def _upload_ahead(message: Message, files) -> None:
+    """Upload the fetched files to the channel's number now (this task, not the drain, waits for it).
+    Best effort: an upload error is left to the drain, which retries, pauses or fails as for any send."""
+    from messaging.channel_cache import channel_get
+    from messaging.providers.base import ProviderError
+
+    channel = channel_get(message.channel_id) if message.channel_id else None
+    if getattr(channel, "provider_key", "") != "whatsapp_cloud":
+        return
+    for media in files:
+        try:
+            media_channel_id(media_id=media.pk, channel=channel)
+        except (ProviderError, MediaRefused) as exc:
+            logger.warning("message %s: uploading fetched file %s ahead failed: %s", message.pk, media.pk, exc)
+
+
+def link_shown(link: str) -> str:
+    """A link as a reason may show it: scheme, host and path, never the query (it may carry a token)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(link)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"[:200]
+
+
+def _link_media(kind: str, link: str, payload: dict[str, Any]) -> tuple[MediaFile, str]:
+    """The stored file behind a link (fetched through the SSRF guard, checked, stored or reused) and
+    the file name this fetch gives it (the node's, the server's, or the link's)."""
+    import requests
+    from django.utils.translation import gettext
+
+    from core.httpclient import BadURL, ResponseTooLarge, TooManyRedirects, describe_error, request
+    from core.netguard import BlockedAddress
+
+    if kind not in LIMITS:
+        raise LinkFetchError(gettext("unknown media type %(kind)s") % {"kind": kind}, code="media_kind")
+    limit = max_bytes(kind)
+    seconds = link_fetch_seconds()
+    with tempfile.SpooledTemporaryFile(max_size=4 * MB) as buffer:
+        try:
+            response = request("GET", link, timeout=seconds, max_bytes=limit, sink=buffer,
+                               # The types WhatsApp takes first; anything else still answers (and is refused
+                               # below with its type named) rather than a bare 406 from a strict server.
+                               headers={"Accept": ", ".join([*sorted(LIMITS[kind][1]), "*/*;q=0.1"])})
+        except BlockedAddress as exc:
+            raise LinkFetchError(str(exc), code="ssrf_blocked") from None
+        except (BadURL, TooManyRedirects) as exc:
+            raise LinkFetchError(str(exc), code="bad_media_link") from None
+        except ResponseTooLarge:
+            raise LinkFetchError(gettext("the file is larger than WhatsApp takes for %(kind)s (%(limit)s)")
+                                 % {"kind": _kind_label(kind), "limit": _human(limit)},
+                                 code="media_too_large") from None
+        except requests.Timeout:
+            raise LinkFetchError(gettext("%(link)s did not answer within %(seconds)s seconds")
+                                 % {"link": link_shown(link), "seconds": f"{seconds:g}"},
+                                 code="media_link_timeout", retryable=True) from None
+        except requests.RequestException as exc:
+            raise LinkFetchError(gettext("%(link)s: %(error)s") % {"link": link_shown(link),
+                                                                   "error": describe_error(exc)},
+                                 code="media_link_unreachable", retryable=True) from None
+        if not response.ok:
+            raise LinkFetchError(gettext("%(link)s answered HTTP %(status)s")
+                                 % {"link": link_shown(link), "status": response.status},
+                                 code=f"media_link_{response.status}",
+                                 retryable=response.status >= 500 or response.status in (408, 425, 429))
+        size = buffer.tell()
+        filename = _link_filename(link, payload, response.headers)
+        mime = bare_mime(response.headers.get("content-type", ""))
+        if mime in OCTET_STREAM:
+            import mimetypes
+
+            mime = bare_mime(mimetypes.guess_type(filename)[0] or mime)
+        if mime not in LIMITS[kind][1]:
+            raise LinkFetchError(gettext("WhatsApp does not take %(type)s as %(kind)s; accepted: %(accepted)s")
+                                 % {"type": mime or gettext("a file of unknown type"), "kind": _kind_label(kind),
+                                    "accepted": ", ".join(sorted(LIMITS[kind][1]))}, code="media_type")
+        if size == 0:
+            raise LinkFetchError(gettext("%(link)s answered an empty file") % {"link": link_shown(link)},
+                                 code="media_empty")
+        buffer.seek(0)
+        digest = hashlib.sha256()
+        for chunk in iter(lambda: buffer.read(1024 * 1024), b""):
+            digest.update(chunk)
+        sha = digest.hexdigest()
+        # The same bytes, sent as the same kind and type, are the same file: reuse it and its uploads.
+        known = MediaFile.objects.filter(direction=MediaFile.Direction.FETCHED, kind=kind, mime_type=mime, sha256=sha,
+                                         status=MediaFile.Status.STORED).order_by("-pk").first()
+        if known is not None:
+            return known, filename
+        buffer.seek(0)
+        record = MediaFile(direction=MediaFile.Direction.FETCHED, kind=kind, name=filename, filename=filename,
+                           mime_type=mime, size=size, sha256=sha, status=MediaFile.Status.STORED,
+                           stored_at=timezone.now(), expires_at=timezone.now() + timedelta(days=retention_days()))
+        record.file.save(filename, File(buffer, name=filename), save=False)
+        record.save()
+        return record, filename
+
+
+def _kind_label(kind: str) -> str:
+    return str(MediaFile.Kind(kind).label).lower() if kind in MediaFile.Kind.values else kind
+
+
+def _link_filename(link: str, payload: dict[str, Any], headers: dict[str, str]) -> str:
+    """The file's name: the node's, else the server's (Content-Disposition), else the link's last segment."""
+    import re
+    from urllib.parse import unquote, urlsplit
+
+    name = str(payload.get("filename") or "").strip()
+    if not name:
+        match = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", headers.get("content-disposition", ""), re.I)
+        name = unquote(match.group(1)).strip() if match else ""
+    if not name:
+        name = unquote(PurePosixPath(urlsplit(link).path).name)
+    return PurePosixPath(name.replace("\\", "/")).name[:255] or "file"
+
+
+def messages_preparing_requeue(*, now, grace_seconds: float, limit: int = 500) -> int:
+    """Queue again the fetch of ``preparing`` messages whose task was lost (a dead worker, a lost
+    countdown): due for longer than ``grace_seconds``, or past their lease. Returns how many."""
+    from messaging.tasks import message_media_prepare_task
+
+    cutoff = now - timedelta(seconds=grace_seconds)
+    stale = list(Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.PREPARING,
+                                        next_attempt_at__lt=cutoff).values_list("pk", flat=True)[:limit])
+    for pk in stale:
+        message_media_prepare_task.delay(pk)
+    return len(stale)
+
+
 # --- Retention -----------------------------------------------------------------------------------
 
 
@@ -460,7 +762,8 @@ def media_retention_prune(*, limit: int = 500) -> int:
     if not _lock_acquire("media-retention", 300):
         return 0
     now = timezone.now()
-    rows = list(MediaFile.objects.filter(direction=MediaFile.Direction.INBOUND, expires_at__lte=now)
+    rows = list(MediaFile.objects.filter(direction__in=(MediaFile.Direction.INBOUND, MediaFile.Direction.FETCHED),
+                                         expires_at__lte=now)
                 .exclude(status=MediaFile.Status.EXPIRED).values_list("pk", "file")[:limit])
     for pk, path in rows:
         if path:

@@ -263,6 +263,9 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
+        # A file named by a link is being fetched by Fluxo before the message may be sent
+        # (``messaging.media.message_media_prepare``): it holds its contact's queue like ``queued``.
+        PREPARING = "preparing", _("Preparing the file")
         QUEUED = "queued", _("Queued")
         SENDING = "sending", _("Sending")
         UNCERTAIN = "uncertain", _("Sent, not confirmed")
@@ -272,10 +275,10 @@ class Message(models.Model):
         FAILED = "failed", _("Failed")
 
     # Statuses only move forward along this rank ("read" may arrive before "delivered").
-    STATUS_RANK = {"received": 0, "queued": 0, "sending": 1, "uncertain": 1, "sent": 2, "delivered": 3, "read": 4,
-                   "failed": 5}
+    STATUS_RANK = {"received": 0, "preparing": 0, "queued": 0, "sending": 1, "uncertain": 1, "sent": 2,
+                   "delivered": 3, "read": 4, "failed": 5}
     # Outbound messages not yet settled: a contact's next message waits behind these (in order).
-    UNSETTLED = ("queued", "sending", "uncertain")
+    UNSETTLED = ("preparing", "queued", "sending", "uncertain")
 
     direction = models.CharField(verbose_name=_("direction"), max_length=3, choices=Direction.choices)
     kind = models.CharField(verbose_name=_("kind"), max_length=32, help_text=_("text, template, interactive, image, reaction, ..."))
@@ -312,7 +315,8 @@ class Message(models.Model):
         indexes = [
             # The sender's head-of-line check: a contact's unsettled outbound messages, in order.
             models.Index(fields=["contact", "id"], name="message_unsettled_by_contact",
-                         condition=models.Q(direction="out", status__in=("queued", "sending", "uncertain"))),
+                         condition=models.Q(direction="out",
+                                            status__in=("preparing", "queued", "sending", "uncertain"))),
             # The outbound drain's scan for messages to send.
             models.Index(fields=["-priority", "id"], name="message_to_send_by_priority",
                          condition=models.Q(direction="out", status__in=("queued", "uncertain"))),
@@ -444,7 +448,8 @@ def media_upload_to(instance: MediaFile, filename: str) -> str:
 
 
 class MediaFile(models.Model):
-    """A file Fluxo holds: one a customer sent (``in``) or one of the media library (``library``).
+    """A file Fluxo holds: one a customer sent (``in``), one of the media library (``library``), or one
+    Fluxo fetched from a link to send it (``fetched``: send_media with a URL, reused by SHA-256).
 
     Inbound files are recorded ``pending`` with the message and downloaded from the Graph API by a
     task outside the contact lock (``messaging.media``); ``failed`` keeps the reason. Retention
@@ -455,6 +460,7 @@ class MediaFile(models.Model):
     class Direction(models.TextChoices):
         INBOUND = "in", _("Received from a customer")
         LIBRARY = "library", _("Media library")
+        FETCHED = "fetched", _("Fetched from a link to send")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending download")

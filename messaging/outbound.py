@@ -7,9 +7,10 @@ heads in one statement, sends them with several requests in flight over kept-ali
 outside any transaction, records each result in one statement, and claims again — the next
 message of a contact is a head as soon as the previous one is recorded — until its shard is
 empty. A message that must wait —
-for the per-recipient pair rate (131056), a retry after an error, an unconfirmed send — holds its
-contact's queue: the messages behind it wait, with no task of their own spinning (one scheduled
-attempt per message per slot).
+for the per-recipient pair rate (131056), a retry after an error, an unconfirmed send, its file
+still being fetched from a link (``preparing``: :func:`messaging.media.message_media_prepare`, on the
+``calls`` queue, then ``queued`` and a kick) — holds its contact's queue: the messages behind it
+wait, with no task of their own spinning (one scheduled attempt per message per slot).
 
 Exactly once, as far as the Graph API lets us know (docs/whatsapp.md, "Delivery"):
 
@@ -68,7 +69,7 @@ class Claimed:
 def _head_condition(alias: str) -> str:
     table = Message._meta.db_table
     return (f"NOT EXISTS (SELECT 1 FROM {table} e WHERE e.contact_id = {alias}.contact_id AND e.direction = 'out' "
-            f"AND e.status IN ('queued', 'sending', 'uncertain') AND e.id < {alias}.id)")
+            f"AND e.status IN ('preparing', 'queued', 'sending', 'uncertain') AND e.id < {alias}.id)")
 
 
 _RETURNING = ("RETURNING id, kind, content, contact_id, channel_id, idempotency_key, attempts, created_at, "
@@ -528,7 +529,10 @@ def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> 
                  status__in=Message.UNSETTLED, pk__lt=OuterRef("pk"))))
              .values_list("pk", flat=True)[:limit])
     contacts = sorted(set(Message.objects.filter(pk__in=list(heads)).values_list("contact_id", flat=True)))
+    from messaging.media import messages_preparing_requeue
     from messaging.tasks import outbound_drain
+
+    messages_preparing_requeue(now=now, grace_seconds=grace_seconds, limit=limit)
 
     for shard in sorted({outbound_shard(contact_id) for contact_id in contacts}):
         # Queued directly, not through the coalescing kick: a worker that died mid-drain leaves its

@@ -123,13 +123,13 @@ def message_media(message: Message) -> dict[str, Any] | None:
     content = message.content or {}
     if message.direction == Message.Direction.OUTBOUND:
         if message.kind in MEDIA_KINDS:
-            return _outbound_media(message.kind, content.get(message.kind) or {})
+            return _outbound_media(message.kind, content.get(message.kind) or {}, message.status)
         if message.kind == "template":
             header = next((c for c in (content.get("template") or {}).get("components") or []
                            if c.get("type") == "header"), None)
             param = ((header or {}).get("parameters") or [{}])[0]
             if param.get("type") in MEDIA_KINDS:
-                return _outbound_media(param["type"], param.get(param["type"]) or {})
+                return _outbound_media(param["type"], param.get(param["type"]) or {}, message.status)
         return None
     if message.kind not in MEDIA_KINDS:
         return None
@@ -139,10 +139,16 @@ def message_media(message: Message) -> dict[str, Any] | None:
     return media_facts(files[0]) if files else {"type": message.kind, "url": "", "status": "failed"}
 
 
-def _outbound_media(kind: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """A sent file as the sandbox draws it: a library file (its signed link) or the link itself."""
+def _outbound_media(kind: str, payload: dict[str, Any], message_status: str = "") -> dict[str, Any]:
+    """A sent file as the sandbox draws it: a stored file (its signed link) or the link Meta fetches.
+
+    A file still being fetched from its link (``fluxo_fetch``) has no link to show yet: ``pending``,
+    or ``failed`` when the fetch gave up (the message's error says why).
+    """
     facts: dict[str, Any] = {"type": kind, "url": payload.get("link", ""), "caption": payload.get("caption", ""),
                              "filename": payload.get("filename", ""), "status": "stored"}
+    if isinstance(payload.get("fluxo_fetch"), str):
+        return {**facts, "status": "failed" if message_status == Message.Status.FAILED else "pending"}
     if isinstance(payload.get("fluxo_media"), int):
         from messaging.media import media_facts
         from messaging.models import MediaFile

@@ -197,23 +197,33 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | int
         buttons = _template_quick_replies(template, content)
         if buttons:
             stored["template_buttons"] = buttons
+    from messaging.media import content_fetch_links, message_media_prepare_queue
+
+    # A file named by a link (send_media, "Fluxo downloads it") is fetched first, by a task on the
+    # calls queue: the message waits as ``preparing`` and holds its contact's queue meanwhile.
+    preparing = bool(content_fetch_links(stored))
     message = Message(
         direction=Message.Direction.OUTBOUND, kind=kind, content=stored, contact=contact,
         conversation_id=conversation,
         channel_id=channel.pk if channel is not None else None, run=run, idempotency_key=idempotency_key,
-        status=Message.Status.QUEUED,
+        status=Message.Status.PREPARING if preparing else Message.Status.QUEUED,
+        next_attempt_at=timezone.now() if preparing else None,
     )
     from messaging.outbound import outbound_kick
 
     if unit is None:
         with transaction.atomic():
             message.save(force_insert=True)
-            outbound_kick(contact.pk)
-    elif _unit_first_outbound(unit, contact.pk):
-        unit.add(message)
-        outbound_kick(contact.pk)  # the contact's shard drain sends it (and the ones after it) after commit
+            if preparing:
+                message_media_prepare_queue(message)  # it kicks the drain once the file is ready
+            else:
+                outbound_kick(contact.pk)
     else:
         unit.add(message)
+        if _unit_first_outbound(unit, contact.pk):
+            outbound_kick(contact.pk)  # the contact's shard drain sends it (and the ones after it) after commit
+        if preparing:
+            unit.after_flush(lambda: message_media_prepare_queue(message))  # its id is known after the flush
     sandbox_touch(channel, contact.pk)
     return message
 

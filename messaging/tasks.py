@@ -147,6 +147,26 @@ def media_fetch_task(self, media_id: int) -> str:
     return outcome.status
 
 
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def message_media_prepare_task(self, message_id: int) -> str:
+    """Fetch the file an outbound message names by link, then let it be sent (queue ``calls``).
+
+    Outside any transaction and the contact's lock; the contact's later messages wait behind it.
+    Transient errors are tried again with backoff (``FLUXO_MEDIA_URL_FETCH_ATTEMPTS``), then the message
+    fails with the reason. Idempotent: only a due ``preparing`` message is claimed; a lost task is
+    queued again by ``messages_requeue_stale``.
+    """
+    from messaging.media import message_media_prepare
+
+    try:
+        outcome = message_media_prepare(message_id=message_id)
+    except OperationalError as exc:
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    if outcome.status == "retry":
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
 @shared_task(acks_late=True)
 def media_retention_prune() -> int:
     """Periodic (hourly): delete received files past ``FLUXO_MEDIA_RETENTION_DAYS`` (takes a lock)."""

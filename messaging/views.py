@@ -76,6 +76,7 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
     contacts = selectors.sandbox_contacts()
     strings = {"template": _("template"), "addFailed": _("could not add the contact"),
                "mediaMissing": _("file not available"), "document": _("document"),
+               "mediaPending": _("fetching the file…"),
                "uploadFailed": _("could not send the file"),
                **{f"status.{value}": str(label) for value, label in Message.Status.choices}}
     return render(request, "messaging/sandbox.html", {"contacts": contacts, "strings": strings})

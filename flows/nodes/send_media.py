@@ -1,8 +1,15 @@
 """enviar mídia: an image, document, audio, video or sticker, from the media library or a link, with caption.
 
 A library file goes in the message content as ``{"fluxo_media": <id>}``: the sender uploads it to
-the channel's number once and reuses Meta's media id until it expires (``messaging.media``). A
-link (an expression: the ERP's invoice PDF) goes as ``{"link": ...}``, which Meta fetches itself.
+the channel's number once and reuses Meta's media id until it expires (``messaging.media``).
+
+A link (an expression: the ERP's invoice PDF) is fetched by Fluxo by default (``fetch: "fluxo"``):
+it goes as ``{"fluxo_fetch": <link>}`` and the message waits as ``preparing`` while a task fetches
+the file through the SSRF guard (so an ERP behind the VPN, allow-listed, works), checks it, stores
+it and uploads it; then it is sent by media id. ``fetch: "meta"`` keeps ``{"link": ...}``, which
+Meta fetches itself (public CDNs only). A node saved before the option existed has no ``fetch``
+and gets Fluxo's fetch: a private link then fails visibly with its reason instead of silently at
+Meta, and a link's token is not handed to Meta.
 Free-form, so only inside the 24-hour window, like text.
 """
 
@@ -27,11 +34,19 @@ def library_file(media_id):
         return None
 
 
-def media_reference(*, source: str, media_id, link: str) -> dict:
-    """Meta's media object of a send: a library file (resolved by the sender) or a link."""
+FETCHERS = {"fluxo": ("Fluxo baixa o arquivo e o envia (links internos ou com token)",
+                      "Fluxo downloads the file and sends it (internal links or links with a token)"),
+            "meta": ("Meta busca o link (link público)", "Meta fetches the link (public link)")}
+
+
+def media_reference(*, source: str, media_id, link: str, fetch: str = "fluxo") -> dict:
+    """Meta's media object of a send: a library file or a link Fluxo fetches (both resolved by the
+    sender), or a link Meta fetches itself (``fetch="meta"``)."""
     if source == "library":
         return {"fluxo_media": int(media_id)}
-    return {"link": link}
+    if fetch == "meta":
+        return {"link": link}
+    return {"fluxo_fetch": link}
 
 
 @register
@@ -47,7 +62,7 @@ class SendMediaNode(NodeType):
     category = "messaging"
     icon = "paperclip"
     ports = [NEXT, FAILURE]
-    default_config = {"media_type": "image", "source": "library"}
+    default_config = {"media_type": "image", "source": "library", "fetch": "fluxo"}
     summary = ["media_type", "caption"]
     fields = {
         "media_type": field("Tipo de mídia", "Media type", enum=KINDS),
@@ -57,9 +72,19 @@ class SendMediaNode(NodeType):
                        help=("Escolha um arquivo enviado em Mídia.", "Pick a file uploaded under Media."),
                        visible_when={"source": "library"}),
         "url": field("Link do arquivo", "File link", placeholder="{{vars.invoice_url}}",
-                     help=("Um endereço https público; a Meta baixa o arquivo dele.",
-                           "A public https address; Meta downloads the file from it."),
+                     help=("Um endereço http(s). Um token na própria URL (?token=...) é enviado ao servidor.",
+                           "An http(s) address. A token in the URL itself (?token=...) reaches the server."),
                      visible_when={"source": "url"}),
+        "fetch": field("Quem baixa o arquivo", "Who downloads the file", enum=FETCHERS,
+                       help=("O Fluxo baixa o arquivo, confere tipo e tamanho e o envia pelo WhatsApp: funciona "
+                             "com o ERP interno (endereços privados precisam estar em FLUXO_HTTP_ALLOWLIST). "
+                             "“Meta busca o link” só serve para links públicos: se a Meta não conseguir baixar, "
+                             "a mensagem falha na Meta.",
+                             "Fluxo downloads the file, checks its type and size and sends it over WhatsApp: works "
+                             "with the internal ERP (private addresses must be in FLUXO_HTTP_ALLOWLIST). "
+                             "“Meta fetches the link” only suits public links: if Meta cannot download it, the "
+                             "message fails at Meta."),
+                       visible_when={"source": "url"}),
         "caption": field("Legenda", "Caption", widget="multiline",
                          visible_when={"media_type": list(CAPTIONED)}),
         "filename": field("Nome do arquivo", "File name", placeholder="fatura.pdf",
@@ -72,6 +97,7 @@ class SendMediaNode(NodeType):
             "source": {"enum": ["library", "url"]},
             "media": {"type": "integer", "minimum": 1},
             "url": {"type": "string", "maxLength": 2000},
+            "fetch": {"enum": list(FETCHERS), "default": "fluxo"},
             "caption": {"type": "string", "maxLength": 1024},
             "filename": {"type": "string", "maxLength": 240},
         },
@@ -114,7 +140,8 @@ class SendMediaNode(NodeType):
                 raise StepError(f"the file link must be an http(s) address, got {link[:120]!r}", code="bad_media_link")
         elif not config.get("media"):
             raise StepError("pick a file from the media library", code="media_missing")
-        payload = media_reference(source=source, media_id=config.get("media"), link=link)
+        fetch = "meta" if config.get("fetch") == "meta" else "fluxo"  # absent (older nodes): Fluxo fetches
+        payload = media_reference(source=source, media_id=config.get("media"), link=link, fetch=fetch)
         caption = ctx.render(config.get("caption", ""), field_name="caption") if kind in CAPTIONED else ""
         if caption:
             payload["caption"] = caption[:1024]
@@ -127,4 +154,5 @@ class SendMediaNode(NodeType):
                 payload["filename"] = filename[:240]
         result = ctx.runtime.send(run=ctx.run, kind=kind, content={kind: payload},
                                   idempotency_key=ctx.idempotency_key())
-        return Next("next", {**result, "media_type": kind, **({"link": link} if link else {})})
+        return Next("next", {**result, "media_type": kind,
+                             **({"link": link, "fetched_by": fetch} if link else {})})

@@ -33,6 +33,7 @@
   // A file in a bubble: images shown, audio and video playable, documents listed by name.
   function media(m) {
     const box = el("div", "media media-" + m.type);
+    if (!m.url && m.status === "pending") { box.appendChild(el("span", "meta", say("mediaPending", "fetching the file…"))); return box; }
     if (!m.url) { box.appendChild(el("span", "error", say("mediaMissing", "file not available"))); return box; }
     if (m.type === "image" || m.type === "sticker") {
       const img = el("img");
@@ -63,7 +64,7 @@
   function render(m) {
     const li = el("li", "bubble " + (m.direction === "out" ? "out" : "in"));
     li.dataset.id = m.id;
-    if (m.direction === "out" && (m.status === "queued" || m.status === "sending")) li.dataset.pending = "1";
+    if (m.direction === "out" && ["preparing", "queued", "sending"].includes(m.status)) li.dataset.pending = "1";
     if (m.header) li.appendChild(el("span", "head", m.header));
     if (m.media) li.appendChild(media(m.media));
     if (m.location) {

@@ -123,3 +123,36 @@ def test_websocket_route_is_served_by_the_asgi_application():
         assert not connected and code == 4403
 
     async_to_sync(scenario)()
+
+
+def test_the_chat_sees_a_sent_messages_status_change_not_only_its_first_one():
+    """A reply is pushed while still queued; once the sender delivers it the chat gets it again as
+    delivered (as the sandbox phone shows it), and a settled message is not pushed over and over."""
+    from messaging.models import Message
+    from messaging.outbound import messages_drain, outbound_shard
+
+    user = make_user("tester", role="editor")
+    test = testruns.test_run_start(flow=_flow(), user=user)
+
+    async def scenario():
+        communicator = _connect(test, user)
+        connected, _ = await communicator.connect()
+        assert connected
+        await communicator.receive_json_from(timeout=5)  # the snapshot
+        await sync_to_async(testruns.test_run_inbound)(test=test, text="oi")
+        await sync_to_async(contact_events_process)(contact_id=test.contact_id)
+        seen = await _receive_until(communicator, lambda m, s: m["type"] == "message" and m["message"]["direction"]
+                                    == "out")
+        hello = next(m["message"] for m in seen if m["type"] == "message" and m["message"]["direction"] == "out")
+        assert hello["status"] == "queued"  # nothing has sent it yet (no worker in this test)
+
+        await sync_to_async(messages_drain)(shard=outbound_shard(test.contact_id))
+        assert await sync_to_async(lambda: Message.objects.get(pk=hello["id"]).status)() == "delivered"
+        seen = await _receive_until(communicator, lambda m, s: m["type"] == "message"
+                                    and m["message"]["id"] == hello["id"] and m["message"]["status"] == "delivered")
+        await communicator.send_json_to({"type": "sync"})
+        await communicator.send_json_to({"type": "sync"})
+        assert await communicator.receive_nothing(timeout=1.5)  # settled: polls and syncs push nothing more
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()

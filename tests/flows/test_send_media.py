@@ -46,14 +46,86 @@ def test_send_media_from_the_library_names_the_file_for_the_sender(contact):
     assert message.content == {"image": {"fluxo_media": photo.pk, "caption": "Olá Maria"}}
 
 
-def test_send_media_document_from_a_link_expression_with_filename(contact):
+def test_send_media_document_from_a_link_expression_is_fetched_by_fluxo_by_default(contact):
+    """A node saved before the option existed has no ``fetch``: Fluxo fetches the link (the default)."""
     run = start(_flow("send_media", media_type="document", source="url", url="{{trigger.invoice}}",
                       caption="Sua fatura", filename="fatura-{{trigger.number}}.pdf"),
                 contact, invoice="https://erp.example.com/f/123.pdf", number="123")
     assert run.status == FlowRun.Status.COMPLETED
     [message] = outbound(contact)
-    assert message.content == {"document": {"link": "https://erp.example.com/f/123.pdf", "caption": "Sua fatura",
-                                            "filename": "fatura-123.pdf"}}
+    assert message.status == Message.Status.PREPARING
+    assert message.content == {"document": {"fluxo_fetch": "https://erp.example.com/f/123.pdf",
+                                            "caption": "Sua fatura", "filename": "fatura-123.pdf"}}
+    assert run.steps.get(node_id="s").output["fetched_by"] == "fluxo"
+
+
+def test_meta_fetches_the_link_when_the_node_says_so(contact):
+    run = start(_flow("send_media", media_type="document", source="url", url="{{trigger.invoice}}", fetch="meta",
+                      filename="catalogo.pdf"), contact, invoice="https://cdn.example.com/catalogo.pdf")
+    assert run.status == FlowRun.Status.COMPLETED
+    [message] = outbound(contact)
+    assert message.status == Message.Status.QUEUED
+    assert message.content == {"document": {"link": "https://cdn.example.com/catalogo.pdf",
+                                            "filename": "catalogo.pdf"}}
+
+
+def test_the_fetch_option_is_a_select_in_pt_br_defaulting_to_fluxo():
+    from flows.nodes.registry import get
+
+    described = get("send_media").describe()
+    fetch = described["fields"]["fetch"]
+    assert fetch["enum_labels"]["meta"]["pt-BR"] == "Meta busca o link (link público)"
+    assert fetch["visible_when"] == {"source": "url"}
+    assert described["config_schema"]["properties"]["fetch"] == {"enum": ["fluxo", "meta"], "default": "fluxo"}
+    assert described["default_config"]["fetch"] == "fluxo"
+    result = validate_definition(definition([T, node("s", "send_media", media_type="image", source="url",
+                                                     url="https://x.example/a.jpg", fetch="elsewhere")],
+                                            [edge("t", "s")]))
+    assert result.errors  # only the two choices
+
+
+@pytest.fixture
+def pdf_server(settings):
+    """A company server on 127.0.0.1 (allow-listed) that answers every GET with the invoice PDF."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Pdf(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/pdf")
+            self.send_header("Content-Length", str(len(PDF)))
+            self.end_headers()
+            self.wfile.write(PDF)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pdf)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.FLUXO_HTTP_ALLOWLIST = ["127.0.0.1"]
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_test_run_fetches_the_link_and_the_sandbox_shows_the_stored_file(contact, pdf_server,
+                                                                          django_capture_on_commit_callbacks):
+    """The sandbox channel fetches too (a test run shows what production would do), from a real server."""
+    from messaging.media import message_media_prepare
+    from messaging.selectors import sandbox_chat
+
+    start(_flow("send_media", media_type="document", source="url", url="{{trigger.invoice}}", caption="Fatura"),
+          contact, invoice=f"{pdf_server}/faturas/123.pdf")
+    [message] = outbound(contact)
+    assert sandbox_chat(contact=contact)[0]["media"]["status"] == "pending"
+    with django_capture_on_commit_callbacks(execute=False):
+        assert message_media_prepare(message_id=message.pk).status == "ready"
+    message.refresh_from_db()
+    assert message.status == Message.Status.QUEUED
+    media = sandbox_chat(contact=contact)[0]["media"]
+    assert media["filename"] == "123.pdf" and media["url"].startswith("/files/f/") and media["status"] == "stored"
+    assert media["caption"] == "Fatura" and media["mime_type"] == "application/pdf"
 
 
 def test_send_media_library_document_takes_the_files_name(contact):
@@ -67,7 +139,7 @@ def test_audio_and_sticker_carry_no_caption(contact):
     start(_flow("send_media", media_type="audio", source="url", url="https://x.example/a.ogg", caption="ignored"),
           contact)
     [message] = outbound(contact)
-    assert message.content == {"audio": {"link": "https://x.example/a.ogg"}}
+    assert message.content == {"audio": {"fluxo_fetch": "https://x.example/a.ogg"}}
 
 
 def test_send_media_outside_the_window_takes_the_failure_port(channel):
@@ -232,3 +304,44 @@ def test_the_editors_test_chat_sends_a_photo_and_shows_both_files(api):
     refused = api.post(f"/api/test-runs/{test['id']}/inbound-file/",
                        {"file": Upload("a.gif", b"GIF89a", content_type="image/gif")}, format="multipart")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "media_type"
+
+
+def test_an_inbound_message_runs_the_flow_the_fetch_is_queued_after_commit_and_the_replies_keep_their_order(
+        api, pdf_server, monkeypatch, django_capture_on_commit_callbacks):
+    """The real path: an event processed under the unit of work writes the preparing message and the
+    reply after it; the fetch task is queued after commit with the message's id; the drain sends
+    nothing of that contact until the file is ready, then both, in order."""
+    from flows.models import TestRun
+    from flows.services import contact_events_process
+    from messaging.media import message_media_prepare
+    from messaging.outbound import messages_drain, outbound_shard
+
+    queued: list[int] = []
+    monkeypatch.setattr("messaging.tasks.message_media_prepare_task.delay", queued.append)
+    monkeypatch.setattr("messaging.tasks.outbound_drain.delay", lambda *a: None)
+    flow = make_flow(definition(
+        [T, node("pdf", "send_media", media_type="document", source="url", url="{{trigger.text}}",
+                 filename="fatura.pdf"),
+         node("bye", "send_message", text="Qualquer dúvida, responda aqui.")],
+        [edge("t", "pdf"), edge("pdf", "bye")]))
+    test = api.post(f"/api/flows/{flow.pk}/test-runs/", {}, format="json").json()
+    api.post(f"/api/test-runs/{test['id']}/inbound/", {"text": f"{pdf_server}/f/9.pdf"}, format="json")
+    contact_id = TestRun.objects.get(pk=test["id"]).contact_id
+    with django_capture_on_commit_callbacks(execute=True):
+        contact_events_process(contact_id=contact_id)
+    invoice, bye = Message.objects.filter(contact_id=contact_id, direction="out").order_by("id")
+    assert (invoice.status, bye.status) == (Message.Status.PREPARING, Message.Status.QUEUED)
+    assert queued == [invoice.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        messages_drain(shard=outbound_shard(contact_id))
+    bye.refresh_from_db()
+    assert bye.status == Message.Status.QUEUED  # waits behind the invoice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_media_prepare(message_id=invoice.pk).status == "ready"
+        messages_drain(shard=outbound_shard(contact_id))
+    invoice.refresh_from_db()
+    bye.refresh_from_db()
+    assert invoice.status == bye.status == Message.Status.DELIVERED  # the sandbox delivers at once
+    assert invoice.sent_at <= bye.sent_at
+    assert invoice.content["document"]["filename"] == "fatura.pdf"

@@ -185,6 +185,31 @@ def test_a_received_image_is_recorded_pending_then_downloaded_and_stored(client,
     assert anonymous.get(f"/files/{media.pk}/").status_code == 302  # by id: signed-in users only
 
 
+@pytest.mark.django_db
+def test_the_size_is_known_before_the_download_ends_when_the_webhook_or_the_lookup_says_it(
+        client, cloud_channel, fake_graph, django_capture_on_commit_callbacks):
+    from flows.models import InboundEvent
+    from messaging.media import media_facts
+
+    payload, media_id = image_webhook(fake_graph, wamid="wamid.img.sized")
+    message = payload["entry"][0]["changes"][0]["value"]["messages"][0]
+    message["image"]["file_size"] = str(len(JPEG))  # not in Meta's example today: taken when a webhook has it
+    deliver(client, payload, django_capture_on_commit_callbacks)
+    assert InboundEvent.objects.get(dedupe_key="wa:msg:wamid.img.sized").payload["media"]["size"] == len(JPEG)
+
+    # Without it, the flow sees no size; the lookup (GET /{media-id}) fills it before the bytes arrive.
+    payload, media_id = image_webhook(fake_graph, wamid="wamid.img.unsized")
+    deliver(client, payload, django_capture_on_commit_callbacks)
+    assert InboundEvent.objects.get(dedupe_key="wa:msg:wamid.img.unsized").payload["media"]["size"] is None
+    media = MediaFile.objects.get(provider_media_id=media_id)
+    fake_graph.fail()  # the lookup answers normally ...
+    fake_graph.fail(http_status=503)  # ... the download does not: the file stays pending, to be retried
+    assert media_fetch(media_id=media.pk).status == "retry"
+    assert [r.path.split("/")[1] for r in fake_graph.requests[-2:]] == ["v23.0", "media-download"]
+    media.refresh_from_db()
+    assert media.status == "pending" and media_facts(media)["size"] == len(JPEG)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_download_task_runs_after_commit_on_the_calls_queue(client, cloud_channel, fake_graph, eager_celery):
     from config.celery import app

@@ -53,6 +53,7 @@ export function messageText(message: ChatMessage): string {
 /** A file in a bubble: images shown, audio and video playable, documents listed by name. */
 export function MediaView({ media }: { media: ChatMedia }) {
   const { t } = useT();
+  if (!media.url && media.status === "pending") return <small className="muted">{t("test.mediaPending")}</small>;
   if (!media.url) return <small className="muted">{t("test.mediaMissing")}</small>;
   if (media.type === "image" || media.type === "sticker") return <img className="chat-media" src={media.url} alt={media.caption || media.filename || media.type} data-testid="chat-image" />;
   if (media.type === "video") return <video className="chat-media" src={media.url} controls preload="metadata" data-testid="chat-video" />;

@@ -63,9 +63,11 @@ export function SchemaField({ spec, name, path, schema, value, required, scope, 
   const placeholder = facts?.placeholder;
   const body = (() => {
     if (schema.enum) {
+      // A value left unset behaves as the schema's default (nodes saved before the field existed): show it.
+      const shown = value ?? schema.default;
       return (
-        <select data-testid={testId} aria-label={title} value={value == null ? "" : String(value)} onChange={(event) => onChange(event.target.value || undefined)}>
-          {(!required || value == null) && <option value="">—</option>}
+        <select data-testid={testId} aria-label={title} value={shown == null ? "" : String(shown)} onChange={(event) => onChange(event.target.value || undefined)}>
+          {(!required || shown == null) && schema.default === undefined && <option value="">—</option>}
           {schema.enum
             .filter((option) => option !== null)
             .map((option) => (

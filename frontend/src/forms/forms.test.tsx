@@ -217,6 +217,20 @@ describe("SchemaForm", () => {
     });
   });
 
+  it("shows an unset select at its schema default and offers send_media's fetch choices in pt-BR", async () => {
+    const user = userEvent.setup();
+    const latest = renderForm(SchemaForm, specOf("send_media"), { media_type: "document", source: "url", url: "{{vars.fatura}}" });
+    const fetch = screen.getByTestId("field-fetch") as HTMLSelectElement;
+    expect(fetch.value).toBe("fluxo"); // a node saved before the option: Fluxo fetches
+    expect(within(fetch).queryByRole("option", { name: "—" })).toBeNull();
+    expect(within(fetch).getByRole("option", { name: "Meta busca o link (link público)" })).toBeTruthy();
+    expect(screen.getByText("Quem baixa o arquivo")).toBeTruthy();
+    await user.selectOptions(fetch, "meta");
+    expect(latest.config.fetch).toBe("meta");
+    await user.selectOptions(screen.getByTestId("field-source"), "library");
+    expect(screen.queryByTestId("field-fetch")).toBeNull(); // only for links
+  });
+
   it("speaks English when the user switches", () => {
     useLanguage.getState().setLanguage("en");
     renderForm(SchemaForm, specOf("delay"), { mode: "duration", duration: { value: 1, unit: "hours" } });

@@ -13,6 +13,7 @@ const STATUS_TONE: Record<string, "ok" | "bad" | "warn" | "neutral" | "info"> = 
   read: "ok",
   delivered: "ok",
   sent: "info",
+  preparing: "warn",
   queued: "warn",
   sending: "warn",
   failed: "bad",
