@@ -107,12 +107,29 @@ def _claim_batch(*, shard: int, shards: int, limit: int, now: datetime) -> list[
     conversational reply (priority 0) is claimed before the campaign messages (below 0) waiting.
     """
     table = Message._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    sql = (f"UPDATE {table} {_SET_SENDING} WHERE id IN (SELECT c.id FROM {table} c WHERE {_claimable('c')} "
-           f"AND c.contact_id %% %s = %s ORDER BY c.priority DESC, c.id LIMIT %s{lock}) "
-           + _RETURNING.format(contacts=Contact._meta.db_table, table=table))
+    returning = _RETURNING.format(contacts=Contact._meta.db_table, table=table)
+    if connection.vendor == "postgresql":
+        # The heads first — each contact's oldest unsettled message, one walk of the unsettled index
+        # (DISTINCT ON) — then the claimable ones among them. Testing "no earlier unsettled message"
+        # on every queued row instead cost a probe per row: with 50 customers 130 messages deep,
+        # PostgreSQL spent 170 ms of CPU per message on claims that found a dozen heads.
+        unsettled = "('preparing', 'queued', 'sending', 'uncertain')"
+        sql = (f"UPDATE {table} {_SET_SENDING} WHERE id IN (SELECT c.id FROM {table} c WHERE c.id IN ("
+               f"SELECT DISTINCT ON (h.contact_id) h.id FROM {table} h WHERE h.direction = 'out' "
+               f"AND h.status IN {unsettled} AND h.contact_id %% %s = %s ORDER BY h.contact_id, h.id) "
+               f"AND c.direction = 'out' AND c.status IN ('queued', 'uncertain') "
+               f"AND (c.next_attempt_at IS NULL OR c.next_attempt_at <= %s) "
+               f"AND NOT EXISTS (SELECT 1 FROM messaging_channel ch WHERE ch.id = c.channel_id "
+               f"AND ch.paused_at IS NOT NULL) "
+               f"ORDER BY c.priority DESC, c.id LIMIT %s FOR UPDATE OF c SKIP LOCKED) " + returning)
+        params = [now + sending_lease(), True, shards, shard, now + timedelta(seconds=1), limit]
+    else:
+        lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        sql = (f"UPDATE {table} {_SET_SENDING} WHERE id IN (SELECT c.id FROM {table} c WHERE {_claimable('c')} "
+               f"AND c.contact_id %% %s = %s ORDER BY c.priority DESC, c.id LIMIT %s{lock}) " + returning)
+        params = [now + sending_lease(), True, now + timedelta(seconds=1), shards, shard, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [now + sending_lease(), True, now + timedelta(seconds=1), shards, shard, limit])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return sorted((_claimed(row) for row in rows), key=lambda c: c.message.pk)
 
