@@ -61,7 +61,7 @@ class UnitOfWork:
         """Forget what is not written yet (the savepoint that would have held it was rolled back)."""
         self._new, self._updates, self._after_flush = {}, {}, []
         self.contact_facts = {}
-        for memo in ("_kicks", "_outbound_contacts", "_contacts_seen", "_read_receipts", "_locked_contacts"):  # what callers remembered on this unit
+        for memo in ("_kicks", "_outbound_contacts", "_contacts_seen", "_read_receipts", "_locked_contacts", "_outbound_waiting"):  # what callers remembered on this unit
             self.__dict__.pop(memo, None)
 
     def after_flush(self, callback: Callable[[], None]) -> None:

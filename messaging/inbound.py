@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -302,6 +302,7 @@ def _batch_read_ahead(payloads: list[dict[str, Any] | None]) -> None:
     inbox.contacts_prepare(contact_ids=[contact.pk for contact in locked.values()])
     if connection.vendor != "postgresql":
         return
+    unit._outbound_waiting = _outbound_waiting([contact.pk for contact in locked.values()])
     counts: dict[str, int] = {}
     for phone, _channel, _message in found:
         counts[phone] = counts.get(phone, 0) + 1
@@ -323,6 +324,21 @@ def _batch_read_ahead(payloads: list[dict[str, Any] | None]) -> None:
     if continuing:
         continued = set(_conversations_continue_many(continuing))
         unit._conversations_continued = {pk: pk in continued for pk in continuing}
+
+
+def _outbound_waiting(contact_ids: list[int]) -> set[int]:
+    """Contacts whose outbound queue is held for a while yet (a message waiting for its slot more than
+    two seconds ahead: WhatsApp's pair rate, a retry). A reply queued behind it needs no drain: that
+    message's own scheduled attempt sends it and then chains to the ones behind it."""
+    if not contact_ids:
+        return set()
+    table = Message._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT contact_id FROM {table} WHERE contact_id = ANY(%s) AND direction = 'out' "
+            f"AND status IN ('queued', 'uncertain') AND next_attempt_at > %s",
+            [contact_ids, timezone.now() + timedelta(seconds=2)])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _conversations_continue_many(latest: dict[int, datetime]) -> list[int]:

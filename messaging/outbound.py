@@ -326,7 +326,11 @@ def _prepare(claimed: Claimed, now: datetime, *, wait: float | None = None):
         Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
             status=Message.Status.UNCERTAIN if claimed.was_uncertain else Message.Status.QUEUED,
             attempts=message.attempts - 1, next_attempt_at=now + timedelta(seconds=wait))
-        outbound_kick(message.contact_id, countdown=wait)
+        # This message's own attempt at its slot (it then chains to the contact's next ones), not a
+        # whole shard's drain: with customers many replies deep behind WhatsApp's pair rate, a drain
+        # per slot re-scanned every waiting queue several times a second.
+        pk = message.pk
+        transaction.on_commit(lambda: _schedule(pk, wait))
         return None
     return channel if _media_resolved(message, channel) else None
 

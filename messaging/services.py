@@ -220,7 +220,7 @@ def message_queue_outbound(*, contact: Contact, conversation: Conversation | int
                 outbound_kick(contact.pk)
     else:
         unit.add(message)
-        if _unit_first_outbound(unit, contact.pk):
+        if _unit_first_outbound(unit, contact.pk) and contact.pk not in getattr(unit, "_outbound_waiting", ()):
             outbound_kick(contact.pk)  # the contact's shard drain sends it (and the ones after it) after commit
         if preparing:
             unit.after_flush(lambda: message_media_prepare_queue(message))  # its id is known after the flush

@@ -39,11 +39,14 @@ def queue(customer, django_capture_on_commit_callbacks, *, kind="text", content=
 
 @pytest.fixture
 def wakes(monkeypatch):
-    """Delayed wake-ups of the outbound drains, recorded instead of queued: [(shard, countdown)]."""
-    scheduled: list[tuple[int, float]] = []
+    """Delayed wake-ups, recorded instead of queued: [(shard, countdown)] for the outbound drains and
+    [(("message", id), countdown)] for one message's own attempt (at its pair-rate slot)."""
+    scheduled: list[tuple[object, float]] = []
     monkeypatch.setattr("messaging.tasks.outbound_drain.apply_async",
                         lambda args, countdown=0: scheduled.append((args[0], countdown)))
     monkeypatch.setattr("messaging.tasks.outbound_drain.delay", lambda shard: scheduled.append((shard, 0)))
+    monkeypatch.setattr("messaging.tasks.message_deliver.apply_async",
+                        lambda args, countdown=0: scheduled.append((("message", args[0]), countdown)))
     return scheduled
 
 
@@ -351,9 +354,10 @@ def test_the_pair_limit_holds_the_next_message_with_one_wake_up(customer, fake_g
     third = Message.objects.get(pk=messages[2].pk)
     assert third.status == "queued" and third.next_attempt_at > timezone.now()
     assert Message.objects.get(pk=messages[3].pk).next_attempt_at is None  # waits behind, no wake-up of its own
-    assert [countdown for _shard, countdown in wakes if countdown] and all(
-        4 < countdown <= 6.1 for _shard, countdown in wakes if countdown)
-    assert len([1 for _shard, countdown in wakes if countdown]) == 1
+    # One wake-up, at the slot, for the waiting message itself (it chains to the fourth): no shard drain.
+    assert [(target, countdown) for target, countdown in wakes if countdown] == [(("message", messages[2].pk), pytest.approx(
+        wakes[-1][1]))]
+    assert 4 < wakes[-1][1] <= 6.1
 
 
 # --- sends whose outcome is unknown ---------------------------------------------------------------

@@ -155,3 +155,43 @@ def test_a_batch_is_read_ahead_with_a_few_statements_and_every_guarantee_kept(cl
     # One by one this was about 9 per message; the read-ahead leaves the per-message work to the few
     # customers it cannot cover (the newcomer, the duplicates, the closed conversation, the second message).
     assert len(statements) <= 45, "\n".join(s[:140] for s in statements)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_reply_behind_a_message_waiting_for_its_slot_wakes_no_drain_and_goes_after_it(
+        cloud_channel, fake_graph, settings, monkeypatch):
+    """Customers whose queue waits for WhatsApp's pair rate: their new replies queue behind without
+    waking a drain (which would only re-scan the waiting queues), and the waiting message's own
+    attempt sends them after it, in order."""
+    from django.utils import timezone
+
+    from messaging import inbound as inbound_worker
+    from messaging.outbound import message_send
+    from tests.factories import make_contact
+
+    settings.FLUXO_INBOUND_SHARDS = settings.FLUXO_OUTBOUND_SHARDS = 1
+    kicks: list[str] = []
+    monkeypatch.setattr("core.kick.kick", lambda name, *args, **kwargs: (
+        kicks.append(name), (False, 0) if kwargs.get("with_backlog") else False)[1])
+    _flow()
+    now = int(time.time())
+    phones = ["5511987100001", "5511987100002"]
+    held = []
+    for phone in phones:
+        contact = make_contact(phone="+" + phone, channel=cloud_channel)
+        held.append(Message.objects.create(
+            direction="out", kind="text", content={"text": {"body": "antes"}}, contact=contact, channel=cloud_channel,
+            status="queued", next_attempt_at=timezone.now() + timezone.timedelta(seconds=5)))
+    for phone in phones:
+        _store(cloud_channel, phone, f"wamid.held.{phone}", "meu pedido", now)
+    kicks.clear()
+    inbound_worker.deliveries_drain(shard=0)
+    assert "outbound" not in kicks  # both queues are held: no drain to wake
+    for message in held:  # the slot comes: the held message's own attempt, then its chain
+        Message.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        settings.WHATSAPP_RECIPIENT_INTERVAL = 0
+        message_send(message_id=message.pk)
+    bodies = [body["text"]["body"] for body in fake_graph.sent]
+    assert bodies == ["antes", f"Seu pedido está a caminho (wamid.held.{phones[0]})",
+                      "antes", f"Seu pedido está a caminho (wamid.held.{phones[1]})"]
