@@ -23,6 +23,10 @@ async def http_app(scope, receive, send):
         await django_asgi_app(scope, receive, send)
 
 
+from config.gctune import gc_tune  # noqa: E402
+
+gc_tune()  # after the apps and URLs are loaded: they leave every later collection
+
 application = ProtocolTypeRouter(
     {
         "http": http_app,

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,3 +26,12 @@ def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
     if loglevel:
         logging.getLogger().setLevel(loglevel)
 
+
+
+@worker_init.connect
+@worker_process_init.connect
+def _gc_tuned(**kwargs) -> None:
+    """After start-up (in the main process and in each forked child): see ``config.gctune``."""
+    from config.gctune import gc_tune
+
+    gc_tune()
