@@ -25,6 +25,7 @@ secret worth the name).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import threading
@@ -102,7 +103,7 @@ def _current(*, refresh: bool = True) -> tuple[re.Pattern[str] | None, dict[str,
     global _loaded_at, _state
     now = time.monotonic()
     loaded = _loaded_at
-    if not refresh or (loaded is not None and now - loaded < TTL):
+    if not refresh or (loaded is not None and now - loaded < TTL) or _in_async_context():
         return _state
     values: dict[str, str] = {}
     for provider in list(_providers):
@@ -129,13 +130,7 @@ def _current(*, refresh: bool = True) -> tuple[re.Pattern[str] | None, dict[str,
 
 
 def _in_async_context() -> bool:
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    return asyncio._get_running_loop() is not None  # unlike get_running_loop(), raises nothing when none runs
 
 
 def _mask_str(text: str, pattern: re.Pattern[str], names: dict[str, str]) -> str:
@@ -146,7 +141,7 @@ def secrets_mask_text(text: str, *, refresh: bool = True) -> str:
     """``text`` with every registered secret replaced by ``[segredo: <name>]``."""
     if not text or not isinstance(text, str):
         return text
-    pattern, names = _current(refresh=refresh and not _in_async_context())
+    pattern, names = _current(refresh=refresh)
     return _mask_str(text, pattern, names) if pattern is not None else text
 
 
@@ -155,7 +150,7 @@ def secrets_mask(value: Any, *, refresh: bool = True) -> Any:
 
     Returns ``value`` itself when no secret is registered or none is inside (cheap on the hot path).
     """
-    pattern, names = _current(refresh=refresh and not _in_async_context())
+    pattern, names = _current(refresh=refresh)
     if pattern is None:
         return value
     return _walk(value, pattern, names)

@@ -33,7 +33,7 @@ from core.unit import current as current_unit
 from core.unit import flush_current, unit_of_work, unit_suspended
 from flows.engine.graph import compiled_revision
 from flows.engine.interpreter import Interpreter
-from flows.models import Flow, FlowRun, TestRun
+from flows.models import Flow, FlowRevision, FlowRun, TestRun
 from flows.run_actions import RUN_CONTROL, run_control_apply
 from flows.triggers import TriggerIndex, flows_triggered_by, trigger_index, version_of
 from messaging.campaigns.services import campaign_reply_record
@@ -411,46 +411,50 @@ def timers_due_exist(*, now: datetime | None = None) -> bool:
     return FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=now).exists()
 
 
+def timers_next_due(*, until: datetime) -> datetime | None:
+    """The earliest timer due by ``until`` (one probe of the due-timer index), or None."""
+    return (FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=until)
+            .order_by("wake_at").values_list("wake_at", flat=True).first())
+
+
 @in_run_language
 def timers_sweep(*, now: datetime | None = None, batch: int = 200, max_batches: int = 1000) -> int:
     """Resume due delays and wait timeouts in batches. Returns how many timers fired.
 
-    A batch reads due runs, locks their contacts with ``SKIP LOCKED`` (contacts another sweeper
-    or an event holds are left for the next pass), then, under those locks, resumes each run in
-    place — or, when its contact still has pending events, records a ``timer:<run>:<token>``
+    A batch claims due runs with ``SKIP LOCKED`` (several sweepers take different runs instead
+    of contending for the same first ones), locks their contacts with ``SKIP LOCKED`` too (a
+    contact an event holds is left for the next pass), then, under those locks, resumes each run
+    in place — or, when its contact still has pending events, records a ``timer:<run>:<token>``
     event behind them so the timer never overtakes an earlier event. Each timer fires once: a
     run's ``wake_at`` is cleared in the batch's transaction and its token checked on resume.
     """
     fired = 0
     for _ in range(max_batches):
-        moment = now or timezone.now()
-        due = list(FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=moment)
-                   .order_by("wake_at").values_list("pk", "contact_id")[:batch])
-        if not due:
-            break
-        count = _timers_batch(due, moment)
+        claimed, count = _timers_batch(now or timezone.now(), batch)
         fired += count
-        if count == 0 and len(due) < batch:
-            break  # what is due is held by others right now
+        if claimed < batch and count == 0:
+            break  # nothing is due, or what is due is held by others right now
     return fired
 
 
-def _timers_batch(due: list[tuple[int, int]], now: datetime) -> int:
-    contact_ids = sorted({contact_id for _, contact_id in due})
+def _timers_batch(now: datetime, batch: int) -> tuple[int, int]:
+    """One batch in one transaction: returns (runs claimed, timers fired)."""
     with transaction.atomic(), unit_of_work():
+        runs = _runs_with_revisions(FlowRun.objects.select_for_update(skip_locked=True, of=("self",))
+                                    .filter(status=FlowRun.Status.WAITING, wake_at__lte=now)
+                                    .order_by("wake_at", "pk")[:batch])
+        if not runs:
+            return 0, 0
         contacts = {c.pk: c for c in Contact.objects.select_for_update(skip_locked=True)
-                    .filter(pk__in=contact_ids).order_by("pk")}
-        if not contacts:
-            return 0
-        runs = list(FlowRun.objects.filter(pk__in=[pk for pk, cid in due if cid in contacts],
-                                           status=FlowRun.Status.WAITING, wake_at__lte=now)
-                    .select_related("revision", "flow").order_by("wake_at", "pk"))
+                    .filter(pk__in=sorted({run.contact_id for run in runs})).order_by("pk")}
         behind = set(InboundEvent.objects.filter(contact_id__in=list(contacts), state=InboundEvent.State.PENDING)
-                     .values_list("contact_id", flat=True).distinct())
+                     .order_by().values_list("contact_id", flat=True).distinct()) if contacts else set()
         interpreter = Interpreter()
         fired = 0
         for run in runs:
-            contact = contacts[run.contact_id]
+            contact = contacts.get(run.contact_id)
+            if contact is None:
+                continue  # its contact is busy: the run is claimed again by a later pass
             run.contact = contact
             due_at = run.wake_at
             if contact.pk in behind:
@@ -461,7 +465,23 @@ def _timers_batch(due: list[tuple[int, int]], now: datetime) -> int:
             elif not interpreter.run_resume(run=run, event=TimerEvent(run, due_at)):
                 FlowRun.objects.filter(pk=run.pk).update(wake_at=None)
             fired += 1
-        return fired
+        return len(runs), fired
+
+
+def _runs_with_revisions(runs: Any) -> list[FlowRun]:
+    """The runs of a queryset with their flow and revision, each flow and revision read once.
+
+    A batch's runs mostly share a few revisions: ``select_related("revision")`` would decode the
+    whole definition again for every run (a large flow's JSON, 200 times a batch).
+    """
+    loaded = list(runs)
+    if not loaded:
+        return loaded
+    revisions = FlowRevision.objects.in_bulk({run.revision_id for run in loaded})
+    flows = Flow.objects.in_bulk({run.flow_id for run in loaded})
+    for run in loaded:
+        run.revision, run.flow = revisions[run.revision_id], flows[run.flow_id]
+    return loaded
 
 
 def timers_fire_due(*, now: datetime | None = None, limit: int = 500) -> int:

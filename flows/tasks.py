@@ -26,27 +26,35 @@ def contact_events_process(self, contact_id: int) -> int:
 
 @shared_task(acks_late=True)
 def timers_fire_due() -> int:
-    """Periodic (every FLUXO_TIMER_INTERVAL s): when timers are due, start the sweepers.
+    """Periodic (every FLUXO_TIMER_INTERVAL s): start the sweepers for the timers due by the next tick.
 
-    One indexed probe when nothing is due. Otherwise ``FLUXO_TIMER_SWEEPERS`` sweep tasks go to the
-    inbound queue; each holds a slot lock, so at most that many sweep at once, sharing the due
-    runs through ``SKIP LOCKED``.
+    One indexed probe: the earliest timer due before the next tick. When there is one,
+    ``FLUXO_TIMER_SWEEPERS`` sweep tasks go to the inbound queue, timed for that moment (a delay
+    due at 10:00:00.2 resumes then, not at the tick after it); each holds a slot lock, so at most
+    that many sweep at once, sharing the due runs through ``SKIP LOCKED``.
     """
+    from datetime import timedelta
+
     from django.conf import settings
+    from django.utils import timezone
 
-    from flows.processing import timers_due_exist
+    from flows.processing import timers_next_due
 
-    if not timers_due_exist():
+    now = timezone.now()
+    interval = float(getattr(settings, "FLUXO_TIMER_INTERVAL", 1.0))
+    due = timers_next_due(until=now + timedelta(seconds=interval))
+    if due is None:
         return 0
     sweepers = int(getattr(settings, "FLUXO_TIMER_SWEEPERS", 2))
     for slot in range(sweepers):
-        timers_sweep.delay(slot)
+        timers_sweep.apply_async((slot,), eta=due if due > now else None)
     return sweepers
 
 
 @shared_task(acks_late=True)
 def timers_sweep(slot: int = 0) -> int:
     """Resume due timers in batches until none is due (one sweeper per slot at a time)."""
+    from django.conf import settings
     from django.core.cache import cache
 
     from flows.processing import timers_sweep as sweep
@@ -55,7 +63,7 @@ def timers_sweep(slot: int = 0) -> int:
     if not cache.add(lock, "1", timeout=120):
         return 0
     try:
-        return sweep(max_batches=500)
+        return sweep(batch=int(getattr(settings, "FLUXO_TIMER_BATCH", 500)), max_batches=500)
     finally:
         cache.delete(lock)
 

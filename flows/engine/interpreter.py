@@ -35,13 +35,16 @@ logger = logging.getLogger(__name__)
 
 def _masked(value: Any) -> Any:
     """A step's input/output as stored: vault secrets named by their mask, other known secrets hidden."""
-    value = secrets_mask(value)
+    return _log_masked(secrets_mask(value))
+
+
+def _log_masked(value: Any) -> Any:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
+        return {k: _log_masked(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_masked(v) for v in value]
+        return [_log_masked(v) for v in value]
     return value
 
 

@@ -243,7 +243,7 @@ def test_each_timer_fires_once_with_several_sweepers(workers, cloud_channel):
         FlowRun(flow=flow, revision=flow.published_revision, contact=contact, status="waiting", current_node="wait",
                 wait_kind="delay", wake_at=due, wait_token=f"t{i}", context={"trigger": {}, "vars": {}}, step_count=2)
         for i, contact in enumerate(contacts)])
-    env = {"FLUXO_TIMER_SWEEPERS": "3", **FAST}
+    env = {"FLUXO_TIMER_SWEEPERS": "3", "FLUXO_TIMER_BATCH": "40", **FAST}  # small batches: the sweepers share the 300
     workers("a", **env)
     workers("b", **env)
     beat = start_beat(**env)
