@@ -59,6 +59,10 @@ def max_attempts() -> int:
     return int(getattr(settings, "WHATSAPP_MAX_ATTEMPTS", 8))
 
 
+# How late a head's own scheduled attempt may be before a drain takes the head instead.
+OWN_ATTEMPT_GRACE = timedelta(seconds=5)
+
+
 @dataclass
 class Claimed:
     message: Message
@@ -102,6 +106,12 @@ def _claim(message_id: int, now: datetime) -> Claimed | None:
 def _claim_batch(*, shard: int, shards: int, limit: int, now: datetime) -> list[Claimed]:
     """Claim up to ``limit`` due heads of a shard of contacts, highest priority then oldest first: one UPDATE.
 
+    A head that waits for a moment of its own (its pair-rate slot, a retry, an uncertain send's
+    grace) has its own attempt scheduled then (``message_deliver``): the drain takes it only when
+    that attempt is ``OWN_ATTEMPT_GRACE`` overdue (lost with its worker). Drains taking those heads
+    too kept running as long as customers were many replies deep behind WhatsApp's pair rate
+    (a head came due every few hundred milliseconds), each round re-walking every waiting queue.
+
     Priority orders heads only: a contact's own messages still leave in the order they were queued
     (a campaign message ahead of a reply to the same contact goes first), but across contacts a
     conversational reply (priority 0) is claimed before the campaign messages (below 0) waiting.
@@ -122,12 +132,12 @@ def _claim_batch(*, shard: int, shards: int, limit: int, now: datetime) -> list[
                f"AND NOT EXISTS (SELECT 1 FROM messaging_channel ch WHERE ch.id = c.channel_id "
                f"AND ch.paused_at IS NOT NULL) "
                f"ORDER BY c.priority DESC, c.id LIMIT %s FOR UPDATE OF c SKIP LOCKED) " + returning)
-        params = [now + sending_lease(), True, shards, shard, now + timedelta(seconds=1), limit]
+        params = [now + sending_lease(), True, shards, shard, now - OWN_ATTEMPT_GRACE, limit]
     else:
         lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
         sql = (f"UPDATE {table} {_SET_SENDING} WHERE id IN (SELECT c.id FROM {table} c WHERE {_claimable('c')} "
                f"AND c.contact_id %% %s = %s ORDER BY c.priority DESC, c.id LIMIT %s{lock}) " + returning)
-        params = [now + sending_lease(), True, now + timedelta(seconds=1), shards, shard, limit]
+        params = [now + sending_lease(), True, now - OWN_ATTEMPT_GRACE, shards, shard, limit]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -158,19 +168,17 @@ def outbound_shard(contact_id: int) -> int:
     return contact_id % outbound_shards()
 
 
-def outbound_kick(contact_id: int, *, countdown: float = 0.0) -> None:
-    """Wake the drain of this contact's shard: after commit, coalesced (``core.kick``), or at ``countdown``.
+def outbound_kick(contact_id: int) -> None:
+    """Wake the drain of this contact's shard after commit, coalesced (``core.kick``).
 
-    A delayed wake-up (a slot, a retry, a grace period) is one scheduled task for that moment.
+    A message that waits for a moment (a slot, a retry, a grace period) gets its own attempt then
+    (``_schedule_own_attempt``), not a drain.
     """
     from core.kick import kick_on_commit
     from messaging.tasks import outbound_drain
 
     shard = outbound_shard(contact_id)
-    if countdown > 0:  # the sender's own statements commit at once: schedule after whatever is open now
-        transaction.on_commit(lambda: outbound_drain.apply_async((shard,), countdown=countdown))
-    else:
-        kick_on_commit("outbound", shard, lambda: outbound_drain.delay(shard))
+    kick_on_commit("outbound", shard, lambda: outbound_drain.delay(shard))
 
 
 @in_run_language  # failure reasons stored on messages are in the installation's language
@@ -244,6 +252,15 @@ def _schedule(message_id: int, seconds: float) -> None:
     from messaging.tasks import message_deliver
 
     message_deliver.apply_async((message_id,), countdown=max(0.0, seconds))
+
+
+def _schedule_own_attempt(message_id: int, seconds: float) -> None:
+    """A head that waits (slot, retry, grace) gets one attempt of its own at that moment, after commit.
+
+    Not a shard drain: drains leave such heads to it (see ``_claim_batch``); a lost one is taken by
+    the drains once ``OWN_ATTEMPT_GRACE`` late, or re-queued by ``messages_requeue_stale``.
+    """
+    transaction.on_commit(lambda: _schedule(message_id, seconds))
 
 
 @in_run_language
@@ -329,8 +346,7 @@ def _prepare(claimed: Claimed, now: datetime, *, wait: float | None = None):
         # This message's own attempt at its slot (it then chains to the contact's next ones), not a
         # whole shard's drain: with customers many replies deep behind WhatsApp's pair rate, a drain
         # per slot re-scanned every waiting queue several times a second.
-        pk = message.pk
-        transaction.on_commit(lambda: _schedule(pk, wait))
+        _schedule_own_attempt(message.pk, wait)
         return None
     return channel if _media_resolved(message, channel) else None
 
@@ -489,14 +505,14 @@ def _after_error(message: Message, channel, exc) -> int | None:
                 error=(gettext("%(error)s: waiting for Meta's status before sending again") % {"error": exc.message})[:2000])
         logger.warning("message %s: outcome unknown (%s); re-sent in %.0fs unless Meta confirms it",
                        message.pk, exc.code, grace)
-        outbound_kick(message.contact_id, countdown=grace)
+        _schedule_own_attempt(message.pk, grace)
         return None
     if exc.retryable and message.attempts < max_attempts():
         delay = exc.retry_after or retry_delay(code=exc.code, attempt=message.attempts)
         _settle(message.pk, status=Message.Status.QUEUED, next_attempt_at=now + timedelta(seconds=delay),
                 error_code=exc.code, error=exc.message[:2000])
         logger.warning("message %s: %s; retry %s in %.1fs", message.pk, exc.code, message.attempts, delay)
-        outbound_kick(message.contact_id, countdown=delay)
+        _schedule_own_attempt(message.pk, delay)
         return None
     error = exc.message if not (exc.retryable or getattr(exc, "uncertain", False)) else (
         ngettext("gave up after %(attempts)d attempt: %(error)s", "gave up after %(attempts)d attempts: %(error)s",
@@ -538,7 +554,7 @@ def messages_requeue_stale(*, grace_seconds: float = 60.0, limit: int = 500) -> 
                    .values_list("pk", flat=True)[:limit])
     for pk in expired:
         updated = Message.objects.filter(pk=pk, status=Message.Status.SENDING, next_attempt_at__lt=now).update(
-            status=Message.Status.UNCERTAIN, next_attempt_at=now,
+            status=Message.Status.UNCERTAIN, next_attempt_at=None,  # due for the drain kicked below
             error=gettext("the worker stopped while sending: re-sent unless Meta confirms it"))
         if updated:
             logger.warning("message %s: sending lease expired, treated as uncertain", pk)

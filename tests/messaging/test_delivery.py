@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from messaging.models import Channel, ChannelAlert, Message
-from messaging.outbound import message_send, messages_drain, outbound_shard
+from messaging.outbound import OWN_ATTEMPT_GRACE, message_send, messages_drain, outbound_shard
 from messaging.providers import whatsapp_cloud as wa
 from messaging.services import (
     channel_resume,
@@ -195,8 +195,8 @@ def test_retryable_errors_go_back_to_queued_with_backoff(customer, fake_graph, c
     message = send(message)
     assert message.status == "queued" and message.error_code == str(code)
     assert message.next_attempt_at > timezone.now()
-    # One wake-up scheduled for the retry, 2 s and jitter from now.
-    assert len(wakes) == 1 and wakes[0][0] == outbound_shard(customer.pk) and 2 <= wakes[0][1] <= 2.5
+    # One wake-up scheduled for the retry, 2 s and jitter from now: the message's own attempt.
+    assert len(wakes) == 1 and wakes[0][0] == ("message", message.pk) and 2 <= wakes[0][1] <= 2.5
     # Woken early (a duplicate, another message of the shard): nothing happens before its time.
     send(message)
     assert len(fake_graph.sent) == 1
@@ -336,9 +336,9 @@ def test_a_contacts_messages_leave_in_the_order_they_were_queued(customer, fake_
     statuses = list(Message.objects.filter(direction="out").order_by("id").values_list("status", flat=True))
     assert statuses == ["queued"] * 6  # the head waits for its retry; the rest wait behind it
     assert len(wakes) == 1  # one wake-up: the head's retry
-    for _ in range(6):  # time passes: what is due goes, in the drain's batches
+    for _ in range(6):  # time passes, the heads' own attempts are lost: the drain's batches take them
         Message.objects.filter(direction="out", status="queued", next_attempt_at__isnull=False).update(
-            next_attempt_at=timezone.now())
+            next_attempt_at=timezone.now() - OWN_ATTEMPT_GRACE - timedelta(seconds=1))
         _limits_reset(settings)
         drain(outbound_shard(customer.pk))
     assert [b["text"]["body"] for b in fake_graph.sent] == ["0", "0", "1", "2", "3", "4", "5"]
@@ -358,6 +358,22 @@ def test_the_pair_limit_holds_the_next_message_with_one_wake_up(customer, fake_g
     assert [(target, countdown) for target, countdown in wakes if countdown] == [(("message", messages[2].pk), pytest.approx(
         wakes[-1][1]))]
     assert 4 < wakes[-1][1] <= 6.1
+
+
+def test_a_drain_leaves_a_head_waiting_for_its_own_attempt_until_that_attempt_is_overdue(
+        customer, fake_graph, settings, wakes, django_capture_on_commit_callbacks, drain, send):
+    """A drain that took heads at their slot too ran for as long as customers waited behind the pair rate."""
+    settings.WHATSAPP_RECIPIENT_BURST = 1
+    first, second = (queue(customer, django_capture_on_commit_callbacks, key=f"w{i}", text=f"{i}")[0] for i in range(2))
+    drain(outbound_shard(customer.pk))
+    assert [b["text"]["body"] for b in fake_graph.sent] == ["0"]  # the second waits for its slot, its attempt scheduled
+    _limits_reset(settings)
+    Message.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())  # its moment has come
+    assert drain(outbound_shard(customer.pk)) == 0 and len(fake_graph.sent) == 1  # its own attempt sends it, not a drain
+    Message.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now() - OWN_ATTEMPT_GRACE - timedelta(seconds=1))
+    assert drain(outbound_shard(customer.pk)) == 1  # that attempt was lost: the drain takes the head
+    assert [b["text"]["body"] for b in fake_graph.sent] == ["0", "1"]
+    assert Message.objects.get(pk=first.pk).status == Message.objects.get(pk=second.pk).status == "sent"
 
 
 # --- sends whose outcome is unknown ---------------------------------------------------------------
