@@ -67,7 +67,8 @@ describe("app shell", () => {
     navigate("/contacts?q=ana", true);
     render(<App />);
     await screen.findByTestId("login-form");
-    expect(window.location.pathname).toBe("/login");
+    // The address is replaced by an effect after the form's first render: wait for it (it raced on a slow machine).
+    await waitFor(() => expect(window.location.pathname).toBe("/login"));
     expect(new URLSearchParams(window.location.search).get("next")).toBe("/contacts?q=ana");
     fireEvent.change(screen.getByLabelText("Usuário"), { target: { value: "ana" } });
     fireEvent.change(screen.getByLabelText("Senha"), { target: { value: "x" } });
