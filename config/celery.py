@@ -27,7 +27,6 @@ def _logging_from_django_settings(loglevel=None, **kwargs) -> None:
         logging.getLogger().setLevel(loglevel)
 
 
-
 @worker_init.connect
 @worker_process_init.connect
 def _gc_tuned(**kwargs) -> None:

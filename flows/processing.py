@@ -406,11 +406,6 @@ class TimerEvent:
                         "due_at": due_at.isoformat() if due_at else None}
 
 
-def timers_due_exist(*, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=now).exists()
-
-
 def timers_next_due(*, until: datetime) -> datetime | None:
     """The earliest timer due by ``until`` (one probe of the due-timer index), or None."""
     return (FlowRun.objects.filter(status=FlowRun.Status.WAITING, wake_at__lte=until)
