@@ -18,7 +18,7 @@ Without Redis (the embedded default) every kick queues its task: drains then sim
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -48,22 +48,36 @@ def kick(name: str, shard: int, enqueue: Callable[[], Any], *, with_backlog: boo
 
     Call it after the work is committed (``kick_on_commit`` does that for you).
     """
+    queued, backlog = kick_many(name, [shard], lambda _shard: enqueue(), with_backlog=with_backlog)
+    return (bool(queued), backlog) if with_backlog else bool(queued)
+
+
+def kick_many(name: str, shards: Iterable[int], enqueue: Callable[[int], Any], *,
+              with_backlog: bool = False) -> tuple[list[int], int]:
+    """:func:`kick` for several shards of ``name`` in one Redis round trip (a batch of stored work).
+
+    Returns the shards whose drain it queued and, with ``with_backlog``, the backlog last reported.
+    """
+    shards = list(dict.fromkeys(shards))
     url = getattr(settings, "REDIS_URL", "")
     backlog = 0
-    if url:
+    to_queue = shards
+    if url and shards:
         try:
             pipe = _client(url).pipeline(transaction=False)
-            pipe.set(_key(name, shard), "1", nx=True, ex=int(getattr(settings, "FLUXO_KICK_TTL", KICK_TTL)))
+            ttl = int(getattr(settings, "FLUXO_KICK_TTL", KICK_TTL))
+            for shard in shards:
+                pipe.set(_key(name, shard), "1", nx=True, ex=ttl)
             if with_backlog:
                 pipe.get(_backlog_key(name))
             answers = pipe.execute()
-            backlog = int(answers[1] or 0) if with_backlog else 0
-            if not answers[0]:
-                return (False, backlog) if with_backlog else False
+            backlog = int(answers[len(shards)] or 0) if with_backlog else 0
+            to_queue = [shard for shard, taken in zip(shards, answers, strict=False) if taken]
         except Exception:  # noqa: BLE001 - without Redis, queue the task: a spare drain finds nothing
-            logger.warning("kick %s:%s without Redis: queueing the drain anyway", name, shard, exc_info=True)
-    enqueue()
-    return (True, backlog) if with_backlog else True
+            logger.warning("kick %s:%s without Redis: queueing the drains anyway", name, shards, exc_info=True)
+    for shard in to_queue:
+        enqueue(shard)
+    return to_queue, backlog
 
 
 def _backlog_key(name: str) -> str:

@@ -6,7 +6,9 @@ nesting → bind the signature to the channel the update names → store → 200
 unauthenticated caller sends is parsed, and nothing a validly signed caller sends gives a 5xx: a
 body Fluxo cannot read is kept as ``unreadable`` and acknowledged (Meta would retry a 5xx for days).
 
-One INSERT per webhook, in autocommit, then one task on the ``inbound`` queue. The app secrets
+One INSERT per webhook, in autocommit, then one task on the ``inbound`` queue; the web's ASGI endpoint
+stores the POSTs that arrive together in one INSERT and one Redis round trip (:func:`deliveries_store`,
+``messaging/asgi.py``), answering each only once its row is committed. The app secrets
 are cached per process (``SECRETS_TTL``) and reloaded at once when no cached secret matches, so a
 new or rotated channel secret works on its first webhook.
 """
@@ -168,8 +170,29 @@ def body_text(body: bytes) -> str:
 # --- Receive ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DeliveryDraft:
+    """An authenticated webhook, ready to store (what :func:`webhook_authenticate` made of a POST)."""
+
+    body: str
+    signature: str
+    channel_id: int | None
+    state: str
+    error: str = ""
+    sender: str = ""
+    source: str = "meta"
+
+
 def webhook_receive(*, body: bytes, signature: str | None) -> WebhookDelivery:
-    """Authenticate and store one POST from Meta; queue its processing.
+    """Authenticate and store one POST from Meta; queue its processing (see :func:`webhook_authenticate`)."""
+    draft = webhook_authenticate(body=body, signature=signature)
+    return delivery_store(source=draft.source, body=draft.body, signature=draft.signature,
+                          channel_id=draft.channel_id, state=draft.state, error=draft.error, sender=draft.sender)
+
+
+def webhook_authenticate(*, body: bytes, signature: str | None) -> DeliveryDraft:
+    """Authenticate one POST from Meta and say how it is to be stored. Reads no database row but
+    the cached app secrets (reloaded when none matches).
 
     The signature binds to the channel an update names: an update naming a channel's phone
     number id is accepted only with that channel's app secret or the app-level secret
@@ -214,8 +237,8 @@ def webhook_receive(*, body: bytes, signature: str | None) -> WebhookDelivery:
         state, error = WebhookDelivery.State.PENDING, ""
     if error:
         logger.warning("webhook kept for inspection: %s", error)
-    return delivery_store(source="meta", body=body_text(body), signature=signature[:100], channel_id=channel_id,
-                          state=state, error=error, sender=sender_key(senders))
+    return DeliveryDraft(body=body_text(body), signature=signature[:100], channel_id=channel_id, state=state,
+                         error=error, sender=sender_key(senders))
 
 
 def inbound_shards() -> int:
@@ -224,15 +247,11 @@ def inbound_shards() -> int:
 
 def delivery_store(*, source: str, body: str, signature: str, channel_id: int | None, state: str,
                    error: str = "", sender: str = "") -> WebhookDelivery:
-    """Store a delivery (one INSERT) and, once that is committed, kick its shard's inbound drain.
-
-    A sender's deliveries share a shard; statuses and multi-sender batches are spread at random.
-    """
-    from core.kick import kick, kick_on_commit, shard_of
+    """Store a delivery (one INSERT) and, once that is committed, kick its shard's inbound drain."""
+    from core.kick import kick, kick_on_commit
     from messaging.tasks import inbound_drain
 
-    shards = inbound_shards()
-    shard = shard_of(sender, shards) if sender and sender != MULTIPLE_SENDERS else random.randrange(shards)
+    shard = _shard_for(sender)
     delivery = WebhookDelivery.objects.create(source=source, body=body, signature=signature, channel_id=channel_id,
                                               state=state, error=error, sender=sender, shard=shard)
     if state == WebhookDelivery.State.PENDING:
@@ -241,6 +260,58 @@ def delivery_store(*, source: str, body: str, signature: str, channel_id: int | 
         else:  # the web's case: stored in autocommit, so kick now and learn the backlog in the same round trip
             _, delivery.backlog = kick("inbound", shard, lambda: inbound_drain.delay(shard), with_backlog=True)
     return delivery
+
+
+def _shard_for(sender: str) -> int:
+    """A sender's deliveries share a shard; statuses and multi-sender batches are spread at random."""
+    from core.kick import shard_of
+
+    shards = inbound_shards()
+    return shard_of(sender, shards) if sender and sender != MULTIPLE_SENDERS else random.randrange(shards)
+
+
+def deliveries_store(drafts: list[DeliveryDraft]) -> tuple[list[WebhookDelivery | Exception], int]:
+    """Store a batch of webhooks in one INSERT (outside any transaction), then kick their shards in one
+    Redis round trip. The web's group commit: concurrent POSTs of one process share a commit.
+
+    Returns, in the drafts' order, each stored delivery (or the exception that kept a row from being
+    stored) and the backlog the inbound drains last reported. A batch the database refuses is stored
+    row by row, so one bad row fails only its own POST. :class:`django.db.OperationalError` (the database
+    is unavailable) is raised: nothing of the batch was stored.
+    """
+    from django.db import DatabaseError, OperationalError
+
+    from core.kick import kick_many
+    from messaging.tasks import inbound_drain
+
+    rows = [WebhookDelivery(source=d.source, body=d.body, signature=d.signature, channel_id=d.channel_id,
+                            state=d.state, error=d.error, sender=d.sender, shard=_shard_for(d.sender)) for d in drafts]
+    stored: list[WebhookDelivery | Exception]
+    try:
+        WebhookDelivery.objects.bulk_create(rows)
+        stored = list(rows)
+    except OperationalError:
+        raise
+    except DatabaseError:
+        if len(rows) == 1:
+            raise
+        logger.warning("a batch of %d webhooks was refused: storing them one by one", len(rows), exc_info=True)
+        stored = []
+        for row in rows:
+            row.pk = None
+            try:
+                row.save(force_insert=True)
+                stored.append(row)
+            except OperationalError:
+                raise
+            except DatabaseError as error:
+                stored.append(error)
+    pending = [row.shard for row in stored
+               if isinstance(row, WebhookDelivery) and row.state == WebhookDelivery.State.PENDING]
+    backlog = 0
+    if pending:
+        _, backlog = kick_many("inbound", pending, lambda shard: inbound_drain.delay(shard), with_backlog=True)
+    return stored, backlog
 
 
 def backpressure_delay(backlog: int) -> float:

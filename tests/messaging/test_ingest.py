@@ -102,19 +102,23 @@ def test_a_body_larger_than_the_limit_is_refused_with_413(client, cloud_channel,
 # --- the ASGI endpoint the web nodes serve (ahead of Django's middleware) -----------------------------
 
 
+def _asgi_scope(body: bytes, *, signature: str | None, host: bytes = b"testserver") -> dict:
+    headers = [(b"host", host), (b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if signature is not None:
+        headers.append((b"x-hub-signature-256", signature.encode()))
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": "/webhooks/whatsapp/", "raw_path": b"/webhooks/whatsapp/", "query_string": b"",
+            "headers": headers, "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+
+
 def _asgi_post(body: bytes, *, signature: str | None, host: bytes = b"testserver", chunks: int = 1):
     from asgiref.sync import async_to_sync
     from asgiref.testing import ApplicationCommunicator
 
     from config.asgi import application
 
-    headers = [(b"host", host), (b"content-type", b"application/json"),
-               (b"content-length", str(len(body)).encode())]
-    if signature is not None:
-        headers.append((b"x-hub-signature-256", signature.encode()))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": "/webhooks/whatsapp/", "raw_path": b"/webhooks/whatsapp/", "query_string": b"",
-             "headers": headers, "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+    scope = _asgi_scope(body, signature=signature, host=host)
 
     async def run():
         communicator = ApplicationCommunicator(application, scope)
@@ -145,3 +149,103 @@ def test_the_asgi_endpoint_refuses_like_the_view(cloud_channel, settings):
     settings.WHATSAPP_WEBHOOK_MAX_BYTES = 100
     assert _asgi_post(body, signature=sign(body))[0] == 413
     assert not WebhookDelivery.objects.exists()
+
+
+def _from(channel, sender: str) -> bytes:
+    payload = _for(channel)
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["messages"][0]["from"] = value["contacts"][0]["wa_id"] = sender
+    return meta_body(payload)
+
+
+def _asgi_posts_at_once(requests: list[tuple[bytes, str | None]]) -> list[int]:
+    """POST every body to the ASGI app in one event loop, all arriving before any is answered (as
+    concurrent POSTs reach one uvicorn worker). Returns the statuses, in order."""
+    from asgiref.sync import async_to_sync
+    from asgiref.testing import ApplicationCommunicator
+
+    from config.asgi import application
+
+    async def run():
+        communicators = [ApplicationCommunicator(application, _asgi_scope(body, signature=signature))
+                         for body, signature in requests]
+        for communicator, (body, _) in zip(communicators, requests, strict=True):
+            await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
+        starts = [await communicator.receive_output(10) for communicator in communicators]
+        for communicator in communicators:
+            await communicator.receive_output(10)
+        return [start["status"] for start in starts]
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_posts_arriving_together_are_stored_by_one_insert_and_each_answered(cloud_channel, monkeypatch):
+    """The group commit: concurrent POSTs share one INSERT, a bad signature among them is refused alone,
+    every stored one is answered 200 and its shard's drain kicked."""
+    import messaging.ingest as ingest
+
+    batches: list[int] = []
+    store = ingest.deliveries_store
+
+    def counting_store(drafts):
+        batches.append(len(drafts))
+        return store(drafts)
+
+    monkeypatch.setattr(ingest, "deliveries_store", counting_store)
+    senders = [f"55119{index:08d}" for index in range(12)]
+    requests = [(_from(cloud_channel, sender), sign(_from(cloud_channel, sender))) for sender in senders]
+    forged = _from(cloud_channel, "5511900000099")
+    requests.insert(5, (forged, sign(forged, OTHER_SECRET)))
+
+    statuses = _asgi_posts_at_once(requests)
+
+    assert statuses == [200] * 5 + [403] + [200] * 7
+    assert sum(batches) == 12 and len(batches) < 12  # shared INSERTs, not one per POST
+    stored = list(WebhookDelivery.objects.order_by("id"))
+    assert [row.sender for row in stored] == senders  # in the order they arrived
+    assert {row.state for row in stored} == {WebhookDelivery.State.PENDING}
+    assert {row.shard for row in stored} == {ingest._shard_for(sender) for sender in senders}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_costs_a_few_statements_and_a_row_the_database_refuses_fails_alone(cloud_channel):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging.ingest import DeliveryDraft, deliveries_store
+
+    drafts = [DeliveryDraft(body=_from(cloud_channel, f"55119{index:08d}").decode(), signature="sha256=x",
+                            channel_id=cloud_channel.pk, state=WebhookDelivery.State.PENDING,
+                            sender=f"55119{index:08d}") for index in range(10)]
+    with CaptureQueriesContext(connection) as queries:
+        stored, _backlog = deliveries_store(drafts)
+    assert all(isinstance(row, WebhookDelivery) and row.pk for row in stored)
+    assert len(queries) <= 3, [q["sql"][:80] for q in queries]  # BEGIN, one INSERT, COMMIT
+
+    # A channel deleted after the secrets were cached: its row breaks the foreign key, the others are kept.
+    gone = WhatsAppCloudChannel.objects.create(name="Some", phone_number_id="777", waba_id="778",
+                                               access_token="EAAG-x-1", app_secret="s" * 20)
+    gone_id = gone.pk
+    WhatsAppCloudChannel.objects.filter(pk=gone_id).delete()
+    mixed = [drafts[0], DeliveryDraft(body="{}", signature="sha256=y", channel_id=gone_id,
+                                      state=WebhookDelivery.State.PENDING, sender="5511977777777"), drafts[1]]
+    stored, _backlog = deliveries_store(mixed)
+    assert isinstance(stored[1], Exception)
+    assert isinstance(stored[0], WebhookDelivery) and isinstance(stored[2], WebhookDelivery)
+    assert WebhookDelivery.objects.count() == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_the_database_cannot_take_is_answered_503_and_refusals_keep_their_status(cloud_channel, monkeypatch):
+    """Meta retries a 503 (Retry-After): nothing acknowledged was lost."""
+    from django.db import OperationalError
+
+    import messaging.ingest as ingest
+
+    def database_down(drafts):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(ingest, "deliveries_store", database_down)
+    good = _from(cloud_channel, "5511911111111")
+    assert _asgi_posts_at_once([(good, sign(good)), (good, None), (good, sign(good))]) == [503, 401, 503]
