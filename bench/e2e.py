@@ -441,9 +441,11 @@ def measure_point(topology: Topology, *, graph_port: int, concurrency: int, seco
     result["cpu_ms_per_event"]["fluxo_total"] = round(
         sum(v for k, v in cpu.items() if k != "postgres") / events, 2)
     if with_workers:
-        from messaging.models import Message
+        from messaging.models import Message, WebhookDelivery
 
         still_queued = Message.objects.filter(direction="out", status__in=Message.UNSETTLED).count()
+        # Stored and not yet processed is not lost either (a backlog the wait did not see through).
+        still_pending = WebhookDelivery.objects.filter(pk__gt=before_delivery, state="pending").count()
         replied = [text.rsplit("(", 1)[-1].rstrip(")") for _, _, text in sent]
         replied_set = {wamid for wamid in replied if wamid.startswith(f"wamid.{prefix}.")}
         times = sorted(t for t, _, _ in sent)
@@ -455,7 +457,8 @@ def measure_point(topology: Topology, *, graph_port: int, concurrency: int, seco
             # Still queued is not lost: WhatsApp's pair rate (one reply per 6 s per customer after a
             # burst of 3) holds deep per-customer queues past the bench's wait (the 50-sender point).
             "still_queued": still_queued,
-            "lost": max(0, stored - len(replied_set) - still_queued),
+            "still_pending": still_pending,
+            "lost": max(0, stored - len(replied_set) - still_queued - still_pending),
             "duplicated": len(replied) - len(replied_set),
             "read_receipts": stats.get("read", 0),
         })
@@ -579,6 +582,7 @@ def show(result: dict, as_json: bool) -> None:
         line += (f"| replies {result['replies_per_s']:>6}/s first {result['first_reply_s']} s drain "
                  f"{result['drain_s']} s lost {result['lost']} dup {result['duplicated']} "
                  f"{'still queued ' + str(result['still_queued']) + ' ' if result.get('still_queued') else ''}"
+                 f"{'still pending ' + str(result['still_pending']) + ' ' if result.get('still_pending') else ''}"
                  f"read {result.get('read_receipts', 0)} ")
     line += (f"| {result['statements_per_event']} stmt, {result['transactions_per_event']} xact, "
              f"{result['sessions_per_event']} sessions /event | CPU-ms/event {cpu}")

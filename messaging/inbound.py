@@ -155,6 +155,10 @@ def deliveries_drain_slice(*, shard: int, batch: int | None = None, max_batches:
             continue
         if deadline is not None and time.monotonic() >= deadline:
             return done, True
+        if done and _backlog_report_due():
+            # Work left behind a batch that was not full: a few busy senders never fill one (one
+            # delivery per sender at a time), and their backlog must slow the web down too.
+            backlog_report("inbound", _pending_count())
         rows: list[tuple[int, str, int | None, int, str]] = []
         try:
             with transaction.atomic(), unit_of_work():
@@ -181,6 +185,19 @@ def _shard_has_work(shard: int) -> bool:
         cursor.execute(f"SELECT 1 FROM {WebhookDelivery._meta.db_table} WHERE state = %s AND shard = %s "
                        f"AND attempts = 0 LIMIT 1", ["pending", shard])
         return cursor.fetchone() is not None
+
+
+BACKLOG_REPORT_EVERY = 1.0  # seconds between reports of a process; below core.kick.BACKLOG_TTL so they never lapse
+_backlog_reported_at = 0.0
+
+
+def _backlog_report_due() -> bool:
+    global _backlog_reported_at
+    now = time.monotonic()
+    if now - _backlog_reported_at < BACKLOG_REPORT_EVERY:
+        return False
+    _backlog_reported_at = now
+    return True
 
 
 def _pending_count() -> int:

@@ -195,3 +195,30 @@ def test_a_reply_behind_a_message_waiting_for_its_slot_wakes_no_drain_and_goes_a
     bodies = [body["text"]["body"] for body in fake_graph.sent]
     assert bodies == ["antes", f"Seu pedido está a caminho (wamid.held.{phones[0]})",
                       "antes", f"Seu pedido está a caminho (wamid.held.{phones[1]})"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_few_busy_senders_report_their_backlog_though_no_batch_is_full(cloud_channel, settings, monkeypatch):
+    """Backpressure: one delivery per sender per batch, so two senders with a queue each never fill a
+    batch; the drain still reports what waits, and the web's next kick reads it (and slows its answer)."""
+    import redis
+
+    from messaging import inbound as inbound_worker
+    from messaging.ingest import backpressure_delay, webhook_receive
+
+    settings.FLUXO_INBOUND_SHARDS = 1
+    settings.FLUXO_BACKPRESSURE_START = 1
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("fluxo:backlog:inbound")
+    monkeypatch.setattr(inbound_worker, "_backlog_reported_at", 0.0)
+    _flow()
+    now = int(time.time())
+    for index in range(3):
+        for phone in ("5511987200001", "5511987200002"):
+            _store(cloud_channel, phone, f"wamid.busy.{phone}.{index}", "meu pedido", now + index)
+
+    assert inbound_worker.deliveries_drain(shard=0) == 6
+    assert int(client.get("fluxo:backlog:inbound")) == 4  # asked after the first batch (2 of 6 taken)
+    body, signature = _webhook_from(cloud_channel, "5511987200003", "wamid.busy.next", "oi", now)
+    delivery = webhook_receive(body=body, signature=signature)
+    assert delivery.backlog == 4 and backpressure_delay(delivery.backlog) > 0
