@@ -119,7 +119,8 @@ def metrics_flush() -> None:
 
 
 def _result_of(response: Any) -> str:
-    status = getattr(response, "status_code", 0) or 0
+    """``ok``, Graph's error code, or ``http_<status>``, from a ``requests`` or a ``urllib3`` response."""
+    status = getattr(response, "status_code", None) or getattr(response, "status", 0) or 0
     if status < 400:
         return "ok"
     try:
