@@ -1,5 +1,7 @@
 """Small database helpers for the hot path, portable across PostgreSQL and SQLite.
 
+:func:`in_condition` — a membership test that is one array parameter on PostgreSQL.
+
 :func:`insert_or_skip` — ``INSERT ... ON CONFLICT (...) DO NOTHING RETURNING id`` for one row: a
 duplicate is found without an exception, so no savepoint is needed to survive it.
 """
@@ -12,6 +14,15 @@ from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
+
+
+def in_condition(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """``column = ANY(%s)`` with one array on PostgreSQL (one constant statement text whatever the
+    count, so its plan and the statement counters stay stable), ``column IN (%s, …)`` elsewhere.
+    Returns the SQL condition and its parameters; ``values`` must not be empty."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 def insert_or_skip(model: type[models.Model], values: dict[str, Any], *, unique: list[str]) -> models.Model | None:

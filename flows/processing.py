@@ -25,7 +25,7 @@ from typing import Any
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from core.db import insert_or_skip
+from core.db import in_condition, insert_or_skip
 from core.i18n import in_run_language
 from core.inbox import EventSpec, careful_mode, careful_scope, event_record
 from core.models import InboundEvent
@@ -105,13 +105,6 @@ def _contact_state(contact_id: int) -> tuple[list[int], list[int], tuple[Any, ..
     return sorted(pending), waiting, version, awaiting
 
 
-def _ids_condition(column: str, ids: list[int]) -> tuple[str, list[Any]]:
-    """``column = ANY(%s)`` with one array on PostgreSQL (a constant statement), ``IN (…)`` elsewhere."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
-
-
 def contacts_state_read_ahead(*, contact_ids: list[int]) -> None:
     """Read the state of a batch's locked contacts in one statement, for their first event of the unit.
 
@@ -127,9 +120,9 @@ def contacts_state_read_ahead(*, contact_ids: list[int]) -> None:
         return
     events, runs = InboundEvent._meta.db_table, FlowRun._meta.db_table
     flows, recipients = Flow._meta.db_table, CampaignRecipient._meta.db_table
-    events_in, events_args = _ids_condition("contact_id", ids)
-    runs_in, runs_args = _ids_condition("contact_id", ids)
-    recipients_in, recipients_args = _ids_condition("contact_id", ids)
+    events_in, events_args = in_condition("contact_id", ids)
+    runs_in, runs_args = in_condition("contact_id", ids)
+    recipients_in, recipients_args = in_condition("contact_id", ids)
     sql = (f"SELECT 'v', 0, COUNT(*), MAX(updated_at) FROM {flows} "
            f"UNION ALL SELECT 'e', contact_id, id, NULL FROM {events} WHERE {events_in} AND state = 'pending' "
            f"UNION ALL SELECT 'r', contact_id, id, NULL FROM {runs} WHERE {runs_in} AND status = 'waiting' "

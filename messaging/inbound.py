@@ -33,7 +33,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from core import inbox
-from core.db import insert_or_skip, insert_rows
+from core.db import in_condition, insert_or_skip, insert_rows
 from core.i18n import in_run_language
 from core.signals import domain_event_emit
 from messaging.channel_cache import channel_by_phone_id
@@ -272,28 +272,27 @@ def _delivery_rows_process(pk: int, body: str, channel_id: int | None, attempts:
 
 def _batch_messages(payloads: list[dict[str, Any] | None]) -> list[tuple[str, Channel, dict[str, Any]]]:
     """``(phone, channel, message)`` of a batch's messages from known channels and valid senders, in the
-    batch's order (any shape: what does not look like Meta's is left to the normal path, which reports it)."""
+    batch's order, walked as ``payload_process`` walks them (any shape: what does not look like Meta's
+    is left to the normal path, which reports it)."""
     found: list[tuple[str, Channel, dict[str, Any]]] = []
+    ignored = ItemErrors(careful=False)  # the normal path counts what is malformed; here it is only skipped
     for payload in payloads:
-        entries = payload.get("entry") if isinstance(payload, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            changes = entry.get("changes") if isinstance(entry, dict) else None
-            for change in changes if isinstance(changes, list) else []:
-                value = change.get("value") if isinstance(change, dict) else None
-                if not isinstance(value, dict) or change.get("field") != "messages":
-                    continue
-                metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
-                channel = channel_by_phone_id(str(metadata.get("phone_number_id", "")))
-                messages = value.get("messages")
-                if channel is None or not isinstance(messages, list):
-                    continue
-                for message in messages:
-                    sender = message.get("from") if isinstance(message, dict) else None
-                    if isinstance(sender, str) and sender:
-                        try:
-                            found.append((phone_from_wa_id(sender), channel, message))
-                        except InvalidPhone:
-                            continue
+        if not isinstance(payload, dict):
+            continue
+        for _entry, field, value in _changes(payload, ignored):
+            if field != "messages":
+                continue
+            metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+            channel = channel_by_phone_id(str(metadata.get("phone_number_id", "")))
+            if channel is None:
+                continue
+            for message in _dicts(value.get("messages"))[0]:
+                sender = message.get("from")
+                if isinstance(sender, str) and sender:
+                    try:
+                        found.append((phone_from_wa_id(sender), channel, message))
+                    except InvalidPhone:
+                        continue
     return found
 
 
@@ -568,10 +567,7 @@ def contacts_lock_many(phones: list[str]) -> list[Contact]:
     simply absent: ``contact_lock`` creates them. Precondition: inside a transaction."""
     table = Contact._meta.db_table
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    if connection.vendor == "postgresql":
-        condition, args = "phone = ANY(%s)", [list(phones)]
-    else:
-        condition, args = f"phone IN ({', '.join(['%s'] * len(phones))})", list(phones)
+    condition, args = in_condition("phone", phones)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(_contact_columns())} FROM {table} WHERE {condition} ORDER BY id{lock}", args)
         return [_contact_from_row(row) for row in cursor.fetchall()]
