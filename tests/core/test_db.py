@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.db import insert_rows, update_rows
+from core.db import in_condition, insert_rows, update_rows
 from core.unit import unit_of_work
 from messaging.models import Contact
 from tests.factories import make_channel
@@ -66,3 +66,14 @@ def test_a_unit_of_work_flushes_several_changed_rows_of_a_table_in_one_update():
     updates = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
     assert len(updates) == 1
     assert [Contact.objects.get(pk=c.pk).attributes for c in contacts] == [{"i": i} for i in range(4)]
+
+
+def test_in_condition_selects_exactly_the_given_values():
+    contacts = _contacts(4, make_channel())
+    wanted = [contacts[0].phone, contacts[2].phone, "+5511000000000"]
+    condition, args = in_condition("phone", wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT phone FROM {Contact._meta.db_table} WHERE {condition} ORDER BY phone", args)
+        assert [row[0] for row in cursor.fetchall()] == sorted([contacts[0].phone, contacts[2].phone])
+    if connection.vendor == "postgresql":  # one statement text whatever the count: one plan, one counter
+        assert in_condition("phone", wanted[:1])[0] == condition
