@@ -120,18 +120,16 @@ def contacts_state_read_ahead(*, contact_ids: list[int]) -> None:
         return
     events, runs = InboundEvent._meta.db_table, FlowRun._meta.db_table
     flows, recipients = Flow._meta.db_table, CampaignRecipient._meta.db_table
-    events_in, events_args = in_condition("contact_id", ids)
-    runs_in, runs_args = in_condition("contact_id", ids)
-    recipients_in, recipients_args = in_condition("contact_id", ids)
+    of_contacts, contact_args = in_condition("contact_id", ids)
     sql = (f"SELECT 'v', 0, COUNT(*), MAX(updated_at) FROM {flows} "
-           f"UNION ALL SELECT 'e', contact_id, id, NULL FROM {events} WHERE {events_in} AND state = 'pending' "
-           f"UNION ALL SELECT 'r', contact_id, id, NULL FROM {runs} WHERE {runs_in} AND status = 'waiting' "
-           f"UNION ALL SELECT 'c', contact_id, MAX(id), NULL FROM {recipients} WHERE {recipients_in} "
+           f"UNION ALL SELECT 'e', contact_id, id, NULL FROM {events} WHERE {of_contacts} AND state = 'pending' "
+           f"UNION ALL SELECT 'r', contact_id, id, NULL FROM {runs} WHERE {of_contacts} AND status = 'waiting' "
+           f"UNION ALL SELECT 'c', contact_id, MAX(id), NULL FROM {recipients} WHERE {of_contacts} "
            f"AND status = 'queued' AND replied_at IS NULL AND queued_at > %s GROUP BY contact_id")
     facts: dict[int, tuple[list[int], list[int], bool]] = {pk: ([], [], False) for pk in ids}
     version: tuple[Any, ...] = (0, None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*events_args, *runs_args, *recipients_args, timezone.now() - timedelta(days=30)])
+        cursor.execute(sql, [*contact_args * 3, timezone.now() - timedelta(days=30)])  # one per SELECT
         for tag, contact_id, number, stamp in cursor.fetchall():
             if tag == "v":
                 version = version_of(number, stamp)

@@ -349,11 +349,12 @@ def _outbound_waiting(contact_ids: list[int]) -> set[int]:
     if not contact_ids:
         return set()
     table = Message._meta.db_table
+    of_contacts, args = in_condition("contact_id", contact_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT contact_id FROM {table} WHERE contact_id = ANY(%s) AND direction = 'out' "
+            f"SELECT DISTINCT contact_id FROM {table} WHERE {of_contacts} AND direction = 'out' "
             f"AND status IN ('queued', 'uncertain') AND next_attempt_at > %s",
-            [contact_ids, timezone.now() + timedelta(seconds=2)])
+            [*args, timezone.now() + timedelta(seconds=2)])
         return {row[0] for row in cursor.fetchall()}
 
 
